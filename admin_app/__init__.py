@@ -1,0 +1,74 @@
+"""Walk-in: a back-office panel for shops that receive clients at the counter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, redirect, request, url_for
+from sqlalchemy import event
+from werkzeug.wrappers import Response
+
+from .admin import init_admin
+from .cli import walkin
+from .config import STATIC_SETTINGS, fill_secrets, settings_from_environment
+from .extensions import babel, csrf, db, migrate
+from .security import init_security
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides settings (tests pass their database URL)."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    load_settings(app, config or {})
+    init_extensions(app)
+    init_panel(app)
+    register_cli(app)
+    return app
+
+
+def load_settings(app: Flask, overrides: dict[str, Any]) -> None:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(STATIC_SETTINGS)
+    app.config.update(settings_from_environment(app.instance_path))
+    app.config.update(overrides)
+    fill_secrets(app.config, app.instance_path)
+
+
+def init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _enable_sqlite_foreign_keys)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    init_security(app)
+
+
+def init_panel(app: Flask) -> None:
+    init_admin(app)
+    app.add_url_rule("/", "home", _home)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(walkin)
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _select_locale() -> str | None:
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+
+
+def _home() -> Response:
+    return redirect(url_for("admin.index"))

@@ -1,0 +1,97 @@
+"""``flask walkin ...`` commands. Accounts beyond the demo use Flask-Security's own
+``flask users`` and ``flask roles`` commands."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+import click
+from flask.cli import AppGroup
+from flask_security import hash_password
+from sqlalchemy import func, select
+
+from .extensions import db, security
+from .missions import cancel_mission, complete_mission, register_walk_in_client, start_mission
+from .models import Client, Mission, RoleName, User
+from .security import ensure_roles
+
+walkin = AppGroup("walkin", help="Walk-in set-up: roles and demo data.")
+
+DEMO_ACCOUNTS = (
+    ("admin@walkin.example.com", RoleName.ADMIN),
+    ("partner.paris@walkin.example.com", RoleName.PARTNER),
+    ("partner.lyon@walkin.example.com", RoleName.PARTNER),
+    ("support@walkin.example.com", RoleName.SUPPORT),
+)
+
+# (first name, last name, email, phone, city, country, steps taken after registration)
+DEMO_CLIENTS = (
+    ("Camille", "Durand", "camille.durand@example.com", "06 12 34 56 78", "Paris", "France", ()),
+    ("Léa", "Moreau", "lea.moreau@example.com", "+33 7 81 22 33 44", "Paris", "France", ("start",)),
+    ("Yusuf", "Demir", "yusuf.demir@example.com", "06 98 76 54 32", "Lyon", "France",
+     ("start", "complete")),
+    ("Анна", "Иванова", "anna.ivanova@example.com", "+7 912 345-67-89", "Lyon", "France",
+     ("cancel",)),
+    ("美咲", "佐藤", "misaki.sato@example.com", "+81 90-1234-5678", None, "Japan",
+     ("start", "cancel")),
+)
+
+STEPS: dict[str, Callable[[str, User], Mission]] = {
+    "start": start_mission,
+    "complete": complete_mission,
+    "cancel": cancel_mission,
+}
+
+
+@walkin.command("roles")
+def create_roles() -> None:
+    """Create the admin, partner and support roles (those missing)."""
+    created = ensure_roles()
+    click.echo(f"Roles created: {', '.join(created)}" if created else "Roles already exist.")
+
+
+@walkin.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when any account exists already.")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, help="Panel address.")
+def create_demo(if_empty: bool, url: str) -> None:
+    """Create demo accounts (random passwords, printed once) and a few clients per partner."""
+    ensure_roles()
+    if if_empty and db.session.scalar(select(func.count(User.id))):
+        click.echo("Accounts exist already: no demo data added.")
+        return
+    for email, role in DEMO_ACCOUNTS:
+        user, password = _demo_account(email, role)
+        if role is RoleName.PARTNER:
+            _demo_clients(user)
+        shown = password or "(unchanged: set one with `flask users change_password`)"
+        click.echo(f"  {role.value:<8} {email:<36} {shown}")
+    click.echo(f"Log in at {url.rstrip('/')}/login")
+
+
+def _demo_account(email: str, role: RoleName) -> tuple[User, str | None]:
+    """The demo account, created with a random password if it does not exist yet."""
+    datastore = security.datastore
+    user = datastore.find_user(email=email)
+    if user is not None:
+        return user, None
+    password = secrets.token_urlsafe(12)
+    user = datastore.create_user(
+        email=email, password=hash_password(password), active=True, roles=[role.value]
+    )
+    db.session.commit()
+    return user, password
+
+
+def _demo_clients(partner: User) -> None:
+    has_clients = db.session.scalar(select(Client.id).where(Client.partner_id == partner.id))
+    if has_clients:
+        return
+    for first, last, email, phone, city, country, steps in DEMO_CLIENTS:
+        local, domain = email.split("@")
+        _, mission = register_walk_in_client(
+            partner, first_name=first, last_name=last, email=f"{local}.{partner.id}@{domain}",
+            phone=phone, city=city, country=country,
+        )
+        for step in steps:
+            STEPS[step](mission.id, partner)

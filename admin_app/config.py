@@ -1,0 +1,87 @@
+"""Settings, read from environment variables with safe defaults.
+
+This is the only module that reads the environment. Secrets never live in the code: they come
+from ``SECRET_KEY`` / ``SECURITY_PASSWORD_SALT`` or, failing that, from a file generated once in
+the instance folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+SECRETS_FILE = "secrets.json"
+SECRET_NAMES = ("SECRET_KEY", "SECURITY_PASSWORD_SALT")
+
+
+def database_url(raw: str | None, instance_path: str) -> str:
+    """Return the SQLAlchemy URL for ``raw``; PostgreSQL URLs are mapped to psycopg 3."""
+    if not raw:
+        return f"sqlite:///{Path(instance_path) / 'walkin.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
+def settings_from_environment(instance_path: str) -> dict[str, Any]:
+    """Settings that depend on the environment (secrets excepted, see ``fill_secrets``)."""
+    env = os.environ
+    settings: dict[str, Any] = {
+        "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
+        "PHONE_DEFAULT_REGION": env.get("PHONE_DEFAULT_REGION", "FR"),
+    }
+    settings.update({name: env[name] for name in SECRET_NAMES if env.get(name)})
+    return settings
+
+
+STATIC_SETTINGS: dict[str, Any] = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SECURITY_PASSWORD_HASH": "argon2",
+    "SECURITY_PASSWORD_LENGTH_MIN": 12,
+    "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False},
+    "SECURITY_TRACKABLE": True,
+    "SECURITY_REGISTERABLE": False,
+    "SECURITY_SEND_REGISTER_EMAIL": False,
+    "SECURITY_POST_LOGIN_VIEW": "/admin/",
+    "SECURITY_POST_LOGOUT_VIEW": "/login",
+    "SECURITY_LOGIN_ERROR_VIEW": None,
+    "BABEL_DEFAULT_LOCALE": "en",
+    "BABEL_DEFAULT_TIMEZONE": "UTC",
+    "LANGUAGES": ["en", "fr"],
+}
+
+
+def fill_secrets(settings: dict[str, Any], instance_path: str) -> None:
+    """Fill missing secrets from the instance folder's secrets file, creating it once (0600)."""
+    missing = [name for name in SECRET_NAMES if not settings.get(name)]
+    if not missing:
+        return
+    stored = _read_or_create_secrets(Path(instance_path) / SECRETS_FILE)
+    for name in missing:
+        settings[name] = stored[name]
+
+
+def _read_or_create_secrets(path: Path) -> dict[str, str]:
+    """Write a complete file under a temporary name, then link it into place atomically, so a
+    second process starting at the same moment reads either nothing or the whole file."""
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = {name: secrets.token_urlsafe(48) for name in SECRET_NAMES}
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(fresh, handle)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        fresh = json.loads(path.read_text(encoding="utf-8"))
+    finally:
+        temporary.unlink()
+    return fresh

@@ -1,0 +1,50 @@
+"""Errors of the domain rules. They carry data, not HTTP: views turn them into messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .models import MissionStatus
+
+
+class DomainError(Exception):
+    """Base class of every refusal the domain rules make."""
+
+
+class ValidationError(DomainError):
+    """Some fields are invalid; ``errors`` maps each field name to what is wrong with it."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{field}: {problem}" for field, problem in self.errors.items()))
+
+
+class MissionNotFound(DomainError):
+    """No mission with this id exists for the acting user (it may exist for someone else)."""
+
+    def __init__(self, mission_id: str) -> None:
+        self.mission_id = mission_id
+        super().__init__(f"mission {mission_id} not found")
+
+
+class TransitionRefused(DomainError):
+    """The action is not allowed from the mission's current status."""
+
+    def __init__(self, action: str, status: MissionStatus) -> None:
+        self.action = action
+        self.status = status
+        super().__init__(f"cannot {action} this mission: it is {status.label}")
+
+
+class MissionChanged(DomainError):
+    """Someone else changed the mission between our read and our write; nothing was written."""
+
+    def __init__(self, action: str, expected: MissionStatus, current: MissionStatus | None) -> None:
+        self.action = action
+        self.expected = expected
+        self.current = current
+        now = current.label if current else "deleted"
+        super().__init__(
+            f"cannot {action} this mission: it was changed by someone else "
+            f"(was {expected.label}, now {now})"
+        )

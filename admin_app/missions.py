@@ -1,0 +1,162 @@
+"""The domain rules: registering a walk-in client, mission transitions, history and scoping.
+
+Every entry point (forms, row buttons, batch actions, CLI) goes through these functions. This
+module knows nothing of HTTP: it raises the errors of ``errors.py`` and the callers turn them into
+messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, false, select, true, update
+
+from .db_types import utcnow
+from .errors import MissionChanged, MissionNotFound, TransitionRefused, ValidationError
+from .extensions import db
+from .models import Client, Mission, MissionEvent, MissionStatus, RoleName, User
+from .validation import normalise_client_fields
+
+Scoped = TypeVar("Scoped", Client, Mission)
+
+# action -> (statuses it may start from, status it leads to); DESIGN.md's transition table.
+TRANSITIONS: dict[str, tuple[frozenset[MissionStatus], MissionStatus]] = {
+    "start": (frozenset({MissionStatus.PENDING}), MissionStatus.IN_PROGRESS),
+    "complete": (frozenset({MissionStatus.IN_PROGRESS}), MissionStatus.COMPLETED),
+    "cancel": (
+        frozenset({MissionStatus.PENDING, MissionStatus.IN_PROGRESS}),
+        MissionStatus.CANCELLED,
+    ),
+}
+ACTIVE_STATUSES = (MissionStatus.PENDING, MissionStatus.IN_PROGRESS)
+
+
+def sees_all_partners(user: User) -> bool:
+    return user.has_role(RoleName.ADMIN) or user.has_role(RoleName.SUPPORT)
+
+
+def is_partner(user: User) -> bool:
+    return bool(user.active) and user.has_role(RoleName.PARTNER)
+
+
+def scope_filter(model: type[Scoped], user: User | None) -> ColumnElement[bool]:
+    """The condition on ``model`` rows that ``user`` may see: partners their own rows, admins
+    and support staff every row, anyone else (inactive, no role, anonymous) none."""
+    if user is None or not getattr(user, "active", False):
+        return false()
+    if sees_all_partners(user):
+        return true()
+    if user.has_role(RoleName.PARTNER):
+        return model.partner_id == user.id
+    return false()
+
+
+def visible(model: type[Scoped], user: User | None) -> Select[tuple[Scoped]]:
+    """The query of the ``model`` rows (clients or missions) that ``user`` may see."""
+    return select(model).where(scope_filter(model, user))
+
+
+def register_walk_in_client(
+    partner: User, *, actor: User | None = None, **fields: Any
+) -> tuple[Client, Mission]:
+    """Validate and save a walk-in client with its pending mission, both or neither.
+
+    ``actor`` is who registered it (an admin acting for ``partner``); it defaults to the partner.
+    """
+    cleaned = normalise_client_fields(fields, phone_region=_phone_region())
+    if not is_partner(partner):
+        raise ValidationError({"partner": "not an active partner account"})
+    now = utcnow()
+    client = Client(partner_id=partner.id, created_at=now, updated_at=now, **cleaned)
+    mission = Mission(
+        client=client, partner_id=partner.id, status=MissionStatus.PENDING,
+        created_at=now, updated_at=now,
+    )
+    creation = MissionEvent(
+        mission=mission, actor_id=(actor or partner).id, to_status=MissionStatus.PENDING, at=now
+    )
+    db.session.add_all([client, mission, creation])
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return client, mission
+
+
+def start_mission(mission_id: str, actor: User) -> Mission:
+    return apply_transition(mission_id, actor, "start")
+
+
+def complete_mission(mission_id: str, actor: User) -> Mission:
+    return apply_transition(mission_id, actor, "complete")
+
+
+def cancel_mission(mission_id: str, actor: User) -> Mission:
+    return apply_transition(mission_id, actor, "cancel")
+
+
+def apply_transition(mission_id: str, actor: User, action: str) -> Mission:
+    """Move a mission visible to ``actor`` by ``action``, as one conditional UPDATE.
+
+    The UPDATE names the status that was read, so of two people acting at once exactly one
+    wins; the other gets ``MissionChanged`` and the row keeps the winner's change.
+    """
+    current = current_status(mission_id, actor)
+    target = target_status(action, current)
+    now = utcnow()
+    values: dict[str, Any] = {"status": target, "updated_at": now}
+    if target is MissionStatus.COMPLETED:
+        values["completed_at"] = now
+    result = db.session.execute(
+        update(Mission)
+        .where(Mission.id == mission_id, Mission.status == current)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise MissionChanged(action, current, _status_or_none(mission_id))
+    db.session.add(
+        MissionEvent(
+            mission_id=mission_id, actor_id=actor.id, from_status=current, to_status=target, at=now
+        )
+    )
+    db.session.commit()
+    return db.session.get_one(Mission, mission_id, populate_existing=True)
+
+
+def target_status(action: str, current: MissionStatus) -> MissionStatus:
+    """Where ``action`` leads from ``current``; ``TransitionRefused`` where the table says no."""
+    if action not in TRANSITIONS:
+        raise ValueError(f"unknown mission action: {action}")
+    allowed_from, target = TRANSITIONS[action]
+    if current not in allowed_from:
+        raise TransitionRefused(action, current)
+    return target
+
+
+def current_status(mission_id: str, user: User) -> MissionStatus:
+    """The status of a mission visible to ``user``; ``MissionNotFound`` for any other id."""
+    status = db.session.scalar(
+        select(Mission.status).where(Mission.id == mission_id, scope_filter(Mission, user))
+    )
+    if status is None:
+        raise MissionNotFound(mission_id)
+    return status
+
+
+def mission_history(mission_id: str, user: User) -> list[MissionEvent]:
+    """The events of a mission visible to ``user``, oldest first."""
+    current_status(mission_id, user)
+    events = select(MissionEvent).where(MissionEvent.mission_id == mission_id)
+    return list(db.session.scalars(events.order_by(MissionEvent.at, MissionEvent.id)))
+
+
+def _status_or_none(mission_id: str) -> MissionStatus | None:
+    return db.session.scalar(select(Mission.status).where(Mission.id == mission_id))
+
+
+def _phone_region() -> str | None:
+    return current_app.config.get("PHONE_DEFAULT_REGION")

@@ -1,0 +1,149 @@
+"""Tables. Names follow the original specification (see DESIGN.md), so reports keep working."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from flask_security.models import fsqla_v3 as fsqla
+from sqlalchemy import Enum, ForeignKey, Index, Integer, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db_types import UTCDateTime, utcnow
+from .extensions import db
+
+fsqla.FsModels.set_db_info(db)
+
+
+class RoleName(enum.StrEnum):
+    ADMIN = "admin"
+    PARTNER = "partner"
+    SUPPORT = "support"
+
+
+class MissionStatus(enum.StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+def new_id() -> str:
+    """A random UUID as text: ids reveal neither counts nor order."""
+    return str(uuid.uuid4())
+
+
+mission_status_type = Enum(
+    MissionStatus,
+    name="mission_status",
+    values_callable=lambda statuses: [status.value for status in statuses],
+    create_constraint=True,
+    validate_strings=True,
+)
+
+
+class Role(db.Model, fsqla.FsRoleMixin):
+    __tablename__ = "role"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(db.Model, fsqla.FsUserMixin):
+    __tablename__ = "user"
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Client(db.Model):
+    __tablename__ = "walk_in_client"
+    __table_args__ = (
+        Index("ix_walk_in_client_partner_created", "partner_id", "created_at"),
+        Index("ix_walk_in_client_last_name", "last_name"),
+        Index("ix_walk_in_client_email", "email"),
+        Index("ix_walk_in_client_phone", "phone"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    first_name: Mapped[str] = mapped_column(Text)
+    last_name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(Text)
+    postal_code: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+
+    partner: Mapped[User] = relationship()
+    missions: Mapped[list[Mission]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>"
+
+
+class Mission(db.Model):
+    __tablename__ = "walk_in_mission"
+    __table_args__ = (
+        Index("ix_walk_in_mission_partner_status", "partner_id", "status"),
+        Index("ix_walk_in_mission_partner_created", "partner_id", "created_at"),
+        Index("ix_walk_in_mission_client", "client_id"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    client_id: Mapped[str] = mapped_column(ForeignKey("walk_in_client.id", ondelete="CASCADE"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    status: Mapped[MissionStatus] = mapped_column(
+        mission_status_type, default=MissionStatus.PENDING, server_default="pending"
+    )
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client: Mapped[Client] = relationship(back_populates="missions")
+    partner: Mapped[User] = relationship()
+    events: Mapped[list[MissionEvent]] = relationship(
+        back_populates="mission",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="MissionEvent.at",
+    )
+
+    def __str__(self) -> str:
+        return f"Mission {self.id[:8]} ({self.status.label})"
+
+
+class MissionEvent(db.Model):
+    """One step of a mission's history; ``from_status`` is empty for its creation."""
+
+    __tablename__ = "mission_event"
+    __table_args__ = (Index("ix_mission_event_mission_at", "mission_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mission_id: Mapped[str] = mapped_column(ForeignKey("walk_in_mission.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    from_status: Mapped[MissionStatus | None] = mapped_column(mission_status_type)
+    to_status: Mapped[MissionStatus] = mapped_column(mission_status_type)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    mission: Mapped[Mission] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        origin = self.from_status.label if self.from_status else "created"
+        return f"{origin} → {self.to_status.label}"

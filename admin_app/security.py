@@ -1,0 +1,31 @@
+"""Flask-Security set-up: the user datastore over the app's models."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_security import SQLAlchemyUserDatastore
+
+from .extensions import db, security
+from .models import Role, RoleName, User
+
+ROLE_DESCRIPTIONS = {
+    RoleName.ADMIN: "Sees every partner's rows and manages accounts",
+    RoleName.PARTNER: "Shop staff: registers walk-in clients and works its own missions",
+    RoleName.SUPPORT: "Searches clients and missions of every partner, read-only",
+}
+
+
+def init_security(app: Flask) -> None:
+    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role))
+
+
+def ensure_roles() -> list[str]:
+    """Create the roles that do not exist yet; return the names created."""
+    datastore = security.datastore
+    created = []
+    for name, description in ROLE_DESCRIPTIONS.items():
+        if datastore.find_role(name) is None:
+            datastore.create_role(name=name.value, description=description)
+            created.append(name.value)
+    db.session.commit()
+    return created

@@ -1,0 +1,132 @@
+"""Validation and normalisation of a walk-in client's fields.
+
+Every field is single-line text: Unicode is put in NFC form, surrounding space is trimmed and
+inner runs of white space become one space. Control characters are refused rather than
+silently dropped, so what is saved is what the user sees.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from .errors import ValidationError
+
+REQUIRED_FIELDS = ("first_name", "last_name", "email", "phone")
+OPTIONAL_FIELDS = ("address", "city", "postal_code", "country")
+CLIENT_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS
+
+MAX_LENGTHS = {
+    "first_name": 100,
+    "last_name": 100,
+    "email": 254,
+    "phone": 40,
+    "address": 255,
+    "city": 100,
+    "postal_code": 16,
+    "country": 100,
+}
+
+NAME_PUNCTUATION = frozenset("'’-. ")
+POSTAL_CODE = re.compile(r"[A-Z0-9][A-Z0-9 -]*")
+
+
+class FieldError(ValueError):
+    """One field's problem, in words meant for the person who typed it."""
+
+
+def normalise_client_fields(
+    fields: Mapping[str, object], *, phone_region: str | None
+) -> dict[str, str | None]:
+    """Return the cleaned values of every client field, or raise ``ValidationError`` naming
+    each invalid field. Unknown field names are a programming error (``TypeError``)."""
+    unknown = sorted(set(fields) - set(CLIENT_FIELDS))
+    if unknown:
+        raise TypeError(f"unknown client fields: {', '.join(unknown)}")
+    cleaned: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
+    for name in CLIENT_FIELDS:
+        try:
+            cleaned[name] = clean_field(name, fields.get(name), phone_region=phone_region)
+        except FieldError as problem:
+            errors[name] = str(problem)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def clean_field(name: str, raw: object, *, phone_region: str | None) -> str | None:
+    """Clean one client field: required and length checks, then its own format rule."""
+    text = single_line_text(raw)
+    if not text:
+        if name in REQUIRED_FIELDS:
+            raise FieldError("is required")
+        return None
+    if len(text) > MAX_LENGTHS[name]:
+        raise FieldError(f"must be at most {MAX_LENGTHS[name]} characters")
+    if name == "phone":
+        return canonical_phone(text, phone_region)
+    rule = FORMAT_RULES.get(name)
+    return rule(text) if rule else text
+
+
+def single_line_text(raw: object) -> str:
+    """Normalise ``raw`` to trimmed NFC text with single spaces; refuse control characters."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise FieldError("must be text")
+    text = " ".join(unicodedata.normalize("NFC", raw).split())
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
+        raise FieldError("must not contain control characters")
+    return text
+
+
+def person_name(text: str) -> str:
+    """Names in any script: letters and combining marks, with spaces, hyphens, apostrophes."""
+    allowed = all(
+        unicodedata.category(char)[0] in "LM" or char in NAME_PUNCTUATION for char in text
+    )
+    if not allowed:
+        raise FieldError("may contain only letters, spaces, hyphens, apostrophes and dots")
+    if not any(unicodedata.category(char)[0] == "L" for char in text):
+        raise FieldError("must contain a letter")
+    return text
+
+
+def email_address(text: str) -> str:
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as problem:
+        raise FieldError("not a valid address") from problem
+    return checked.normalized.lower()
+
+
+def canonical_phone(text: str, region: str | None) -> str:
+    """The number in E.164 form (``+33612345678``); local numbers are read in ``region``."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as problem:
+        raise FieldError("not a valid phone number") from problem
+    if not phonenumbers.is_valid_number(number):
+        raise FieldError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def postal_code(text: str) -> str:
+    code = text.upper()
+    if not POSTAL_CODE.fullmatch(code):
+        raise FieldError("may contain only letters, digits, spaces and hyphens")
+    return code
+
+
+FORMAT_RULES: dict[str, Callable[[str], str]] = {
+    "first_name": person_name,
+    "last_name": person_name,
+    "email": email_address,
+    "postal_code": postal_code,
+}

@@ -29,12 +29,33 @@ DEMO_ACCOUNTS = (
 DEMO_CLIENTS = (
     ("Camille", "Durand", "camille.durand@example.com", "06 12 34 56 78", "Paris", "France", ()),
     ("Léa", "Moreau", "lea.moreau@example.com", "+33 7 81 22 33 44", "Paris", "France", ("start",)),
-    ("Yusuf", "Demir", "yusuf.demir@example.com", "06 98 76 54 32", "Lyon", "France",
-     ("start", "complete")),
-    ("Анна", "Иванова", "anna.ivanova@example.com", "+7 912 345-67-89", "Lyon", "France",
-     ("cancel",)),
-    ("美咲", "佐藤", "misaki.sato@example.com", "+81 90-1234-5678", None, "Japan",
-     ("start", "cancel")),
+    (
+        "Yusuf",
+        "Demir",
+        "yusuf.demir@example.com",
+        "06 98 76 54 32",
+        "Lyon",
+        "France",
+        ("start", "complete"),
+    ),
+    (
+        "Анна",
+        "Иванова",
+        "anna.ivanova@example.com",
+        "+7 912 345-67-89",
+        "Lyon",
+        "France",
+        ("cancel",),
+    ),
+    (
+        "美咲",
+        "佐藤",
+        "misaki.sato@example.com",
+        "+81 90-1234-5678",
+        None,
+        "Japan",
+        ("start", "cancel"),
+    ),
 )
 
 STEPS: dict[str, Callable[[str, User], Mission]] = {
@@ -57,16 +78,21 @@ def create_roles() -> None:
 def create_demo(if_empty: bool, url: str) -> None:
     """Create demo accounts (random passwords, printed once) and a few clients per partner."""
     ensure_roles()
+    login_url = f"{url.rstrip('/')}/login"
     if if_empty and db.session.scalar(select(func.count(User.id))):
-        click.echo("Accounts exist already: no demo data added.")
+        click.echo(f"Accounts exist already: no demo data added. Log in at {login_url}")
+        click.echo(
+            "Demo accounts, if this database has them: " + ", ".join(e for e, _ in DEMO_ACCOUNTS)
+        )
         return
+    click.echo("Demo accounts (a password is shown only when the account is created):")
     for email, role in DEMO_ACCOUNTS:
         user, password = _demo_account(email, role)
         if role is RoleName.PARTNER:
             _demo_clients(user)
         shown = password or "(unchanged: set one with `flask users change_password`)"
         click.echo(f"  {role.value:<8} {email:<36} {shown}")
-    click.echo(f"Log in at {url.rstrip('/')}/login")
+    click.echo(f"Log in at {login_url}")
 
 
 def _demo_account(email: str, role: RoleName) -> tuple[User, str | None]:
@@ -90,8 +116,13 @@ def _demo_clients(partner: User) -> None:
     for first, last, email, phone, city, country, steps in DEMO_CLIENTS:
         local, domain = email.split("@")
         _, mission = register_walk_in_client(
-            partner, first_name=first, last_name=last, email=f"{local}.{partner.id}@{domain}",
-            phone=phone, city=city, country=country,
+            partner,
+            first_name=first,
+            last_name=last,
+            email=f"{local}.{partner.id}@{domain}",
+            phone=phone,
+            city=city,
+            country=country,
         )
         for step in steps:
             STEPS[step](mission.id, partner)

@@ -19,6 +19,10 @@ class ValidationError(DomainError):
         super().__init__("; ".join(f"{field}: {problem}" for field, problem in self.errors.items()))
 
 
+class NotAllowed(DomainError):
+    """The user may see the row but not change it (support staff, a deactivated account)."""
+
+
 class MissionNotFound(DomainError):
     """No mission with this id exists for the acting user (it may exist for someone else)."""
 

@@ -13,7 +13,13 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, false, select, true, update
 
 from .db_types import utcnow
-from .errors import MissionChanged, MissionNotFound, TransitionRefused, ValidationError
+from .errors import (
+    MissionChanged,
+    MissionNotFound,
+    NotAllowed,
+    TransitionRefused,
+    ValidationError,
+)
 from .extensions import db
 from .models import Client, Mission, MissionEvent, MissionStatus, RoleName, User
 from .validation import normalise_client_fields
@@ -38,6 +44,11 @@ def sees_all_partners(user: User) -> bool:
 
 def is_partner(user: User) -> bool:
     return bool(user.active) and user.has_role(RoleName.PARTNER)
+
+
+def may_change_missions(user: User) -> bool:
+    """Admins change any mission, partners their own; support staff only read."""
+    return bool(user.active) and (user.has_role(RoleName.ADMIN) or is_partner(user))
 
 
 def scope_filter(model: type[Scoped], user: User | None) -> ColumnElement[bool]:
@@ -70,8 +81,11 @@ def register_walk_in_client(
     now = utcnow()
     client = Client(partner_id=partner.id, created_at=now, updated_at=now, **cleaned)
     mission = Mission(
-        client=client, partner_id=partner.id, status=MissionStatus.PENDING,
-        created_at=now, updated_at=now,
+        client=client,
+        partner_id=partner.id,
+        status=MissionStatus.PENDING,
+        created_at=now,
+        updated_at=now,
     )
     creation = MissionEvent(
         mission=mission, actor_id=(actor or partner).id, to_status=MissionStatus.PENDING, at=now
@@ -103,6 +117,8 @@ def apply_transition(mission_id: str, actor: User, action: str) -> Mission:
     The UPDATE names the status that was read, so of two people acting at once exactly one
     wins; the other gets ``MissionChanged`` and the row keeps the winner's change.
     """
+    if not may_change_missions(actor):
+        raise NotAllowed(f"{actor} may not change missions")
     current = current_status(mission_id, actor)
     target = target_status(action, current)
     now = utcnow()

@@ -1,0 +1,88 @@
+"""Logging in through Flask-Security's real form, CSRF included."""
+
+from __future__ import annotations
+
+import pytest
+
+from admin_app.extensions import db
+from admin_app.models import RoleName, User
+from tests.conftest import Account, csrf_token, log_in
+
+
+@pytest.mark.parametrize("role", list(RoleName))
+def test_every_role_can_log_in_and_reach_the_panel(client, make_account, role):
+    response = log_in(client, make_account(role))
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_deactivated_account_cannot_log_in(client, make_account):
+    account = make_account(RoleName.PARTNER, active=False)
+
+    response = log_in(client, account)
+
+    assert response.status_code == 200
+    assert "Invalid" in response.get_data(as_text=True) or "disabled" in response.get_data(
+        as_text=True
+    )
+    assert client.get("/admin/").status_code == 302
+
+
+def test_wrong_password_is_refused(client, make_account):
+    account = make_account(RoleName.PARTNER)
+
+    response = log_in(client, Account(account.id, account.email, "not-the-password"))
+
+    assert response.status_code == 200
+    assert client.get("/admin/").status_code == 302
+
+
+def test_login_without_csrf_token_is_refused(client, make_account):
+    account = make_account(RoleName.PARTNER)
+
+    response = client.post("/login", data={"email": account.email, "password": account.password})
+
+    assert response.status_code == 400
+    assert client.get("/admin/").status_code == 302
+
+
+def test_anonymous_visitor_is_sent_to_login_and_back(client, make_account):
+    response = client.get("/admin/")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+    account = make_account(RoleName.SUPPORT)
+    back = client.post(
+        response.headers["Location"],
+        data={
+            "email": account.email,
+            "password": account.password,
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
+    assert back.headers["Location"] == "/admin/"
+
+
+def test_account_without_role_gets_403(client, make_account):
+    log_in(client, make_account())
+
+    assert client.get("/admin/").status_code == 403
+
+
+def test_stored_password_is_an_argon2_hash(ctx, make_account):
+    account = make_account(RoleName.PARTNER)
+    stored = db.session.get_one(User, account.id).password
+
+    assert stored.startswith("$argon2") and account.password not in stored
+
+
+def test_logout_from_the_panel_menu_ends_the_session(client, login_as):
+    login_as(RoleName.PARTNER)
+
+    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 302

@@ -1,0 +1,130 @@
+"""The flask commands: roles, demo data, and Flask-Security's own user commands."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from admin_app.cli import DEMO_ACCOUNTS
+from admin_app.extensions import db
+from admin_app.models import Client, Mission, MissionStatus, Role, RoleName, User
+from tests.conftest import Account, log_in
+
+PRINTED_ACCOUNT = re.compile(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)$", re.MULTILINE)
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def counts(app) -> dict[str, int]:
+    with app.app_context():
+        return {
+            model.__name__: db.session.scalar(select(func.count()).select_from(model))
+            for model in (User, Role, Client, Mission)
+        }
+
+
+def test_roles_command_creates_the_three_roles_once(app, runner):
+    with app.app_context():
+        db.session.execute(Role.__table__.delete())
+        db.session.commit()
+
+    first = runner.invoke(args=["walkin", "roles"])
+    second = runner.invoke(args=["walkin", "roles"])
+
+    assert "admin, partner, support" in first.output
+    assert "already exist" in second.output
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Role.name))) == ["admin", "partner", "support"]
+
+
+def test_demo_creates_accounts_with_printed_passwords_that_log_in(app, runner):
+    result = runner.invoke(args=["walkin", "demo"])
+
+    assert result.exit_code == 0, result.output
+    printed = {
+        email: (role, password) for role, email, password in PRINTED_ACCOUNT.findall(result.output)
+    }
+    assert set(printed) == {email for email, _ in DEMO_ACCOUNTS}
+    assert "/login" in result.output
+    for email, (_, password) in printed.items():
+        assert len(password) >= 12
+        client = app.test_client()
+        with app.app_context():
+            user_id = db.session.scalar(select(User.id).where(User.email == email))
+        assert log_in(client, Account(user_id, email, password)).status_code == 302
+        assert client.get("/admin/").status_code == 200
+
+
+def test_demo_gives_each_partner_missions_in_every_status(app, runner):
+    runner.invoke(args=["walkin", "demo"])
+
+    with app.app_context():
+        partners = [u for u in db.session.scalars(select(User)) if u.has_role(RoleName.PARTNER)]
+        assert len(partners) == 2
+        for partner in partners:
+            statuses = set(
+                db.session.scalars(select(Mission.status).where(Mission.partner_id == partner.id))
+            )
+            assert statuses == set(MissionStatus)
+
+
+def test_running_demo_twice_duplicates_nothing_and_prints_no_password(app, runner):
+    runner.invoke(args=["walkin", "demo"])
+    before = counts(app)
+
+    again = runner.invoke(args=["walkin", "demo"])
+
+    assert counts(app) == before
+    assert again.output.count("unchanged") == len(DEMO_ACCOUNTS)
+
+
+def test_demo_if_empty_leaves_an_existing_database_alone(app, runner, make_account):
+    make_account(RoleName.ADMIN)
+
+    result = runner.invoke(args=["walkin", "demo", "--if-empty"])
+
+    assert "no demo data added" in result.output
+    assert counts(app)["User"] == 1 and counts(app)["Client"] == 0
+
+
+def test_flask_security_user_commands_work(app, runner, client):
+    password = "a-long-enough-Passw0rd"
+    created = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "new.partner@walkin.example.com",
+            "--password",
+            password,
+            "--active",
+        ]
+    )
+    added = runner.invoke(args=["roles", "add", "new.partner@walkin.example.com", "partner"])
+
+    assert created.exit_code == 0, created.output
+    assert added.exit_code == 0, added.output
+    with app.app_context():
+        user = db.session.scalars(
+            select(User).where(User.email == "new.partner@walkin.example.com")
+        ).one()
+        assert user.has_role(RoleName.PARTNER) and user.password.startswith("$argon2")
+        user_id = user.id
+    assert (
+        log_in(client, Account(user_id, "new.partner@walkin.example.com", password)).status_code
+        == 302
+    )
+
+
+def test_deactivate_command_blocks_login(app, runner, client, make_account):
+    account = make_account(RoleName.PARTNER)
+
+    result = runner.invoke(args=["users", "deactivate", account.email])
+
+    assert result.exit_code == 0, result.output
+    assert log_in(client, account).status_code == 200
+    assert client.get("/admin/").status_code == 302

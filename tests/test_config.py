@@ -1,0 +1,73 @@
+"""Settings from the environment, and secrets that are never constants in the code."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import pytest
+
+from admin_app.config import SECRETS_FILE, database_url, fill_secrets, settings_from_environment
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("postgres://u:p@db:5432/walkin", "postgresql+psycopg://u:p@db:5432/walkin"),
+        ("postgresql://u@db/walkin", "postgresql+psycopg://u@db/walkin"),
+        ("postgresql+psycopg://u@db/walkin", "postgresql+psycopg://u@db/walkin"),
+        ("sqlite:////tmp/other.sqlite3", "sqlite:////tmp/other.sqlite3"),
+    ],
+)
+def test_database_url_maps_postgres_urls_to_psycopg3(raw, expected):
+    assert database_url(raw, "/srv/instance") == expected
+
+
+def test_default_database_is_a_sqlite_file_in_the_instance_folder():
+    assert database_url(None, "/srv/instance") == "sqlite:////srv/instance/walkin.sqlite3"
+
+
+def test_environment_settings_are_read(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", "postgres://db/walkin")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.delenv("SECURITY_PASSWORD_SALT", raising=False)
+
+    settings = settings_from_environment(str(tmp_path))
+
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://db/walkin"
+    assert settings["SECRET_KEY"] == "from-the-environment"
+    assert "SECURITY_PASSWORD_SALT" not in settings
+
+
+def test_missing_secrets_are_generated_once_in_a_private_file(tmp_path):
+    first: dict[str, object] = {}
+    second: dict[str, object] = {}
+
+    fill_secrets(first, str(tmp_path))
+    fill_secrets(second, str(tmp_path))
+
+    path = tmp_path / SECRETS_FILE
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert first == second
+    assert len(first["SECRET_KEY"]) >= 40 and first["SECRET_KEY"] != first["SECURITY_PASSWORD_SALT"]
+    assert json.loads(path.read_text()) == first
+    assert [p.name for p in tmp_path.iterdir()] == [SECRETS_FILE]
+
+
+def test_secrets_from_the_environment_write_no_file(tmp_path):
+    settings = {"SECRET_KEY": "k" * 40, "SECURITY_PASSWORD_SALT": "s" * 40}
+
+    fill_secrets(settings, str(tmp_path))
+
+    assert settings["SECRET_KEY"] == "k" * 40
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_each_instance_gets_its_own_secrets(tmp_path):
+    one: dict[str, object] = {}
+    other: dict[str, object] = {}
+
+    fill_secrets(one, str(tmp_path / "one"))
+    fill_secrets(other, str(tmp_path / "other"))
+
+    assert one["SECRET_KEY"] != other["SECRET_KEY"]

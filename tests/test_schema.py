@@ -1,0 +1,98 @@
+"""The migrations build exactly the models' schema, and the database enforces its rules."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from admin_app import create_app
+from admin_app.extensions import db
+from admin_app.missions import register_walk_in_client
+from admin_app.models import RoleName
+from tests.conftest import settings_for_tests
+from tests.databases import fresh_database
+
+APP_TABLES = {
+    "user", "role", "roles_users", "walk_in_client", "walk_in_mission", "mission_event",
+}  # fmt: skip
+
+
+def schema_differences() -> list:
+    with db.engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), db.metadata)
+
+
+def test_migrated_schema_matches_the_models(ctx):
+    assert schema_differences() == []
+
+
+def test_downgrade_to_base_and_upgrade_again(tmp_path):
+    with fresh_database(tmp_path, "migrations") as url:
+        app = create_app(settings_for_tests(url))
+        with app.app_context():
+            upgrade()
+            assert APP_TABLES <= set(inspect(db.engine).get_table_names())
+            downgrade(revision="base")
+            assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+            assert not leftover_enum_types()
+            upgrade()
+            assert schema_differences() == []
+            db.engine.dispose()
+
+
+def leftover_enum_types() -> list[str]:
+    if db.engine.dialect.name != "postgresql":
+        return []
+    with db.engine.connect() as connection:
+        return list(connection.execute(text("SELECT typname FROM pg_type WHERE typtype = 'e'")))
+
+
+def test_expected_indexes_exist(ctx):
+    inspector = inspect(db.engine)
+    indexed = {
+        table: {tuple(index["column_names"]) for index in inspector.get_indexes(table)}
+        for table in ("walk_in_client", "walk_in_mission")
+    }
+
+    assert {("partner_id", "status"), ("partner_id", "created_at")} <= indexed["walk_in_mission"]
+    assert {("partner_id", "created_at"), ("last_name",), ("email",), ("phone",)} <= indexed[
+        "walk_in_client"
+    ]
+
+
+def test_sqlite_connections_enforce_foreign_keys(ctx):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_database_refuses_a_status_outside_the_enum(make_user):
+    partner = make_user(RoleName.PARTNER)
+    _, mission = register_walk_in_client(
+        partner, first_name="Ana", last_name="Lima", email="a@example.com", phone="+33612345678"
+    )
+
+    with pytest.raises((IntegrityError, DBAPIError)):
+        db.session.execute(
+            text("UPDATE walk_in_mission SET status = 'archived' WHERE id = :id"),
+            {"id": mission.id},
+        )
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_database_refuses_a_client_without_partner(ctx):
+    with pytest.raises(IntegrityError):
+        db.session.execute(
+            text(
+                "INSERT INTO walk_in_client (id, first_name, last_name, email, phone, created_at,"
+                " updated_at, partner_id) VALUES ('x', 'A', 'B', 'a@b.co', '+1', :now, :now, 999)"
+            ),
+            {"now": "2026-01-01 00:00:00"},
+        )
+    db.session.rollback()

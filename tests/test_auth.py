@@ -52,7 +52,7 @@ def test_anonymous_visitor_is_sent_to_login_and_back(client, make_account):
     response = client.get("/admin/")
 
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/login?next=")
+    assert response.headers["Location"] == "/login?next=/admin/"
 
     account = make_account(RoleName.SUPPORT)
     back = client.post(

@@ -28,7 +28,7 @@ class AccessGate:
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         if not current_user.is_authenticated:
-            return redirect(url_for("security.login", next=request.full_path))
+            return redirect(url_for("security.login", next=request.full_path.rstrip("?")))
         abort(403)
 
 

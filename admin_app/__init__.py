@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, redirect, request, url_for
+from flask import Flask
 from sqlalchemy import event
-from werkzeug.wrappers import Response
 
 from .admin import init_admin
 from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, settings_from_environment
 from .extensions import babel, csrf, db, migrate
 from .security import init_security
+from .web import register_web, select_locale, select_timezone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,8 +27,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     load_settings(app, config or {})
     init_extensions(app)
-    init_panel(app)
-    register_cli(app)
+    init_admin(app)
+    register_web(app)
+    app.cli.add_command(walkin)
     return app
 
 
@@ -47,28 +48,11 @@ def init_extensions(app: Flask) -> None:
             event.listen(db.engine, "connect", _enable_sqlite_foreign_keys)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     init_security(app)
-
-
-def init_panel(app: Flask) -> None:
-    init_admin(app)
-    app.add_url_rule("/", "home", _home)
-
-
-def register_cli(app: Flask) -> None:
-    app.cli.add_command(walkin)
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
-
-
-def _select_locale() -> str | None:
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
-
-
-def _home() -> Response:
-    return redirect(url_for("admin.index"))

@@ -23,12 +23,22 @@ class NotAllowed(DomainError):
     """The user may see the row but not change it (support staff, a deactivated account)."""
 
 
-class MissionNotFound(DomainError):
-    """No mission with this id exists for the acting user (it may exist for someone else)."""
+class NotFound(DomainError):
+    """No row with this id exists for the acting user (it may exist for someone else)."""
 
-    def __init__(self, mission_id: str) -> None:
-        self.mission_id = mission_id
-        super().__init__(f"mission {mission_id} not found")
+    kind = "row"
+
+    def __init__(self, row_id: str) -> None:
+        self.row_id = row_id
+        super().__init__(f"{self.kind} {row_id} not found")
+
+
+class MissionNotFound(NotFound):
+    kind = "mission"
+
+
+class ClientNotFound(NotFound):
+    kind = "client"
 
 
 class TransitionRefused(DomainError):

@@ -7,10 +7,9 @@ messages.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
-from flask import current_app
-from sqlalchemy import ColumnElement, Select, false, select, true, update
+from sqlalchemy import select, update
 
 from .db_types import utcnow
 from .errors import (
@@ -21,10 +20,9 @@ from .errors import (
     ValidationError,
 )
 from .extensions import db
-from .models import Client, Mission, MissionEvent, MissionStatus, RoleName, User
-from .validation import normalise_client_fields
-
-Scoped = TypeVar("Scoped", Client, Mission)
+from .models import Client, Mission, MissionEvent, MissionStatus, User
+from .scoping import is_partner, may_change_rows, scope_filter, visible
+from .validation import clean_notes, configured_phone_region, normalise_client_fields
 
 # action -> (statuses it may start from, status it leads to); DESIGN.md's transition table.
 TRANSITIONS: dict[str, tuple[frozenset[MissionStatus], MissionStatus]] = {
@@ -35,37 +33,6 @@ TRANSITIONS: dict[str, tuple[frozenset[MissionStatus], MissionStatus]] = {
         MissionStatus.CANCELLED,
     ),
 }
-ACTIVE_STATUSES = (MissionStatus.PENDING, MissionStatus.IN_PROGRESS)
-
-
-def sees_all_partners(user: User) -> bool:
-    return user.has_role(RoleName.ADMIN) or user.has_role(RoleName.SUPPORT)
-
-
-def is_partner(user: User) -> bool:
-    return bool(user.active) and user.has_role(RoleName.PARTNER)
-
-
-def may_change_missions(user: User) -> bool:
-    """Admins change any mission, partners their own; support staff only read."""
-    return bool(user.active) and (user.has_role(RoleName.ADMIN) or is_partner(user))
-
-
-def scope_filter(model: type[Scoped], user: User | None) -> ColumnElement[bool]:
-    """The condition on ``model`` rows that ``user`` may see: partners their own rows, admins
-    and support staff every row, anyone else (inactive, no role, anonymous) none."""
-    if user is None or not getattr(user, "active", False):
-        return false()
-    if sees_all_partners(user):
-        return true()
-    if user.has_role(RoleName.PARTNER):
-        return model.partner_id == user.id
-    return false()
-
-
-def visible(model: type[Scoped], user: User | None) -> Select[tuple[Scoped]]:
-    """The query of the ``model`` rows (clients or missions) that ``user`` may see."""
-    return select(model).where(scope_filter(model, user))
 
 
 def register_walk_in_client(
@@ -75,7 +42,7 @@ def register_walk_in_client(
 
     ``actor`` is who registered it (an admin acting for ``partner``); it defaults to the partner.
     """
-    cleaned = normalise_client_fields(fields, phone_region=_phone_region())
+    cleaned = normalise_client_fields(fields, phone_region=configured_phone_region())
     if not is_partner(partner):
         raise ValidationError({"partner": "not an active partner account"})
     now = utcnow()
@@ -99,6 +66,19 @@ def register_walk_in_client(
     return client, mission
 
 
+def update_mission_notes(mission_id: str, actor: User, notes: object) -> Mission:
+    """Save a mission's notes; its status only ever changes through a transition."""
+    if not may_change_rows(actor):
+        raise NotAllowed(f"{actor} may not change missions")
+    mission = db.session.scalar(visible(Mission, actor).where(Mission.id == mission_id))
+    if mission is None:
+        raise MissionNotFound(mission_id)
+    mission.notes = clean_notes(notes)
+    mission.updated_at = utcnow()
+    db.session.commit()
+    return mission
+
+
 def start_mission(mission_id: str, actor: User) -> Mission:
     return apply_transition(mission_id, actor, "start")
 
@@ -117,7 +97,7 @@ def apply_transition(mission_id: str, actor: User, action: str) -> Mission:
     The UPDATE names the status that was read, so of two people acting at once exactly one
     wins; the other gets ``MissionChanged`` and the row keeps the winner's change.
     """
-    if not may_change_missions(actor):
+    if not may_change_rows(actor):
         raise NotAllowed(f"{actor} may not change missions")
     current = current_status(mission_id, actor)
     target = target_status(action, current)
@@ -172,7 +152,3 @@ def mission_history(mission_id: str, user: User) -> list[MissionEvent]:
 
 def _status_or_none(mission_id: str) -> MissionStatus | None:
     return db.session.scalar(select(Mission.status).where(Mission.id == mission_id))
-
-
-def _phone_region() -> str | None:
-    return current_app.config.get("PHONE_DEFAULT_REGION")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 
 from .errors import ValidationError
 
@@ -31,12 +32,18 @@ MAX_LENGTHS = {
     "country": 100,
 }
 
+MAX_NOTES_LENGTH = 2000
 NAME_PUNCTUATION = frozenset("'’-. ")
 POSTAL_CODE = re.compile(r"[A-Z0-9][A-Z0-9 -]*")
 
 
 class FieldError(ValueError):
     """One field's problem, in words meant for the person who typed it."""
+
+
+def configured_phone_region() -> str | None:
+    """The region local phone numbers are read in (``PHONE_DEFAULT_REGION``)."""
+    return current_app.config.get("PHONE_DEFAULT_REGION")
 
 
 def normalise_client_fields(
@@ -84,6 +91,20 @@ def single_line_text(raw: object) -> str:
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
         raise FieldError("must not contain control characters")
     return text
+
+
+def clean_notes(raw: object) -> str | None:
+    """Free, multi-line text: line breaks and tabs are kept, other control characters refused."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ValidationError({"notes": "must be text"})
+    text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").strip()
+    if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t" for c in text):
+        raise ValidationError({"notes": "must not contain control characters"})
+    if len(text) > MAX_NOTES_LENGTH:
+        raise ValidationError({"notes": f"must be at most {MAX_NOTES_LENGTH} characters"})
+    return text or None
 
 
 def person_name(text: str) -> str:

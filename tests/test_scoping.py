@@ -6,8 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from admin_app.extensions import db, security
-from admin_app.missions import register_walk_in_client, start_mission, visible
+from admin_app.missions import register_walk_in_client, start_mission
 from admin_app.models import Client, Mission, MissionEvent, RoleName, User
+from admin_app.scoping import visible
 
 
 def register(partner: User, name: str) -> tuple[Client, Mission]:

@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
-from .base import SecureIndexView
+from ..models import Client, Mission, User
+from .accounts import AccountView
+from .clients import ClientView
+from .dashboard import DashboardView
+from .formatting import local_datetime, status_badge
+from .missions import MissionView
 
 
 def init_admin(app: Flask) -> Admin:
@@ -14,6 +21,12 @@ def init_admin(app: Flask) -> Admin:
         app,
         name="Walk-in",
         theme=Bootstrap4Theme(swatch="flatly"),
-        index_view=SecureIndexView(url="/admin"),
+        index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
+    )
+    admin.add_view(ClientView(Client, name=_l("Clients"), endpoint="clients"))
+    admin.add_view(MissionView(Mission, name=_l("Missions"), endpoint="missions"))
+    admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))
+    app.jinja_env.globals.update(
+        status_badge=status_badge, local_datetime=local_datetime, get_locale=get_locale
     )
     return admin

@@ -1,4 +1,9 @@
-"""The single access gate of the panel, shared by every admin view."""
+"""The panel's single access gate and the partner-scoped base view every model view inherits.
+
+Flask-Admin reaches rows by more paths than ``get_query`` (see STACK-NOTES.md): ``get_one`` serves
+details, edit, delete and inline editing; actions receive raw ids; the count has its own query.
+``ScopedModelView`` closes each of them here, so no view repeats the rule.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,21 @@ from typing import Any
 
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView
+from flask_admin.contrib.sqla import ModelView
 from flask_security import current_user
+from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
+from ..extensions import db
 from ..models import RoleName
+from ..scoping import may_change_rows, scope_filter, sees_all_partners
+from .filters import PartnerFilter
+from .forms import partner_choices
 
 PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.SUPPORT)
+WRITE_VIEWS = frozenset(
+    {"create_view", "edit_view", "delete_view", "action_view", "ajax_update", "export"}
+)
 
 
 class AccessGate:
@@ -30,6 +44,116 @@ class AccessGate:
         if not current_user.is_authenticated:
             return redirect(url_for("security.login", next=request.full_path.rstrip("?")))
         abort(403)
+
+
+class SecureModelView(AccessGate, ModelView):
+    """A model view behind the gate, with the panel's list defaults."""
+
+    page_size = 20
+    can_set_page_size = True
+    page_size_options = (20, 50, 100)
+    list_template = "admin/walkin_list.html"
+
+    def __init__(self, model: type, **kwargs: Any) -> None:
+        super().__init__(model, db, **kwargs)
+
+
+class ScopedModelView(SecureModelView):
+    """Base of every view over rows that belong to a partner (clients, missions).
+
+    Partners reach only their own rows, admins and support staff every row; a row outside the
+    scope answers 404 on every path. Support staff read only: every writing path answers 403 and
+    its buttons are not shown.
+    """
+
+    #: Column and filter names shown only to users who see every partner.
+    partner_only_names: tuple[str, ...] = ("partner",)
+    #: View functions that change data: 403 for users who only read.
+    write_views: frozenset[str] = WRITE_VIEWS
+    #: Shown in the list when the user has no rows yet.
+    empty_message: str = ""
+    allow_create = True
+    allow_edit = True
+    allow_delete = True
+    allow_export = True
+    can_view_details = True
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return self.allow_create and self.may_write()
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return self.allow_edit and self.may_write()
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return self.allow_delete and self.may_write()
+
+    @property
+    def can_export(self) -> bool:  # type: ignore[override]
+        return self.allow_export and self.may_write()
+
+    def may_write(self) -> bool:
+        return current_user.is_authenticated and may_change_rows(current_user)
+
+    def sees_all(self) -> bool:
+        return current_user.is_authenticated and sees_all_partners(current_user)
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        refused = super()._handle_view(name, **kwargs)
+        if refused is not None:
+            return refused
+        if name in self.write_views and not self.may_write():
+            abort(403)
+        return None
+
+    def is_action_allowed(self, name: str) -> bool:
+        return self.may_write() and super().is_action_allowed(name)
+
+    def get_query(self) -> Query:
+        return super().get_query().filter(scope_filter(self.model, current_user))
+
+    def get_count_query(self) -> Query:
+        return super().get_count_query().filter(scope_filter(self.model, current_user))
+
+    def get_one(self, id: Any) -> Any:
+        """The row named by ``id`` within the user's scope, else 404 (also for a malformed id)."""
+        if not isinstance(id, str):
+            abort(404)
+        row = self.get_query().filter(self.model.id == id).one_or_none()
+        if row is None:
+            abort(404)
+        return row
+
+    def handle_action(self, return_view: str | None = None) -> Response:
+        """Refuse the whole batch with 404 when any id is outside the user's scope."""
+        ids = set(request.form.getlist("rowid"))
+        if ids and self.get_query().filter(self.model.id.in_(ids)).count() != len(ids):
+            abort(404)
+        return super().handle_action(return_view)
+
+    def render(self, template: str, **kwargs: Any) -> str:
+        if not self.sees_all():
+            hidden = set(self.partner_only_names)
+            for key in ("list_columns", "details_columns"):
+                if key in kwargs:
+                    kwargs[key] = [column for column in kwargs[key] if column[0] not in hidden]
+        return super().render(template, **kwargs)
+
+    def _get_filter_groups(self) -> dict[str, list[dict[str, Any]]] | None:
+        """Partner filters: fresh choices for users who see every partner, absent for others."""
+        groups = super()._get_filter_groups()
+        if not groups:
+            return groups
+        fresh: dict[str, list[dict[str, Any]]] = {}
+        for label, items in groups.items():
+            if not any(isinstance(self._filters[item["index"]], PartnerFilter) for item in items):
+                fresh[label] = items
+            elif self.sees_all():
+                choices = [(str(id_), email) for id_, email in partner_choices()]
+                fresh[label] = [{**item, "options": choices} for item in items]
+        return fresh
 
 
 class SecureIndexView(AccessGate, AdminIndexView):

@@ -1,0 +1,79 @@
+"""Account rules: who may hold which role, and that an active admin always remains."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_security import hash_password
+from sqlalchemy import func, select
+
+from .errors import ValidationError
+from .extensions import db, security
+from .models import Role, RoleName, User
+from .validation import FieldError, email_address
+
+
+def create_account(email: str, password: str, roles: Iterable[str], active: bool = True) -> User:
+    """Create an account; the password is checked by Flask-Security's rules and hashed."""
+    address = _checked_email(email)
+    if security.datastore.find_user(email=address) is not None:
+        raise ValidationError({"email": "already used by another account"})
+    _check_password(password, email=address)
+    user = security.datastore.create_user(
+        email=address, password=hash_password(password), active=active, roles=_roles(roles)
+    )
+    db.session.commit()
+    return user
+
+
+def update_account(
+    user: User, *, roles: Iterable[str], active: bool, password: str | None = None
+) -> User:
+    """Change roles, activity and (optionally) the password, keeping at least one active admin."""
+    role_objects = _roles(roles)
+    stays_admin = active and any(role.name == RoleName.ADMIN for role in role_objects)
+    if not stays_admin and _is_active_admin(user) and _active_admin_count() <= 1:
+        raise ValidationError({"roles": "the last active admin must stay an active admin"})
+    if password:
+        _check_password(password, user=user)
+        user.password = hash_password(password)
+    user.roles = role_objects
+    user.active = active
+    db.session.commit()
+    return user
+
+
+def _checked_email(email: str) -> str:
+    try:
+        return email_address(" ".join((email or "").split()))
+    except FieldError as problem:
+        raise ValidationError({"email": str(problem)}) from problem
+
+
+def _check_password(password: str, **context: object) -> None:
+    problems, _ = security.password_util.validate(
+        password or "", is_register="user" not in context, **context
+    )
+    if problems:
+        raise ValidationError({"password": " ".join(str(p) for p in problems)})
+
+
+def _roles(names: Iterable[str]) -> list[Role]:
+    wanted = set(names)
+    unknown = wanted - {role.value for role in RoleName}
+    if unknown:
+        raise ValidationError({"roles": f"unknown roles: {', '.join(sorted(unknown))}"})
+    return list(db.session.scalars(select(Role).where(Role.name.in_(wanted))))
+
+
+def _is_active_admin(user: User) -> bool:
+    return bool(user.active) and user.has_role(RoleName.ADMIN)
+
+
+def _active_admin_count() -> int:
+    query = (
+        select(func.count(User.id))
+        .join(User.roles)
+        .where(Role.name == RoleName.ADMIN.value, User.active.is_(True))
+    )
+    return db.session.scalar(query) or 0

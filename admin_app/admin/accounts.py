@@ -1,0 +1,105 @@
+"""Accounts and roles, for admins only: create, change roles, deactivate, reactivate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_admin.form import BaseForm
+from flask_admin.helpers import get_form_data
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Query, selectinload
+from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField
+from wtforms.validators import InputRequired
+
+from ..accounts import create_account, update_account
+from ..errors import ValidationError
+from ..models import RoleName, User
+from .base import SecureModelView
+from .formatting import local_datetime_formatter
+from .forms import show_domain_errors
+
+ROLE_LABELS = {
+    RoleName.ADMIN.value: _l("Admin"),
+    RoleName.PARTNER.value: _l("Partner"),
+    RoleName.SUPPORT.value: _l("Support"),
+}
+
+
+class AccountForm(BaseForm):
+    email = StringField(_l("Email"), validators=[InputRequired()])
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least 12 characters. Leave empty to keep the current password."),
+        render_kw={"autocomplete": "new-password"},
+    )
+    roles = SelectMultipleField(
+        _l("Roles"), choices=list(ROLE_LABELS.items()), validators=[InputRequired()]
+    )
+    active = BooleanField(_l("Active"), default=True)
+
+
+def roles_formatter(view: Any, context: Any, model: User, name: str) -> str:
+    return ", ".join(str(ROLE_LABELS.get(role.name, role.name)) for role in model.roles)
+
+
+class AccountView(SecureModelView):
+    allowed_roles = (RoleName.ADMIN,)
+    can_delete = False
+    can_view_details = False
+    form = AccountForm
+    column_list = ("email", "roles", "active", "last_login_at", "create_datetime")
+    column_labels = {
+        "email": _l("Email"),
+        "roles": _l("Roles"),
+        "active": _l("Active"),
+        "last_login_at": _l("Last login"),
+        "create_datetime": _l("Created"),
+    }
+    column_formatters = {
+        "roles": roles_formatter,
+        "last_login_at": local_datetime_formatter,
+        "create_datetime": local_datetime_formatter,
+    }
+    column_searchable_list = ("email",)
+    column_filters = ("active",)
+    column_sortable_list = ("email", "active", "last_login_at", "create_datetime")
+    column_default_sort = ("email", False)
+
+    def search_placeholder(self) -> str:
+        return gettext("Email")
+
+    def get_query(self) -> Query:
+        return super().get_query().options(selectinload(User.roles))
+
+    def edit_form(self, obj: Any = None) -> AccountForm:
+        """Built from the posted data only: the stored password hash must never reach a field."""
+        form = self._edit_form_class(get_form_data())
+        del form.email
+        if request.method == "GET" and obj is not None:
+            form.roles.data = [role.name for role in obj.roles]
+            form.active.data = obj.active
+        return form
+
+    def create_model(self, form: AccountForm) -> User | bool:
+        try:
+            return create_account(
+                form.email.data, form.password.data, form.roles.data, form.active.data
+            )
+        except ValidationError as error:
+            show_domain_errors(form, error)
+            return False
+
+    def update_model(self, form: AccountForm, model: User) -> bool:
+        try:
+            update_account(
+                model,
+                roles=form.roles.data,
+                active=form.active.data,
+                password=form.password.data or None,
+            )
+        except ValidationError as error:
+            show_domain_errors(form, error)
+            return False
+        return True

@@ -1,0 +1,130 @@
+"""Walk-in clients: list, search, register (modal), edit, details with missions, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_security import current_user
+from markupsafe import Markup
+from sqlalchemy.orm import Query, joinedload
+
+from ..clients import delete_client, update_client
+from ..errors import DomainError, ValidationError
+from ..extensions import db
+from ..missions import register_walk_in_client
+from ..models import Client, Mission, User
+from ..scoping import visible
+from .base import ScopedModelView
+from .filters import PartnerFilter, day_filters
+from .formatting import local_datetime_formatter
+from .forms import (
+    FIELD_LABELS,
+    ClientForm,
+    client_fields,
+    partner_choices,
+    show_domain_errors,
+)
+
+
+class ClientView(ScopedModelView):
+    list_template = "admin/clients_list.html"
+    details_template = "admin/client_details.html"
+    create_modal = True
+    form = ClientForm
+    create_label = _l("New walk-in client")
+    empty_message = _l("No walk-in client yet.")
+
+    column_list = ("first_name", "last_name", "email", "phone", "city", "created_at", "partner")
+    column_details_list = (
+        "first_name", "last_name", "email", "phone", "address", "city", "postal_code",
+        "country", "created_at", "updated_at", "partner",
+    )  # fmt: skip
+    column_labels = {
+        **FIELD_LABELS,
+        "created_at": _l("Registered"),
+        "updated_at": _l("Last changed"),
+    }
+    column_searchable_list = ("first_name", "last_name", "email", "phone")
+    column_sortable_list = ("first_name", "last_name", "email", "city", "created_at")
+    column_default_sort = ("created_at", True)
+    column_formatters = {
+        "created_at": local_datetime_formatter,
+        "updated_at": local_datetime_formatter,
+    }
+    column_export_list = (
+        "first_name", "last_name", "email", "phone", "address", "city", "postal_code",
+        "country", "created_at",
+    )  # fmt: skip
+
+    column_filters = (
+        "city",
+        "country",
+        *day_filters(Client.created_at, _l("Registered")),
+        PartnerFilter(Client.partner_id, FIELD_LABELS["partner"]),
+    )
+
+    def search_placeholder(self) -> str:
+        return gettext("Name, email or phone")
+
+    def get_query(self) -> Query:
+        return super().get_query().options(joinedload(Client.partner))
+
+    def create_form(self, obj: Any = None) -> ClientForm:
+        form = super().create_form(obj)
+        if self.sees_all():
+            form.partner.choices = partner_choices()
+        else:
+            del form.partner
+        return form
+
+    def edit_form(self, obj: Any = None) -> ClientForm:
+        form = super().edit_form(obj)
+        del form.partner
+        return form
+
+    def create_model(self, form: ClientForm) -> Client | bool:
+        try:
+            client, mission = register_walk_in_client(
+                self._chosen_partner(form), actor=current_user, **client_fields(form)
+            )
+        except ValidationError as error:
+            show_domain_errors(form, error)
+            return False
+        mission_url = url_for("missions.details_view", id=mission.id)
+        message = Markup('{} <a href="{}" class="alert-link">{}</a>').format(
+            gettext("%(name)s is registered.", name=client.full_name),
+            mission_url,
+            gettext("Open the new mission"),
+        )
+        flash(message, "success")
+        return client
+
+    def update_model(self, form: ClientForm, model: Client) -> bool:
+        try:
+            update_client(model.id, current_user, **client_fields(form))
+        except ValidationError as error:
+            show_domain_errors(form, error)
+            return False
+        return True
+
+    def delete_model(self, model: Client) -> bool:
+        try:
+            delete_client(model.id, current_user)
+        except DomainError:
+            db.session.rollback()
+            flash(gettext("This client could not be deleted."), "danger")
+            return False
+        return True
+
+    def missions_of(self, client: Client) -> list[Mission]:
+        """The client's missions, newest first, as the current user may see them."""
+        query = visible(Mission, current_user).where(Mission.client_id == client.id)
+        return list(db.session.scalars(query.order_by(Mission.created_at.desc())))
+
+    def _chosen_partner(self, form: ClientForm) -> User:
+        if not self.sees_all():
+            return current_user._get_current_object()
+        return db.session.get(User, form.partner.data) or current_user._get_current_object()

@@ -1,0 +1,57 @@
+"""Date filters over UTC timestamps, read as days in the user's own time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_admin.contrib.sqla.filters import (
+    DateBetweenFilter,
+    DateGreaterFilter,
+    DateSmallerFilter,
+    IntEqualFilter,
+)
+from flask_babel import get_timezone
+from flask_babel import lazy_gettext as _l
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of ``day`` in the user's time zone, as an aware datetime."""
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(str(get_timezone() or "UTC")))
+
+
+class LocalDayBetween(DateBetweenFilter):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        first, last = value
+        column = self.get_column(alias)
+        return query.filter(column >= day_start(first), column < day_start(last + timedelta(1)))
+
+
+class LocalDayFrom(DateGreaterFilter):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(self.get_column(alias) >= day_start(value))
+
+    def operation(self) -> str:
+        return _l("from")
+
+
+class LocalDayUntil(DateSmallerFilter):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(self.get_column(alias) < day_start(value + timedelta(1)))
+
+    def operation(self) -> str:
+        return _l("until")
+
+
+def day_filters(column: Any, name: Any) -> tuple[Any, ...]:
+    """Between two days, from a day, until a day (each day included)."""
+    return (LocalDayBetween(column, name), LocalDayFrom(column, name), LocalDayUntil(column, name))
+
+
+class PartnerFilter(IntEqualFilter):
+    """Rows of one partner. Its choices are read per request (Flask-Admin would freeze them at
+    start-up), and only users who see every partner are offered it."""
+
+    def __init__(self, column: Any, name: Any) -> None:
+        super().__init__(column, name)

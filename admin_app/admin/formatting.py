@@ -1,0 +1,43 @@
+"""How values are shown: dates in the user's locale and time zone, status badges."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from ..models import MissionStatus
+
+STATUS_LABELS = {
+    MissionStatus.PENDING: _l("Pending"),
+    MissionStatus.IN_PROGRESS: _l("In progress"),
+    MissionStatus.COMPLETED: _l("Completed"),
+    MissionStatus.CANCELLED: _l("Cancelled"),
+}
+STATUS_BADGES = {
+    MissionStatus.PENDING: "badge-warning",
+    MissionStatus.IN_PROGRESS: "badge-primary",
+    MissionStatus.COMPLETED: "badge-success",
+    MissionStatus.CANCELLED: "badge-secondary",
+}
+
+
+def local_datetime(value: datetime | None) -> str:
+    return format_datetime(value, "short") if value else ""
+
+
+def status_badge(status: MissionStatus) -> Markup:
+    return Markup('<span class="badge badge-status {} status-{}">{}</span>').format(
+        STATUS_BADGES[status], status.value, STATUS_LABELS[status]
+    )
+
+
+def local_datetime_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    return local_datetime(getattr(model, name))
+
+
+def status_formatter(view: Any, context: Any, model: Any, name: str) -> Markup:
+    return status_badge(getattr(model, name))

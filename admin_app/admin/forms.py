@@ -1,0 +1,108 @@
+"""Forms of the panel. They only collect input: the domain rules validate it, and
+``show_domain_errors`` puts their messages back at the fields they concern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash
+from flask_admin.form import BaseForm
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import Field, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired
+
+from ..errors import ValidationError
+from ..extensions import db
+from ..models import Role, RoleName, User
+from ..validation import CLIENT_FIELDS, MAX_LENGTHS, MAX_NOTES_LENGTH, REQUIRED_FIELDS
+
+FIELD_LABELS = {
+    "partner": _l("Partner"),
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "email": _l("Email"),
+    "phone": _l("Phone"),
+    "address": _l("Address"),
+    "city": _l("City"),
+    "postal_code": _l("Postal code"),
+    "country": _l("Country"),
+    "notes": _l("Notes"),
+}
+
+# The domain's messages, in the words the panel shows (and translates).
+PROBLEMS = {
+    "is required": _l("This field is required."),
+    "not a valid address": _l("This is not a valid email address."),
+    "not a valid phone number": _l("This is not a valid phone number."),
+    "must be text": _l("This must be text."),
+    "must not contain control characters": _l("This must not contain control characters."),
+    "must contain a letter": _l("This must contain a letter."),
+    "may contain only letters, spaces, hyphens, apostrophes and dots": _l(
+        "Use only letters, spaces, hyphens, apostrophes and dots."
+    ),
+    "may contain only letters, digits, spaces and hyphens": _l(
+        "Use only letters, digits, spaces and hyphens."
+    ),
+    "not an active partner account": _l("Choose an active partner account."),
+}
+
+
+def translated_problem(problem: str) -> str:
+    if problem.startswith("must be at most "):
+        return gettext("At most %(count)s characters.", count=problem.split()[3])
+    return str(PROBLEMS.get(problem, problem))
+
+
+def _text_field(name: str) -> StringField:
+    render_kw: dict[str, Any] = {"maxlength": MAX_LENGTHS[name]}
+    if name in REQUIRED_FIELDS:
+        render_kw["required"] = True
+    return StringField(FIELD_LABELS[name], render_kw=render_kw)
+
+
+class ClientForm(BaseForm):
+    """A walk-in client's fields; ``partner`` is removed for partners (it is themselves)."""
+
+    partner = SelectField(FIELD_LABELS["partner"], coerce=int, validators=[InputRequired()])
+    first_name = _text_field("first_name")
+    last_name = _text_field("last_name")
+    email = _text_field("email")
+    phone = _text_field("phone")
+    address = _text_field("address")
+    city = _text_field("city")
+    postal_code = _text_field("postal_code")
+    country = _text_field("country")
+
+
+class NotesForm(BaseForm):
+    notes = TextAreaField(
+        FIELD_LABELS["notes"], render_kw={"maxlength": MAX_NOTES_LENGTH, "rows": 6}
+    )
+
+
+def client_fields(form: BaseForm) -> dict[str, Any]:
+    return {name: form[name].data for name in CLIENT_FIELDS}
+
+
+def partner_choices() -> list[tuple[int, str]]:
+    """Active partner accounts, for an admin's partner picker and filter."""
+    query = (
+        select(User.id, User.email)
+        .join(User.roles)
+        .where(Role.name == RoleName.PARTNER.value, User.active.is_(True))
+        .order_by(User.email)
+    )
+    return [(row.id, row.email) for row in db.session.execute(query)]
+
+
+def show_domain_errors(form: BaseForm, error: ValidationError) -> None:
+    """Put each domain error at its field; errors without a field are flashed."""
+    for name, problem in error.errors.items():
+        field: Field | None = form._fields.get(name)
+        if field is None:
+            flash(translated_problem(problem), "danger")
+            continue
+        field.errors = [*field.errors, translated_problem(problem)]
+    flash(gettext("Please correct the fields marked below."), "danger")

@@ -1,0 +1,191 @@
+"""Missions: status badges, Start / Complete / Cancel (one or in batch), notes, history."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import FilterEqual
+from flask_admin.helpers import get_redirect_target
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from flask_security import current_user
+from markupsafe import Markup
+from sqlalchemy.orm import Query, joinedload
+from werkzeug.wrappers import Response
+
+from ..errors import DomainError, MissionChanged, NotFound, TransitionRefused, ValidationError
+from ..missions import TRANSITIONS, apply_transition, mission_history, update_mission_notes
+from ..models import Mission, MissionEvent, MissionStatus
+from .base import WRITE_VIEWS, ScopedModelView
+from .filters import PartnerFilter, day_filters
+from .formatting import STATUS_LABELS, local_datetime_formatter, status_formatter
+from .forms import FIELD_LABELS, NotesForm, show_domain_errors
+
+ACTION_LABELS = {"start": _l("Start"), "complete": _l("Complete"), "cancel": _l("Cancel")}
+BUTTON_STYLES = {"start": "btn-primary", "complete": "btn-success", "cancel": "btn-outline-danger"}
+
+
+def client_formatter(view: Any, context: Any, model: Mission, name: str) -> Markup:
+    url = url_for("clients.details_view", id=model.client_id)
+    return Markup('<a href="{}">{}</a>').format(url, model.client.full_name)
+
+
+def contact_formatter(view: Any, context: Any, model: Mission, name: str) -> Markup:
+    return Markup("{}<br><small>{}</small>").format(model.client.email, model.client.phone)
+
+
+def available_actions(status: MissionStatus) -> list[str]:
+    """The transitions DESIGN.md allows from ``status``, in button order."""
+    return [name for name, (sources, _) in TRANSITIONS.items() if status in sources]
+
+
+def refusal_reason(error: DomainError) -> str:
+    if isinstance(error, TransitionRefused):
+        return gettext("it is %(status)s", status=STATUS_LABELS[error.status])
+    if isinstance(error, MissionChanged):
+        return gettext("someone else changed it")
+    if isinstance(error, NotFound):
+        return gettext("it no longer exists")
+    return gettext("not allowed")
+
+
+class MissionView(ScopedModelView):
+    list_template = "admin/missions_list.html"
+    details_template = "admin/mission_details.html"
+    allow_create = False
+    allow_delete = False
+    form = NotesForm
+    write_views = WRITE_VIEWS | {"transition_view"}
+    empty_message = _l("No mission yet: missions open when a walk-in client is registered.")
+
+    column_list = ("client", "contact", "status", "created_at", "completed_at", "partner")
+    column_details_list = (
+        "client", "contact", "status", "notes", "created_at", "updated_at", "completed_at",
+        "partner",
+    )  # fmt: skip
+    column_labels = {
+        "client": _l("Client"),
+        "contact": _l("Contact"),
+        "status": _l("Status"),
+        "notes": FIELD_LABELS["notes"],
+        "created_at": _l("Opened"),
+        "updated_at": _l("Last changed"),
+        "completed_at": _l("Completed"),
+        "partner": FIELD_LABELS["partner"],
+    }
+    column_formatters = {
+        "client": client_formatter,
+        "contact": contact_formatter,
+        "status": status_formatter,
+        "created_at": local_datetime_formatter,
+        "updated_at": local_datetime_formatter,
+        "completed_at": local_datetime_formatter,
+    }
+    column_searchable_list = (
+        "client.first_name", "client.last_name", "client.email", "client.phone",
+    )  # fmt: skip
+    column_sortable_list = ("status", "created_at", "completed_at", ("client", "client.last_name"))
+    column_default_sort = ("created_at", True)
+    column_filters = (
+        FilterEqual(
+            Mission.status,
+            _l("Status"),
+            options=[(status.value, label) for status, label in STATUS_LABELS.items()],
+        ),
+        *day_filters(Mission.created_at, _l("Opened")),
+        *day_filters(Mission.completed_at, _l("Completed")),
+        PartnerFilter(Mission.partner_id, FIELD_LABELS["partner"]),
+    )
+    column_export_list = (
+        "first_name", "last_name", "email", "phone", "status", "created_at", "completed_at",
+        "notes",
+    )  # fmt: skip
+    column_formatters_export = {
+        "first_name": lambda v, c, m, n: m.client.first_name,
+        "last_name": lambda v, c, m, n: m.client.last_name,
+        "email": lambda v, c, m, n: m.client.email,
+        "phone": lambda v, c, m, n: m.client.phone,
+        "status": lambda v, c, m, n: str(STATUS_LABELS[m.status]),
+    }
+
+    def search_placeholder(self) -> str:
+        return gettext("Client name, email or phone")
+
+    def get_query(self) -> Query:
+        return super().get_query().options(joinedload(Mission.client), joinedload(Mission.partner))
+
+    def available_actions(self, mission: Mission) -> list[str]:
+        return available_actions(mission.status) if self.may_write() else []
+
+    def history(self, mission: Mission) -> list[MissionEvent]:
+        return mission_history(mission.id, current_user)
+
+    def update_model(self, form: NotesForm, model: Mission) -> bool:
+        try:
+            update_mission_notes(model.id, current_user, form.notes.data)
+        except ValidationError as error:
+            show_domain_errors(form, error)
+            return False
+        return True
+
+    @expose("/transition/", methods=("POST",))
+    def transition_view(self) -> Response:
+        """One row button: Start, Complete or Cancel one mission."""
+        name = request.form.get("action", "")
+        mission_id = request.form.get("id", "")
+        if name not in TRANSITIONS:
+            abort(400)
+        try:
+            apply_transition(mission_id, current_user, name)
+        except NotFound:
+            abort(404)
+        except DomainError as error:
+            flash(gettext("Not done: %(reason)s.", reason=refusal_reason(error)), "danger")
+        else:
+            flash(ngettext("%(num)d mission %(done)s.", "%(num)d missions %(done)s.", 1,
+                           done=self._done_word(name)), "success")  # fmt: skip
+        return redirect(get_redirect_target() or url_for(".index_view"))
+
+    @action("start", _l("Start"), _l("Start the selected missions?"))
+    def action_start(self, ids: list[str]) -> None:
+        self._run_batch("start", ids)
+
+    @action("complete", _l("Complete"), _l("Complete the selected missions?"))
+    def action_complete(self, ids: list[str]) -> None:
+        self._run_batch("complete", ids)
+
+    @action("cancel", _l("Cancel"), _l("Cancel the selected missions? This cannot be undone."))
+    def action_cancel(self, ids: list[str]) -> None:
+        self._run_batch("cancel", ids)
+
+    def _run_batch(self, name: str, ids: list[str]) -> None:
+        """Each mission goes through the rules on its own; one summary tells what happened."""
+        done = 0
+        refusals: Counter[str] = Counter()
+        for mission_id in ids:
+            try:
+                apply_transition(mission_id, current_user, name)
+                done += 1
+            except DomainError as error:
+                refusals[refusal_reason(error)] += 1
+        flash(self._summary(name, done, refusals), "warning" if refusals else "success")
+
+    def _summary(self, name: str, done: int, refusals: Counter[str]) -> str:
+        text = ngettext("%(num)d mission %(done)s", "%(num)d missions %(done)s", done,
+                        done=self._done_word(name))  # fmt: skip
+        if refusals:
+            reasons = ", ".join(f"{count} {reason}" for reason, count in refusals.most_common())
+            text += "; " + ngettext(
+                "%(num)d refused: %(reasons)s", "%(num)d refused: %(reasons)s",
+                sum(refusals.values()), reasons=reasons,
+            )  # fmt: skip
+        return text + "."
+
+    @staticmethod
+    def _done_word(name: str) -> str:
+        words = {"start": _l("started"), "complete": _l("completed"), "cancel": _l("cancelled")}
+        return str(words[name])

@@ -1,0 +1,43 @@
+"""Domain rules for an existing walk-in client: edit and delete (registration is in missions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .db_types import utcnow
+from .errors import ClientNotFound, NotAllowed
+from .extensions import db
+from .models import Client, User
+from .scoping import may_change_rows, visible
+from .validation import configured_phone_region, normalise_client_fields
+
+
+def visible_client(client_id: str, user: User) -> Client:
+    """The client ``client_id`` if ``user`` may see it; ``ClientNotFound`` otherwise."""
+    client = db.session.scalar(visible(Client, user).where(Client.id == client_id))
+    if client is None:
+        raise ClientNotFound(client_id)
+    return client
+
+
+def update_client(client_id: str, actor: User, **fields: Any) -> Client:
+    """Validate and save new values for every field of a client ``actor`` may change."""
+    client = _changeable_client(client_id, actor)
+    cleaned = normalise_client_fields(fields, phone_region=configured_phone_region())
+    for name, value in cleaned.items():
+        setattr(client, name, value)
+    client.updated_at = utcnow()
+    db.session.commit()
+    return client
+
+
+def delete_client(client_id: str, actor: User) -> None:
+    """Delete a client; its missions and their history go with it."""
+    db.session.delete(_changeable_client(client_id, actor))
+    db.session.commit()
+
+
+def _changeable_client(client_id: str, actor: User) -> Client:
+    if not may_change_rows(actor):
+        raise NotAllowed(f"{actor} may not change clients")
+    return visible_client(client_id, actor)

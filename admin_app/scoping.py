@@ -1,0 +1,41 @@
+"""Who sees which rows and who may change them: the one home of row scoping by partner."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, Select, false, select, true
+
+from .models import Client, Mission, RoleName, User
+
+Scoped = TypeVar("Scoped", Client, Mission)
+
+
+def sees_all_partners(user: User) -> bool:
+    return user.has_role(RoleName.ADMIN) or user.has_role(RoleName.SUPPORT)
+
+
+def is_partner(user: User) -> bool:
+    return bool(user.active) and user.has_role(RoleName.PARTNER)
+
+
+def may_change_rows(user: User) -> bool:
+    """Admins change any client or mission, partners their own; support staff only read."""
+    return bool(user.active) and (user.has_role(RoleName.ADMIN) or is_partner(user))
+
+
+def scope_filter(model: type[Scoped], user: User | None) -> ColumnElement[bool]:
+    """The condition on ``model`` rows that ``user`` may see: partners their own rows, admins
+    and support staff every row, anyone else (inactive, no role, anonymous) none."""
+    if user is None or not getattr(user, "active", False):
+        return false()
+    if sees_all_partners(user):
+        return true()
+    if user.has_role(RoleName.PARTNER):
+        return model.partner_id == user.id
+    return false()
+
+
+def visible(model: type[Scoped], user: User | None) -> Select[tuple[Scoped]]:
+    """The query of the ``model`` rows (clients or missions) that ``user`` may see."""
+    return select(model).where(scope_filter(model, user))

@@ -9,7 +9,6 @@ from flask_admin.form import BaseForm
 from flask_admin.helpers import get_form_data
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Query, selectinload
 from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired
 
@@ -69,9 +68,6 @@ class AccountView(SecureModelView):
 
     def search_placeholder(self) -> str:
         return gettext("Email")
-
-    def get_query(self) -> Query:
-        return super().get_query().options(selectinload(User.roles))
 
     def edit_form(self, obj: Any = None) -> AccountForm:
         """Built from the posted data only: the stored password hash must never reach a field."""

@@ -9,7 +9,6 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import Query, joinedload
 
 from ..clients import delete_client, update_client
 from ..errors import DomainError, ValidationError
@@ -68,9 +67,6 @@ class ClientView(ScopedModelView):
 
     def search_placeholder(self) -> str:
         return gettext("Name, email or phone")
-
-    def get_query(self) -> Query:
-        return super().get_query().options(joinedload(Client.partner))
 
     def create_form(self, obj: Any = None) -> ClientForm:
         form = super().create_form(obj)

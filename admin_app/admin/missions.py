@@ -14,7 +14,6 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import Query, joinedload
 from werkzeug.wrappers import Response
 
 from ..errors import DomainError, MissionChanged, NotFound, TransitionRefused, ValidationError
@@ -114,9 +113,6 @@ class MissionView(ScopedModelView):
 
     def search_placeholder(self) -> str:
         return gettext("Client name, email or phone")
-
-    def get_query(self) -> Query:
-        return super().get_query().options(joinedload(Mission.client), joinedload(Mission.partner))
 
     def available_actions(self, mission: Mission) -> list[str]:
         return available_actions(mission.status) if self.may_write() else []

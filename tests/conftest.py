@@ -156,3 +156,57 @@ def login_as(client: FlaskClient, make_account: Callable[..., Account]) -> Calla
         return account
 
     return login
+
+
+def session_csrf_token(client: FlaskClient) -> str:
+    """The CSRF token of the client's session, from a page that carries one."""
+    page = client.get("/admin/")
+    return csrf_token(client, "/admin/" if page.status_code == 200 else "/login")
+
+
+def post_with_csrf(client: FlaskClient, url: str, data: dict[str, object] | None = None):
+    """POST ``data`` as a browser form of this panel would, CSRF token included."""
+    return client.post(url, data={**(data or {}), "csrf_token": session_csrf_token(client)})
+
+
+@dataclass(frozen=True)
+class World:
+    """Two partners with clients and missions, an admin and a support account."""
+
+    partner_a: Account
+    partner_b: Account
+    admin: Account
+    support: Account
+    a_client: str
+    a_mission: str
+    a_started_mission: str
+    b_client: str
+    b_mission: str
+
+
+def register_client(partner_id: int, first_name: str, **extra: str) -> tuple[str, str]:
+    from admin_app.missions import register_walk_in_client
+
+    client, mission = register_walk_in_client(
+        db.session.get_one(User, partner_id),
+        first_name=first_name,
+        last_name=extra.pop("last_name", "Test"),
+        email=extra.pop("email", f"{first_name.lower()}@example.com"),
+        phone=extra.pop("phone", "+33612345678"),
+        **extra,
+    )
+    return client.id, mission.id
+
+
+@pytest.fixture
+def world(app: Flask, make_account: Callable[..., Account]) -> World:
+    from admin_app.missions import start_mission
+
+    a, b = make_account(RoleName.PARTNER), make_account(RoleName.PARTNER)
+    admin, support = make_account(RoleName.ADMIN), make_account(RoleName.SUPPORT)
+    with app.app_context():
+        a_client, a_mission = register_client(a.id, "Alice", city="Paris")
+        _, a_started = register_client(a.id, "Arthur", city="Lyon")
+        start_mission(a_started, db.session.get_one(User, a.id))
+        b_client, b_mission = register_client(b.id, "Bruno", city="Paris")
+    return World(a, b, admin, support, a_client, a_mission, a_started, b_client, b_mission)

@@ -9,7 +9,7 @@ from flask_admin.form import BaseForm
 from flask_admin.helpers import get_form_data
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, PasswordField, SelectMultipleField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import InputRequired
 
 from ..accounts import create_account, update_account
@@ -34,7 +34,9 @@ class AccountForm(BaseForm):
         render_kw={"autocomplete": "new-password"},
     )
     roles = SelectMultipleField(
-        _l("Roles"), choices=list(ROLE_LABELS.items()), validators=[InputRequired()]
+        _l("Roles"),
+        choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()],
+        validators=[InputRequired()],
     )
     active = BooleanField(_l("Active"), default=True)
 

@@ -106,7 +106,19 @@ class ScopedModelView(SecureModelView):
             return refused
         if name in self.write_views and not self.may_write():
             abort(403)
+        if not self._feature_enabled(name):
+            abort(404)
         return None
+
+    def _feature_enabled(self, name: str) -> bool:
+        """A view that has no such feature (missions are never created by hand) has no page."""
+        flags = {
+            "create_view": self.allow_create,
+            "edit_view": self.allow_edit,
+            "delete_view": self.allow_delete,
+            "export": self.allow_export,
+        }
+        return flags.get(name, True)
 
     def is_action_allowed(self, name: str) -> bool:
         return self.may_write() and super().is_action_allowed(name)

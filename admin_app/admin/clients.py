@@ -9,6 +9,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
+from wtforms import SelectChoice
 
 from ..clients import delete_client, update_client
 from ..errors import DomainError, ValidationError
@@ -71,7 +72,10 @@ class ClientView(ScopedModelView):
     def create_form(self, obj: Any = None) -> ClientForm:
         form = super().create_form(obj)
         if self.sees_all():
-            form.partner.choices = partner_choices()
+            form.partner.choices = [
+                SelectChoice("", gettext("Choose a partner…")),
+                *(SelectChoice(str(id_), email) for id_, email in partner_choices()),
+            ]
         else:
             del form.partner
         return form

@@ -55,6 +55,11 @@ def translated_problem(problem: str) -> str:
     return str(PROBLEMS.get(problem, problem))
 
 
+def optional_id(value: object) -> int | None:
+    """Coerce a picker's value; the empty "choose" option stays empty."""
+    return int(value) if value not in ("", None) else None  # type: ignore[call-overload]
+
+
 def _text_field(name: str) -> StringField:
     render_kw: dict[str, Any] = {"maxlength": MAX_LENGTHS[name]}
     if name in REQUIRED_FIELDS:
@@ -65,7 +70,7 @@ def _text_field(name: str) -> StringField:
 class ClientForm(BaseForm):
     """A walk-in client's fields; ``partner`` is removed for partners (it is themselves)."""
 
-    partner = SelectField(FIELD_LABELS["partner"], coerce=int, validators=[InputRequired()])
+    partner = SelectField(FIELD_LABELS["partner"], coerce=optional_id, validators=[InputRequired()])
     first_name = _text_field("first_name")
     last_name = _text_field("last_name")
     email = _text_field("email")

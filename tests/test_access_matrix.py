@@ -1,0 +1,195 @@
+"""Who reaches what: every URL of every view, for each role, on a row of partner A.
+
+A row a user may not see answers 404 by any path; a page whose action the role may not take
+answers 403; an anonymous visitor is sent to the login page. After every refused POST the
+database is exactly as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from admin_app.extensions import db
+from admin_app.models import Client, Mission, MissionEvent, User
+from tests.conftest import World, log_in, post_with_csrf
+
+ROLES = ("anonymous", "partner_a", "partner_b", "support", "admin")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    method: str
+    url: str
+    data: dict[str, object] | None
+    # expected status for partner_a, partner_b, support, admin (anonymous: always 302 to login)
+    expected: tuple[int, int, int, int]
+
+
+CLIENT_FIELDS = {
+    "first_name": "Alicia",
+    "last_name": "Test",
+    "email": "alicia@example.com",
+    "phone": "+33612345678",
+}
+
+CASES = [
+    Case("dashboard", "GET", "/admin/", None, (200, 200, 200, 200)),
+    Case("dashboard json", "GET", "/admin/figures.json", None, (200, 200, 200, 200)),
+    Case("clients list", "GET", "/admin/clients/", None, (200, 200, 200, 200)),
+    Case("client details", "GET", "/admin/clients/details/?id={a_client}", None, (200, 404, 200, 200)),
+    Case("client edit form", "GET", "/admin/clients/edit/?id={a_client}", None, (200, 404, 403, 200)),
+    Case("client edit save", "POST", "/admin/clients/edit/?id={a_client}", CLIENT_FIELDS, (302, 404, 403, 302)),
+    Case("client new form", "GET", "/admin/clients/new/", None, (200, 200, 403, 200)),
+    Case("client delete", "POST", "/admin/clients/delete/", {"id": "{a_client}"}, (302, 404, 403, 302)),
+    Case("client batch delete", "POST", "/admin/clients/action/",
+         {"action": "delete", "rowid": "{a_client}"}, (302, 404, 403, 302)),
+    Case("client export", "GET", "/admin/clients/export/csv/", None, (200, 200, 403, 200)),
+    Case("client inline edit", "POST", "/admin/clients/ajax/update/",
+         {"list_form_pk": "{a_client}", "city": "Nice"}, (404, 404, 403, 404)),
+    Case("client ajax lookup", "GET", "/admin/clients/ajax/lookup/?name=partner&query=a", None,
+         (404, 404, 404, 404)),
+    Case("missions list", "GET", "/admin/missions/", None, (200, 200, 200, 200)),
+    Case("mission details", "GET", "/admin/missions/details/?id={a_mission}", None, (200, 404, 200, 200)),
+    Case("mission edit form", "GET", "/admin/missions/edit/?id={a_mission}", None, (200, 404, 403, 200)),
+    Case("mission notes save", "POST", "/admin/missions/edit/?id={a_mission}",
+         {"notes": "called back"}, (302, 404, 403, 302)),
+    Case("mission new form", "GET", "/admin/missions/new/", None, (404, 404, 403, 404)),
+    Case("mission delete", "POST", "/admin/missions/delete/", {"id": "{a_mission}"}, (404, 404, 403, 404)),
+    Case("mission start button", "POST", "/admin/missions/transition/",
+         {"id": "{a_mission}", "action": "start"}, (302, 404, 403, 302)),
+    Case("mission batch start", "POST", "/admin/missions/action/",
+         {"action": "start", "rowid": "{a_mission}"}, (302, 404, 403, 302)),
+    Case("mission batch complete", "POST", "/admin/missions/action/",
+         {"action": "complete", "rowid": "{a_started_mission}"}, (302, 404, 403, 302)),
+    Case("mission batch cancel", "POST", "/admin/missions/action/",
+         {"action": "cancel", "rowid": "{a_mission}"}, (302, 404, 403, 302)),
+    Case("mission export", "GET", "/admin/missions/export/csv/", None, (200, 200, 403, 200)),
+    Case("mission inline edit", "POST", "/admin/missions/ajax/update/",
+         {"list_form_pk": "{a_mission}", "notes": "x"}, (404, 404, 403, 404)),
+    Case("accounts list", "GET", "/admin/accounts/", None, (403, 403, 403, 200)),
+    Case("account new form", "GET", "/admin/accounts/new/", None, (403, 403, 403, 200)),
+]  # fmt: skip
+
+
+def snapshot() -> tuple[list, list, list, list]:
+    """Everything a refused request must leave untouched."""
+    return (
+        [tuple(row) for row in db.session.execute(select(Client.__table__).order_by(Client.id))],
+        [tuple(row) for row in db.session.execute(select(Mission.__table__).order_by(Mission.id))],
+        [tuple(row) for row in db.session.execute(select(MissionEvent.__table__))],
+        [(u.id, u.active) for u in db.session.scalars(select(User).order_by(User.id))],
+    )
+
+
+def fill(value: object, world: World) -> object:
+    return value.format(**world.__dict__) if isinstance(value, str) else value
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_access_matrix(app, client, world, case, role):
+    if role != "anonymous":
+        assert log_in(client, getattr(world, role)).status_code == 302
+    url = fill(case.url, world)
+    data = {key: fill(value, world) for key, value in (case.data or {}).items()}
+    with app.app_context():
+        before = snapshot()
+
+    if case.method == "GET":
+        response = client.get(url)
+    else:
+        response = post_with_csrf(client, url, data)
+
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
+    else:
+        expected = case.expected[ROLES.index(role) - 1]
+        assert response.status_code == expected, response.get_data(as_text=True)[:500]
+    if case.method == "POST" and response.status_code >= 400 or role == "anonymous":
+        with app.app_context():
+            assert snapshot() == before
+
+
+def test_partner_b_list_and_export_never_show_partner_a_rows(client, world):
+    log_in(client, world.partner_b)
+
+    pages = [
+        client.get(url).get_data(as_text=True)
+        for url in (
+            "/admin/clients/",
+            "/admin/missions/",
+            "/admin/clients/export/csv/",
+            "/admin/missions/export/csv/",
+            "/admin/clients/?search=Alice",
+            "/admin/figures.json",
+        )
+    ]
+
+    for page in pages:
+        assert "alice@example.com" not in page and "arthur@example.com" not in page
+    assert "bruno@example.com" in pages[0] and "bruno@example.com" in pages[1]
+
+
+def test_partner_counts_only_its_own_rows(client, world):
+    log_in(client, world.partner_b)
+
+    page = client.get("/admin/clients/").get_data(as_text=True)
+
+    assert "List (1)" in page
+
+
+def test_batch_with_one_foreign_id_changes_nothing(app, client, world):
+    log_in(client, world.partner_b)
+
+    response = post_with_csrf(
+        client,
+        "/admin/missions/action/",
+        {"action": "start", "rowid": [world.b_mission, world.a_mission]},
+    )
+
+    assert response.status_code == 404
+    with app.app_context():
+        statuses = db.session.scalars(select(Mission.status).order_by(Mission.id)).all()
+        assert all(status.value in ("pending", "in_progress") for status in statuses)
+        assert db.session.get(Mission, world.b_mission).status.value == "pending"
+
+
+@pytest.mark.parametrize("bad_id", ["", "1,2", "%00", "' OR 1=1 --", "x" * 500])
+def test_malformed_ids_answer_404(client, world, bad_id):
+    log_in(client, world.partner_a)
+
+    assert client.get(f"/admin/clients/details/?id={bad_id}").status_code in (302, 404)
+    assert client.get(f"/admin/missions/edit/?id={bad_id}").status_code in (302, 404)
+
+
+def test_repeated_id_parameter_answers_404(client, world):
+    log_in(client, world.partner_a)
+
+    response = client.get(f"/admin/clients/details/?id={world.a_client}&id={world.b_client}")
+
+    assert response.status_code == 404
+
+
+def test_post_without_csrf_token_changes_nothing(app, client, world):
+    log_in(client, world.partner_a)
+    with app.app_context():
+        before = snapshot()
+
+    responses = [
+        client.post("/admin/missions/transition/", data={"id": world.a_mission, "action": "start"}),
+        client.post("/admin/clients/delete/", data={"id": world.a_client}),
+        client.post("/admin/missions/action/", data={"action": "cancel", "rowid": world.a_mission}),
+        client.post(f"/admin/clients/edit/?id={world.a_client}", data=CLIENT_FIELDS),
+        client.post("/admin/clients/new/", data=CLIENT_FIELDS),
+    ]
+
+    for response in responses:
+        assert response.status_code == 400
+        assert "nothing was changed" in response.get_data(as_text=True)
+    with app.app_context():
+        assert snapshot() == before

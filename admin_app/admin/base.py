@@ -28,6 +28,16 @@ WRITE_VIEWS = frozenset(
 )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 class AccessGate:
     """``is_accessible`` is the one check every panel page passes; anonymous users go to the
     login page (and come back), logged-in users without a role get 403 (a redirect would loop).
@@ -137,6 +147,9 @@ class ScopedModelView(SecureModelView):
         if row is None:
             abort(404)
         return row
+
+    def get_export_value(self, model: Any, name: str) -> Any:
+        return neutralise_formula(super().get_export_value(model, name))
 
     def handle_action(self, return_view: str | None = None) -> Response:
         """Refuse the whole batch with 404 when any id is outside the user's scope."""

@@ -1,0 +1,121 @@
+"""Accounts page (admins only): create with hashed password, roles, deactivation, last admin."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from admin_app.extensions import db
+from admin_app.models import RoleName, User
+from tests.conftest import Account, log_in, post_with_csrf
+
+STRONG = "correct-horse-battery-staple-42"
+
+
+def stored(app, email: str) -> User | None:
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.email == email)).one_or_none()
+        if user is not None:
+            user.role_names = sorted(role.name for role in user.roles)
+            db.session.expunge(user)
+        return user
+
+
+def test_admin_creates_a_partner_who_can_log_in(app, client, login_as):
+    login_as(RoleName.ADMIN)
+
+    response = post_with_csrf(
+        client,
+        "/admin/accounts/new/",
+        {"email": "New.Shop@Walkin.example.com", "password": STRONG, "roles": ["partner"], "active": "y"},
+    )
+
+    assert response.status_code == 302
+    user = stored(app, "new.shop@walkin.example.com")
+    assert user.role_names == ["partner"] and user.password.startswith("$argon2")
+    fresh = app.test_client()
+    assert log_in(fresh, Account(user.id, user.email, STRONG)).status_code == 302
+
+
+def test_short_password_and_duplicate_email_are_refused_at_their_fields(app, client, login_as):
+    admin = login_as(RoleName.ADMIN)
+
+    short = post_with_csrf(
+        client, "/admin/accounts/new/", {"email": "a@walkin.example.com", "password": "short", "roles": ["support"]}
+    )
+    taken = post_with_csrf(
+        client, "/admin/accounts/new/", {"email": admin.email, "password": STRONG, "roles": ["support"]}
+    )
+
+    assert short.status_code == 200 and "12" in short.get_data(as_text=True)
+    assert stored(app, "a@walkin.example.com") is None
+    assert taken.status_code == 200 and "already used by another account" in taken.get_data(as_text=True)
+
+
+def test_admin_changes_roles_and_deactivates_an_account(app, client, login_as, make_account):
+    partner = make_account(RoleName.PARTNER)
+    partner_client = app.test_client()
+    log_in(partner_client, partner)
+    login_as(RoleName.ADMIN)
+
+    response = post_with_csrf(
+        client, f"/admin/accounts/edit/?id={partner.id}", {"roles": ["support"]}
+    )
+
+    assert response.status_code == 302
+    user = stored(app, partner.email)
+    assert user.role_names == ["support"] and user.active is False
+    assert user.password.startswith("$argon2")
+    assert partner_client.get("/admin/").status_code == 302
+    assert log_in(app.test_client(), partner).status_code == 200
+
+
+def test_edit_form_never_carries_the_password_hash(app, client, login_as, make_account):
+    partner = make_account(RoleName.PARTNER)
+    login_as(RoleName.ADMIN)
+
+    page = client.get(f"/admin/accounts/edit/?id={partner.id}").get_data(as_text=True)
+
+    assert "$argon2" not in page
+    assert 'value="partner" selected' in page or "selected" in page
+
+
+def test_last_admin_cannot_deactivate_or_demote_itself(app, client, login_as):
+    admin = login_as(RoleName.ADMIN)
+
+    demote = post_with_csrf(
+        client, f"/admin/accounts/edit/?id={admin.id}", {"roles": ["partner"], "active": "y"}
+    )
+    deactivate = post_with_csrf(
+        client, f"/admin/accounts/edit/?id={admin.id}", {"roles": ["admin"]}
+    )
+
+    for response in (demote, deactivate):
+        assert response.status_code == 200
+        assert "the last active admin must stay an active admin" in response.get_data(as_text=True)
+    user = stored(app, admin.email)
+    assert user.role_names == ["admin"] and user.active is True
+
+
+def test_an_admin_may_step_down_when_another_admin_remains(app, client, login_as, make_account):
+    make_account(RoleName.ADMIN)
+    admin = login_as(RoleName.ADMIN)
+
+    response = post_with_csrf(
+        client, f"/admin/accounts/edit/?id={admin.id}", {"roles": ["support"], "active": "y"}
+    )
+
+    assert response.status_code == 302
+    assert stored(app, admin.email).role_names == ["support"]
+
+
+def test_admin_resets_a_password(app, client, login_as, make_account):
+    partner = make_account(RoleName.PARTNER)
+    login_as(RoleName.ADMIN)
+
+    post_with_csrf(
+        client,
+        f"/admin/accounts/edit/?id={partner.id}",
+        {"roles": ["partner"], "active": "y", "password": STRONG},
+    )
+
+    assert log_in(app.test_client(), Account(partner.id, partner.email, STRONG)).status_code == 302

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install
+.PHONY: run test lint install translations
 
 run: $(STAMP)
 	$(FLASK) db upgrade
@@ -28,3 +28,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
+
+# Refresh the message catalogs after changing user-facing text, then translate the new entries
+# in admin_app/translations/fr/LC_MESSAGES/messages.po and run `make translations` again.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o admin_app/translations/messages.pot .
+	$(BIN)/pybabel update -i admin_app/translations/messages.pot -d admin_app/translations \
+		--no-fuzzy-matching
+	$(BIN)/pybabel compile -d admin_app/translations

@@ -74,8 +74,7 @@ def register_web(app: Flask) -> None:
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
     message = gettext(
-        "This form has expired or did not come from this panel, so nothing was changed. "
-        "Go back, reload the page and try again."
+        "This form has expired or did not come from this panel, so nothing was changed. Go back, reload the page and try again."  # noqa: E501
     )
     return render_template("error.html", code=400, message=message), 400
 

@@ -46,6 +46,10 @@ PROBLEMS = {
         "Use only letters, digits, spaces and hyphens."
     ),
     "not an active partner account": _l("Choose an active partner account."),
+    "already used by another account": _l("Another account already uses this email."),
+    "the last active admin must stay an active admin": _l(
+        "The last active admin must stay an active admin."
+    ),
 }
 
 

@@ -42,14 +42,31 @@ def available_actions(status: MissionStatus) -> list[str]:
     return [name for name, (sources, _) in TRANSITIONS.items() if status in sources]
 
 
+REFUSED_BECAUSE = {
+    MissionStatus.PENDING: _l("still pending"),
+    MissionStatus.IN_PROGRESS: _l("already in progress"),
+    MissionStatus.COMPLETED: _l("already completed"),
+    MissionStatus.CANCELLED: _l("already cancelled"),
+}
+
+
 def refusal_reason(error: DomainError) -> str:
     if isinstance(error, TransitionRefused):
-        return gettext("it is %(status)s", status=STATUS_LABELS[error.status])
+        return str(REFUSED_BECAUSE[error.status])
     if isinstance(error, MissionChanged):
         return gettext("someone else changed it")
     if isinstance(error, NotFound):
         return gettext("it no longer exists")
     return gettext("not allowed")
+
+
+def done_message(action_name: str, count: int) -> str:
+    """``count`` missions moved by ``action_name``, in words that agree with the count."""
+    if action_name == "start":
+        return ngettext("%(num)d mission started", "%(num)d missions started", count)
+    if action_name == "complete":
+        return ngettext("%(num)d mission completed", "%(num)d missions completed", count)
+    return ngettext("%(num)d mission cancelled", "%(num)d missions cancelled", count)
 
 
 class MissionView(ScopedModelView):
@@ -142,8 +159,7 @@ class MissionView(ScopedModelView):
         except DomainError as error:
             flash(gettext("Not done: %(reason)s.", reason=refusal_reason(error)), "danger")
         else:
-            flash(ngettext("%(num)d mission %(done)s.", "%(num)d missions %(done)s.", 1,
-                           done=self._done_word(name)), "success")  # fmt: skip
+            flash(done_message(name, 1) + ".", "success")
         return redirect(get_redirect_target() or url_for(".index_view"))
 
     @action("start", _l("Start"), _l("Start the selected missions?"))
@@ -171,17 +187,13 @@ class MissionView(ScopedModelView):
         flash(self._summary(name, done, refusals), "warning" if refusals else "success")
 
     def _summary(self, name: str, done: int, refusals: Counter[str]) -> str:
-        text = ngettext("%(num)d mission %(done)s", "%(num)d missions %(done)s", done,
-                        done=self._done_word(name))  # fmt: skip
-        if refusals:
-            reasons = ", ".join(f"{count} {reason}" for reason, count in refusals.most_common())
-            text += "; " + ngettext(
-                "%(num)d refused: %(reasons)s", "%(num)d refused: %(reasons)s",
-                sum(refusals.values()), reasons=reasons,
-            )  # fmt: skip
-        return text + "."
-
-    @staticmethod
-    def _done_word(name: str) -> str:
-        words = {"start": _l("started"), "complete": _l("completed"), "cancel": _l("cancelled")}
-        return str(words[name])
+        """For example "3 missions started; 2 refused: 1 already completed, 1 still pending."."""
+        text = done_message(name, done)
+        if not refusals:
+            return text + "."
+        reasons = ", ".join(f"{count} {reason}" for reason, count in refusals.most_common())
+        refused = ngettext(
+            "%(num)d refused: %(reasons)s", "%(num)d refused: %(reasons)s",
+            sum(refusals.values()), reasons=reasons,
+        )  # fmt: skip
+        return gettext("%(done)s; %(refused)s.", done=text, refused=refused)

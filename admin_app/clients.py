@@ -7,13 +7,15 @@ from typing import Any
 from .db_types import utcnow
 from .errors import ClientNotFound, NotAllowed
 from .extensions import db
-from .models import Client, User
+from .models import Client, User, is_row_id
 from .scoping import may_change_rows, visible
 from .validation import configured_phone_region, normalise_client_fields
 
 
 def visible_client(client_id: str, user: User) -> Client:
     """The client ``client_id`` if ``user`` may see it; ``ClientNotFound`` otherwise."""
+    if not is_row_id(client_id):
+        raise ClientNotFound(client_id)
     client = db.session.scalar(visible(Client, user).where(Client.id == client_id))
     if client is None:
         raise ClientNotFound(client_id)

@@ -20,8 +20,8 @@ from .errors import (
     ValidationError,
 )
 from .extensions import db
-from .models import Client, Mission, MissionEvent, MissionStatus, User
-from .scoping import is_partner, may_change_rows, scope_filter, visible
+from .models import Client, Mission, MissionEvent, MissionStatus, User, is_row_id
+from .scoping import is_partner, may_change_rows, scope_filter
 from .validation import clean_notes, configured_phone_region, normalise_client_fields
 
 # action -> (statuses it may start from, status it leads to); DESIGN.md's transition table.
@@ -70,9 +70,8 @@ def update_mission_notes(mission_id: str, actor: User, notes: object) -> Mission
     """Save a mission's notes; its status only ever changes through a transition."""
     if not may_change_rows(actor):
         raise NotAllowed(f"{actor} may not change missions")
-    mission = db.session.scalar(visible(Mission, actor).where(Mission.id == mission_id))
-    if mission is None:
-        raise MissionNotFound(mission_id)
+    current_status(mission_id, actor)
+    mission = db.session.get_one(Mission, mission_id)
     mission.notes = clean_notes(notes)
     mission.updated_at = utcnow()
     db.session.commit()
@@ -135,6 +134,8 @@ def target_status(action: str, current: MissionStatus) -> MissionStatus:
 
 def current_status(mission_id: str, user: User) -> MissionStatus:
     """The status of a mission visible to ``user``; ``MissionNotFound`` for any other id."""
+    if not is_row_id(mission_id):
+        raise MissionNotFound(mission_id)
     status = db.session.scalar(
         select(Mission.status).where(Mission.id == mission_id, scope_filter(Mission, user))
     )

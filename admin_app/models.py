@@ -38,6 +38,16 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def is_row_id(value: object) -> bool:
+    """Whether ``value`` has the form of an id made by ``new_id``."""
+    if not isinstance(value, str) or len(value) != 36:
+        return False
+    try:
+        return str(uuid.UUID(value)) == value
+    except ValueError:
+        return False
+
+
 mission_status_type = Enum(
     MissionStatus,
     name="mission_status",

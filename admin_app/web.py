@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 from flask import (
     Blueprint,
     Flask,
+    abort,
     current_app,
     redirect,
     render_template,
@@ -65,8 +66,17 @@ def _known_timezones() -> set[str]:
     return known
 
 
+def refuse_null_bytes() -> None:
+    """No field, search or id of this panel may hold a NUL character; PostgreSQL cannot store
+    one, so such a request is refused whole before it reaches a query."""
+    values = [*request.args.values(), *request.form.values(), request.path]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def register_web(app: Flask) -> None:
     app.register_blueprint(web)
+    app.before_request(refuse_null_bytes)
     app.register_error_handler(CSRFError, _csrf_error)
     for code in (400, 403, 404, 405):
         app.register_error_handler(code, _http_error)

@@ -159,12 +159,29 @@ def test_batch_with_one_foreign_id_changes_nothing(app, client, world):
         assert db.session.get(Mission, world.b_mission).status.value == "pending"
 
 
-@pytest.mark.parametrize("bad_id", ["", "1,2", "%00", "' OR 1=1 --", "x" * 500])
+@pytest.mark.parametrize("bad_id", ["1,2", "' OR 1=1 --", "x" * 500, "Ä" * 36])
 def test_malformed_ids_answer_404(client, world, bad_id):
     log_in(client, world.partner_a)
 
-    assert client.get(f"/admin/clients/details/?id={bad_id}").status_code in (302, 404)
-    assert client.get(f"/admin/missions/edit/?id={bad_id}").status_code in (302, 404)
+    assert client.get(f"/admin/clients/details/?id={bad_id}").status_code == 404
+    assert client.get(f"/admin/missions/edit/?id={bad_id}").status_code == 404
+    assert post_with_csrf(client, "/admin/missions/transition/", {"id": bad_id, "action": "start"}).status_code == 404
+    assert post_with_csrf(client, "/admin/missions/action/", {"action": "start", "rowid": bad_id}).status_code == 404
+
+
+def test_missing_id_goes_back_to_the_list(client, world):
+    log_in(client, world.partner_a)
+
+    assert client.get("/admin/clients/details/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "url", ["/admin/clients/details/?id=%00", "/admin/clients/?search=a%00b", "/admin/missions/?flt0_0=%00"]
+)
+def test_null_bytes_are_refused_as_bad_requests(client, world, url):
+    log_in(client, world.partner_a)
+
+    assert client.get(url).status_code == 400
 
 
 def test_repeated_id_parameter_answers_404(client, world):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models import RoleName
+from ..models import RoleName, is_row_id
 from ..scoping import may_change_rows, scope_filter, sees_all_partners
 from .filters import PartnerFilter
 from .forms import partner_choices
@@ -141,7 +141,7 @@ class ScopedModelView(SecureModelView):
 
     def get_one(self, id: Any) -> Any:
         """The row named by ``id`` within the user's scope, else 404 (also for a malformed id)."""
-        if not isinstance(id, str):
+        if not is_row_id(id):
             abort(404)
         row = self.get_query().filter(self.model.id == id).one_or_none()
         if row is None:
@@ -154,6 +154,8 @@ class ScopedModelView(SecureModelView):
     def handle_action(self, return_view: str | None = None) -> Response:
         """Refuse the whole batch with 404 when any id is outside the user's scope."""
         ids = set(request.form.getlist("rowid"))
+        if not all(is_row_id(row_id) for row_id in ids):
+            abort(404)
         if ids and self.get_query().filter(self.model.id.in_(ids)).count() != len(ids):
             abort(404)
         return super().handle_action(return_view)

@@ -54,6 +54,7 @@ STATIC_SETTINGS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": ["en", "fr"],
+    "DASHBOARD_REFRESH_SECONDS": 5,
 }
 
 

@@ -165,8 +165,18 @@ def test_malformed_ids_answer_404(client, world, bad_id):
 
     assert client.get(f"/admin/clients/details/?id={bad_id}").status_code == 404
     assert client.get(f"/admin/missions/edit/?id={bad_id}").status_code == 404
-    assert post_with_csrf(client, "/admin/missions/transition/", {"id": bad_id, "action": "start"}).status_code == 404
-    assert post_with_csrf(client, "/admin/missions/action/", {"action": "start", "rowid": bad_id}).status_code == 404
+    assert (
+        post_with_csrf(
+            client, "/admin/missions/transition/", {"id": bad_id, "action": "start"}
+        ).status_code
+        == 404
+    )
+    assert (
+        post_with_csrf(
+            client, "/admin/missions/action/", {"action": "start", "rowid": bad_id}
+        ).status_code
+        == 404
+    )
 
 
 def test_missing_id_goes_back_to_the_list(client, world):
@@ -176,7 +186,12 @@ def test_missing_id_goes_back_to_the_list(client, world):
 
 
 @pytest.mark.parametrize(
-    "url", ["/admin/clients/details/?id=%00", "/admin/clients/?search=a%00b", "/admin/missions/?flt0_0=%00"]
+    "url",
+    [
+        "/admin/clients/details/?id=%00",
+        "/admin/clients/?search=a%00b",
+        "/admin/missions/?flt0_0=%00",
+    ],
 )
 def test_null_bytes_are_refused_as_bad_requests(client, world, url):
     log_in(client, world.partner_a)

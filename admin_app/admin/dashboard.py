@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask_admin import expose
 from flask_security import current_user
 from werkzeug.wrappers import Response
@@ -15,8 +15,6 @@ from ..scoping import sees_all_partners
 from .base import SecureIndexView
 from .formatting import STATUS_BADGES, STATUS_LABELS, local_datetime
 from .forms import partner_choices
-
-REFRESH_SECONDS = 5
 
 
 def mission_summary(mission: Mission) -> dict[str, Any]:
@@ -49,7 +47,7 @@ class DashboardView(SecureIndexView):
             figures=figures_json(dashboard_figures(current_user, partner_id)),
             partners=partner_choices() if sees_all_partners(current_user) else [],
             partner_id=partner_id,
-            refresh_seconds=REFRESH_SECONDS,
+            refresh_seconds=current_app.config["DASHBOARD_REFRESH_SECONDS"],
         )
 
     @expose("/figures.json")

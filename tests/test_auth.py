@@ -94,14 +94,19 @@ def test_logout_from_the_panel_menu_ends_the_session(client, login_as):
 
 
 @pytest.mark.parametrize(
-    "target", ["//evil.example/", "https://evil.example/admin/", "\\\\evil.example", "javascript:alert(1)"]
+    "target",
+    ["//evil.example/", "https://evil.example/admin/", "\\\\evil.example", "javascript:alert(1)"],
 )
 def test_login_never_returns_to_another_site(client, make_account, target):
     account = make_account(RoleName.PARTNER)
 
     response = client.post(
         f"/login?next={target}",
-        data={"email": account.email, "password": account.password, "csrf_token": csrf_token(client, "/login")},
+        data={
+            "email": account.email,
+            "password": account.password,
+            "csrf_token": csrf_token(client, "/login"),
+        },
     )
 
     if response.status_code == 302:

@@ -11,7 +11,9 @@ from sqlalchemy import event
 from .admin import init_admin
 from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, settings_from_environment
+from .error_pages import register_error_pages
 from .extensions import babel, csrf, db, migrate
+from .http_security import init_http_security
 from .security import init_security
 from .web import register_web, select_locale, select_timezone
 
@@ -29,6 +31,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_extensions(app)
     init_admin(app)
     register_web(app)
+    register_error_pages(app)
+    init_http_security(app)
     app.cli.add_command(walkin)
     return app
 

@@ -33,9 +33,16 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
         "PHONE_DEFAULT_REGION": env.get("PHONE_DEFAULT_REGION", "FR"),
+        "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT", "0")),
+        "SESSION_COOKIE_SECURE": _flag(env.get("SECURE_COOKIES", "")),
+        "REMEMBER_COOKIE_SECURE": _flag(env.get("SECURE_COOKIES", "")),
     }
     settings.update({name: env[name] for name in SECRET_NAMES if env.get(name)})
     return settings
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 STATIC_SETTINGS: dict[str, Any] = {

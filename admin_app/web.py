@@ -11,14 +11,10 @@ from flask import (
     abort,
     current_app,
     redirect,
-    render_template,
     request,
     session,
     url_for,
 )
-from flask_babel import gettext
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 web = Blueprint("web", __name__)
@@ -77,24 +73,3 @@ def refuse_null_bytes() -> None:
 def register_web(app: Flask) -> None:
     app.register_blueprint(web)
     app.before_request(refuse_null_bytes)
-    app.register_error_handler(CSRFError, _csrf_error)
-    for code in (400, 403, 404, 405):
-        app.register_error_handler(code, _http_error)
-
-
-def _csrf_error(error: CSRFError) -> tuple[str, int]:
-    message = gettext(
-        "This form has expired or did not come from this panel, so nothing was changed. Go back, reload the page and try again."  # noqa: E501
-    )
-    return render_template("error.html", code=400, message=message), 400
-
-
-def _http_error(error: HTTPException) -> tuple[str, int]:
-    messages = {
-        400: gettext("The request could not be understood."),
-        403: gettext("You are not allowed to do this."),
-        404: gettext("This page does not exist, or you may not see it."),
-        405: gettext("This action is not available here."),
-    }
-    code = error.code or 500
-    return render_template("error.html", code=code, message=messages.get(code, "")), code

@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from ..http_security import csp_nonce
 from ..models import Client, Mission, User
 from .accounts import AccountView
 from .clients import ClientView
@@ -22,6 +23,7 @@ def init_admin(app: Flask) -> Admin:
         name="Walk-in",
         theme=Bootstrap4Theme(swatch="flatly"),
         index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
+        csp_nonce_generator=csp_nonce,
     )
     admin.add_view(ClientView(Client, name=_l("Clients"), endpoint="clients"))
     admin.add_view(MissionView(Mission, name=_l("Missions"), endpoint="missions"))

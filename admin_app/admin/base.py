@@ -71,6 +71,10 @@ class SecureModelView(AccessGate, ModelView):
     def __init__(self, model: type, **kwargs: Any) -> None:
         super().__init__(model, db, **kwargs)
 
+    def handle_view_exception(self, exc: Exception) -> bool:
+        """Never flash a raw database error: let it reach the error pages (500 or 503)."""
+        return False
+
 
 class ScopedModelView(SecureModelView):
     """Base of every view over rows that belong to a partner (clients, missions).

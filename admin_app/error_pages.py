@@ -1,0 +1,83 @@
+"""Error pages in the panel's look and language, each with a reference id that the server log
+also carries; never a stack trace, SQL or secret in a response."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, current_app, request
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+HANDLED_CODES = (400, 403, 404, 405, 429, 500)
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: gettext("The request could not be understood."),
+        403: gettext("You are not allowed to do this."),
+        404: gettext("This page does not exist, or you may not see it."),
+        405: gettext("This action is not available here."),
+        429: gettext("Too many attempts. Wait a moment, then try again."),
+        500: gettext("Something went wrong on our side. Nothing was half-saved; try again."),
+        503: gettext("The database cannot be reached right now. Try again in a moment."),
+    }
+
+
+def _render(code: int, message: str, reference: str) -> str:
+    """Rendered without context processors: those would load the user, which needs the very
+    database that may be the cause of the error."""
+    template = current_app.jinja_env.get_template("error.html")
+    return template.render(code=code, message=message, reference=reference)
+
+
+def error_page(code: int, message: str | None = None) -> tuple[str, int]:
+    """Render the error page; the reference id is logged with the request that caused it."""
+    reference = secrets.token_hex(6)
+    current_app.logger.warning(
+        "error %s ref=%s %s %s", code, reference, request.method, request.path
+    )
+    return _render(code, message or _messages().get(code, ""), reference), code
+
+
+def _http_error(error: HTTPException) -> tuple[str, int]:
+    return error_page(error.code or 500)
+
+
+def _csrf_error(error: CSRFError) -> tuple[str, int]:
+    return error_page(
+        400,
+        gettext(
+            "This form has expired or did not come from this panel, so nothing was changed. Go back, reload the page and try again."  # noqa: E501
+        ),
+    )
+
+
+def _server_error(error: InternalServerError) -> tuple[str, int]:
+    """An unexpected error: roll back, log the cause with its reference, show only the id."""
+    db.session.rollback()
+    original = getattr(error, "original_exception", None) or error
+    reference = secrets.token_hex(6)
+    current_app.logger.error(
+        "error 500 ref=%s %s %s", reference, request.method, request.path, exc_info=original
+    )
+    return _render(500, _messages()[500], reference), 500
+
+
+def _database_unreachable(error: OperationalError) -> tuple[str, int]:
+    """The pool pings connections before use, so the app recovers by itself once it is back."""
+    db.session.rollback()
+    current_app.logger.error("database unreachable: %s", type(error.orig).__name__)
+    return error_page(503)
+
+
+def register_error_pages(app: Flask) -> None:
+    app.register_error_handler(CSRFError, _csrf_error)
+    for code in (400, 403, 404, 405, 429):
+        app.register_error_handler(code, _http_error)
+    app.register_error_handler(InternalServerError, _server_error)
+    app.register_error_handler(OperationalError, _database_unreachable)

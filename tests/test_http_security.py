@@ -1,0 +1,170 @@
+"""Security headers, error pages with a reference id, and a database outage answered 503."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from admin_app import missions as mission_rules
+from admin_app.extensions import db
+from tests.conftest import log_in, post_with_csrf
+
+
+def test_pages_carry_the_security_headers(client, world):
+    log_in(client, world.partner_a)
+
+    response = client.get("/admin/clients/")
+
+    headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert (
+        re.search(r"script-src 'self' 'nonce-[\w-]+'", csp)
+        and "unsafe-inline'" not in csp.split("style-src")[0]
+    )
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in headers
+
+
+def test_every_script_tag_carries_this_requests_nonce(client, world):
+    log_in(client, world.admin)
+
+    for url in ("/admin/", "/admin/clients/", "/admin/missions/", "/admin/clients/new/"):
+        response = client.get(url)
+        nonce = re.search(r"'nonce-([\w-]+)'", response.headers["Content-Security-Policy"]).group(1)
+        page = response.get_data(as_text=True)
+        tags = re.findall(r"<script[^>]*>", page)
+        assert tags and all(f'nonce="{nonce}"' in tag for tag in tags), url
+        assert not re.search(r"\son(click|load|error|submit)=", page), url
+
+
+def test_nonce_changes_with_every_request(client, world):
+    log_in(client, world.partner_a)
+
+    first = client.get("/admin/").headers["Content-Security-Policy"]
+    second = client.get("/admin/").headers["Content-Security-Policy"]
+
+    assert first != second
+
+
+def test_https_requests_get_hsts(client, world):
+    response = client.get("/login", base_url="https://localhost")
+
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
+def test_static_files_may_be_cached(client):
+    with client.get("/static/panel.js") as response:
+        assert response.headers.get("Cache-Control") != "no-store"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "code"),
+    [("GET", "/admin/no-such-page/", 404), ("GET", "/admin/missions/transition/", 405)],
+)
+def test_error_pages_show_a_reference_that_the_log_carries(
+    client, world, caplog, method, url, code
+):
+    log_in(client, world.partner_a)
+
+    with caplog.at_level(logging.WARNING):
+        response = client.open(url, method=method)
+
+    page = response.get_data(as_text=True)
+    reference = re.search(r"Reference: ([0-9a-f]{12})", page).group(1)
+    assert response.status_code == code
+    assert any(reference in record.getMessage() for record in caplog.records)
+
+
+def test_unexpected_error_shows_no_trace_and_rolls_back(app, client, world, caplog, monkeypatch):
+    log_in(client, world.partner_a)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("SELECT secret FROM internals")
+
+    monkeypatch.setattr("admin_app.admin.missions.apply_transition", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    with caplog.at_level(logging.ERROR):
+        response = post_with_csrf(
+            client, "/admin/missions/transition/", {"id": world.a_mission, "action": "start"}
+        )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "secret" not in page and "Traceback" not in page and "SELECT" not in page
+    reference = re.search(r"Reference: ([0-9a-f]{12})", page).group(1)
+    logged = [r for r in caplog.records if reference in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
+    assert mission_rules.current_status  # the real rules are untouched outside this test
+
+
+def test_database_outage_answers_503_and_recovers(app, client, world, tmp_path):
+    log_in(client, world.partner_a)
+    with app.app_context():
+        url = db.engine.url
+
+    with database_outage(app, url, tmp_path):
+        down = client.get("/admin/clients/")
+    up = client.get("/admin/clients/")
+
+    assert down.status_code == 503
+    assert "The database cannot be reached right now." in down.get_data(as_text=True)
+    assert up.status_code == 200
+
+
+class database_outage:
+    """Make the test database unreachable for a moment, for real."""
+
+    def __init__(self, app, url, scratch: Path) -> None:
+        self.app, self.url, self.scratch = app, url, scratch
+
+    def __enter__(self) -> None:
+        with self.app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if self.url.get_backend_name() == "sqlite":
+            shutil.move(self.url.database, self.scratch / "away.sqlite3")
+        else:
+            self._allow_connections(False)
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self.app.app_context():
+            db.session.remove()
+        if self.url.get_backend_name() == "sqlite":
+            Path(self.url.database).unlink(missing_ok=True)
+            shutil.move(self.scratch / "away.sqlite3", self.url.database)
+            with self.app.app_context():
+                # A pooled SQLite connection still points at the removed file; a server outage
+                # (PostgreSQL) needs no such help: pre-ping replaces dead connections.
+                db.engine.dispose()
+        else:
+            self._allow_connections(True)
+
+    def _allow_connections(self, allowed: bool) -> None:
+        from sqlalchemy import create_engine
+
+        name = self.url.database
+        admin = create_engine(
+            make_url(self.url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as connection:
+            connection.execute(
+                text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+            )
+            if not allowed:
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
+                    ),
+                    {"n": name},
+                )
+        admin.dispose()

@@ -64,6 +64,7 @@ class SecureModelView(AccessGate, ModelView):
     can_set_page_size = True
     page_size_options = (20, 50, 100)
     list_template = "admin/walkin_list.html"
+    create_modal_template = "admin/walkin_modal_create.html"
     #: The create button's words, and what the list says when it has no row yet.
     create_label: str = _l("Create")
     empty_message: str = _l("Nothing here yet.")

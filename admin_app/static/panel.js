@@ -9,6 +9,14 @@
     }
   } catch (error) { /* the server falls back to UTC */ }
 
+  // Forms loaded into a modal get the styles Flask-Admin's (inline, hence blocked) script gave them.
+  if (window.jQuery) {
+    window.jQuery(document).ajaxComplete(function () {
+      const modals = document.getElementsByClassName("modal-content");
+      if (window.faForm && modals.length) window.faForm.applyGlobalStyles(modals);
+    });
+  }
+
   document.addEventListener("click", function (event) {
     const button = event.target.closest("button[data-confirm]");
     if (button && !window.confirm(button.dataset.confirm)) {

@@ -92,6 +92,9 @@ class Client(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     partner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     partner: Mapped[User] = relationship()
     missions: Mapped[list[Mission]] = relationship(
@@ -124,6 +127,9 @@ class Mission(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
     client: Mapped[Client] = relationship(back_populates="missions")
     partner: Mapped[User] = relationship()
@@ -157,3 +163,26 @@ class MissionEvent(db.Model):
     def __str__(self) -> str:
         origin = self.from_status.label if self.from_status else "created"
         return f"{origin} → {self.to_status.label}"
+
+
+class AuditEvent(db.Model):
+    """Who did what, when, from where: logins, account changes, deletions, exports, refusals.
+
+    ``actor_email`` is a copy, so the record keeps its meaning after the account is deleted.
+    Never holds a password or a token.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_at", "at"), Index("ix_audit_event_action", "action"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    actor_email: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    target: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Text)
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target or ''}".strip()

@@ -96,3 +96,46 @@ def test_database_refuses_a_client_without_partner(ctx):
             {"now": "2026-01-01 00:00:00"},
         )
     db.session.rollback()
+
+
+def test_migrations_keep_existing_rows(tmp_path):
+    """Upgrading and downgrading keep clients, missions and their history (SQLite's batch mode
+    recreates tables; it must not cascade-delete the children)."""
+    with fresh_database(tmp_path, "keep_rows") as url:
+        app = create_app(settings_for_tests(url))
+        with app.app_context():
+            upgrade(revision="0001")
+            insert_rows_of_revision_0001()
+            upgrade()
+            assert row_counts() == (1, 1, 1)
+            downgrade(revision="0001")
+            assert row_counts() == (1, 1, 1)
+            upgrade()
+            assert row_counts() == (1, 1, 1)
+            db.session.remove()
+            db.engine.dispose()
+
+
+def insert_rows_of_revision_0001() -> None:
+    now = {"now": "2026-01-01 00:00:00"}
+    statements = (
+        'INSERT INTO "user" (id, email, active, fs_uniquifier, create_datetime, update_datetime)'
+        " VALUES (1, 'p@walkin.example.com', true, 'u1', :now, :now)",
+        "INSERT INTO walk_in_client (id, first_name, last_name, email, phone, created_at,"
+        " updated_at, partner_id) VALUES ('c', 'A', 'B', 'a@b.co', '+1', :now, :now, 1)",
+        "INSERT INTO walk_in_mission (id, client_id, partner_id, status, created_at, updated_at)"
+        " VALUES ('m', 'c', 1, 'pending', :now, :now)",
+        "INSERT INTO mission_event (mission_id, actor_id, to_status, at) VALUES ('m', 1, 'pending', :now)",
+    )
+    for statement in statements:
+        db.session.execute(text(statement), now)
+    db.session.commit()
+
+
+def row_counts() -> tuple[int, int, int]:
+    """Counted in a transaction of its own, so the next migration is not kept waiting."""
+    with db.engine.connect() as connection:
+        return tuple(
+            connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("walk_in_client", "walk_in_mission", "mission_event")
+        )

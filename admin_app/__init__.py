@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from .admin import init_admin
+from .audit import init_audit
 from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, settings_from_environment
 from .error_pages import register_error_pages
@@ -33,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_web(app)
     register_error_pages(app)
     init_http_security(app)
+    init_audit(app)
     app.cli.add_command(walkin)
     return app
 

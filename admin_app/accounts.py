@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from flask_security import hash_password
 from sqlalchemy import func, select
 
+from .audit import record
 from .errors import ValidationError
 from .extensions import db, security
 from .models import Role, RoleName, User
@@ -23,6 +24,7 @@ def create_account(email: str, password: str, roles: Iterable[str], active: bool
         email=address, password=hash_password(password), active=active, roles=_roles(roles)
     )
     db.session.commit()
+    record("account.create", target=f"user:{user.id}", details=_account_summary(user))
     return user
 
 
@@ -40,7 +42,13 @@ def update_account(
     user.roles = role_objects
     user.active = active
     db.session.commit()
+    summary = {**_account_summary(user), "password_changed": bool(password)}
+    record("account.update", target=f"user:{user.id}", details=summary)
     return user
+
+
+def _account_summary(user: User) -> dict[str, object]:
+    return {"email": user.email, "roles": sorted(r.name for r in user.roles), "active": user.active}
 
 
 def _checked_email(email: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .audit import record, record_refused_access
 from .db_types import utcnow
 from .errors import ClientNotFound, NotAllowed
 from .extensions import db
@@ -18,6 +19,7 @@ def visible_client(client_id: str, user: User) -> Client:
         raise ClientNotFound(client_id)
     client = db.session.scalar(visible(Client, user).where(Client.id == client_id))
     if client is None:
+        record_refused_access(Client, client_id, user)
         raise ClientNotFound(client_id)
     return client
 
@@ -37,6 +39,7 @@ def delete_client(client_id: str, actor: User) -> None:
     """Delete a client; its missions and their history go with it."""
     db.session.delete(_changeable_client(client_id, actor))
     db.session.commit()
+    record("client.delete", target=f"walk_in_client:{client_id}", actor=actor)
 
 
 def _changeable_client(client_id: str, actor: User) -> Client:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from .audit import record_refused_access
 from .db_types import utcnow
 from .errors import (
     MissionChanged,
@@ -140,6 +141,7 @@ def current_status(mission_id: str, user: User) -> MissionStatus:
         select(Mission.status).where(Mission.id == mission_id, scope_filter(Mission, user))
     )
     if status is None:
+        record_refused_access(Mission, mission_id, user)
         raise MissionNotFound(mission_id)
     return status
 

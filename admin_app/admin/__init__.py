@@ -9,8 +9,9 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..http_security import csp_nonce
-from ..models import Client, Mission, User
+from ..models import AuditEvent, Client, Mission, User
 from .accounts import AccountView
+from .audit import AuditView
 from .clients import ClientView
 from .dashboard import DashboardView
 from .formatting import local_datetime, status_badge
@@ -28,6 +29,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ClientView(Client, name=_l("Clients"), endpoint="clients"))
     admin.add_view(MissionView(Mission, name=_l("Missions"), endpoint="missions"))
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))
+    admin.add_view(AuditView(AuditEvent, name=_l("Audit log"), endpoint="audit"))
     app.jinja_env.globals.update(
         status_badge=status_badge, local_datetime=local_datetime, get_locale=get_locale
     )

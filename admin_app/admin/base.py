@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, redirect, request, url_for
-from flask_admin import AdminIndexView
+from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
+from ..audit import record, record_refused_access
 from ..extensions import db
 from ..models import RoleName, is_row_id
 from ..scoping import may_change_rows, scope_filter, sees_all_partners
@@ -152,8 +153,14 @@ class ScopedModelView(SecureModelView):
             abort(404)
         row = self.get_query().filter(self.model.id == id).one_or_none()
         if row is None:
+            record_refused_access(self.model, id, current_user)
             abort(404)
         return row
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type: str) -> Response:
+        record("export", target=self.endpoint, details={"type": export_type, **request.args})
+        return super().export(export_type)
 
     def get_export_value(self, model: Any, name: str) -> Any:
         return neutralise_formula(super().get_export_value(model, name))
@@ -163,7 +170,10 @@ class ScopedModelView(SecureModelView):
         ids = set(request.form.getlist("rowid"))
         if not all(is_row_id(row_id) for row_id in ids):
             abort(404)
-        if ids and self.get_query().filter(self.model.id.in_(ids)).count() != len(ids):
+        visible_ids = {row.id for row in self.get_query().filter(self.model.id.in_(ids))}
+        for row_id in ids - visible_ids:
+            record_refused_access(self.model, row_id, current_user)
+        if visible_ids != ids:
             abort(404)
         return super().handle_action(return_view)
 

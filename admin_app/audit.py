@@ -1,0 +1,84 @@
+"""The audit log: who did what, when, from which address. Never a password or a token."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from flask_security import current_user
+from sqlalchemy import insert, select
+from werkzeug.wrappers import Response
+
+from .db_types import utcnow
+from .extensions import db
+from .models import AuditEvent, Client, Mission, User, is_row_id
+
+MAX_DETAIL_TEXT = 254
+
+
+def record(
+    action: str,
+    *,
+    target: str | None = None,
+    details: dict[str, Any] | None = None,
+    actor: User | None = None,
+) -> None:
+    """Write one audit event on a connection of its own, committed at once, so the record
+    stays even when the request's own transaction is rolled back. Call it after the change it
+    records is committed (SQLite lets one writer at a time)."""
+    actor = actor or _current_actor()
+    with db.engine.begin() as connection:
+        connection.execute(
+            insert(AuditEvent).values(
+                at=utcnow(),
+                actor_id=actor.id if actor else None,
+                actor_email=actor.email if actor else None,
+                address=request.remote_addr if has_request_context() else None,
+                action=action,
+                target=target,
+                details=json.dumps(details, ensure_ascii=False, default=str) if details else None,
+            )
+        )
+
+
+def record_refused_access(model: type[Client] | type[Mission], row_id: object, user: Any) -> None:
+    """Someone named a row that exists but is not theirs (they were answered 404)."""
+    if not is_row_id(row_id):
+        return
+    if db.session.scalar(select(model.id).where(model.id == row_id)) is None:
+        return
+    record("access.refused", target=f"{model.__tablename__}:{row_id}", actor=_user_or_none(user))
+
+
+def _current_actor() -> User | None:
+    if has_request_context() and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def _user_or_none(user: Any) -> User | None:
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def _record_login_attempts(response: Response) -> Response:
+    """Flask-Security's login view answers 302 on success and the form again on failure."""
+    if request.endpoint == "security.login" and request.method == "POST":
+        if current_user.is_authenticated:
+            record("login.success")
+        else:
+            attempted = (request.form.get("email") or "")[:MAX_DETAIL_TEXT]
+            record("login.failure", details={"email": attempted, "status": response.status_code})
+    return response
+
+
+def _record_logout() -> None:
+    """Before the view runs, while the user is still known."""
+    if request.endpoint == "security.logout" and request.method == "POST":
+        if current_user.is_authenticated:
+            record("logout")
+
+
+def init_audit(app: Flask) -> None:
+    app.before_request(_record_logout)
+    app.after_request(_record_login_attempts)

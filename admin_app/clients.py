@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .audit import record, record_refused_access
+from .concurrency import check_version, commit_or_conflict
 from .db_types import utcnow
 from .errors import ClientNotFound, NotAllowed
 from .extensions import db
@@ -24,14 +25,21 @@ def visible_client(client_id: str, user: User) -> Client:
     return client
 
 
-def update_client(client_id: str, actor: User, **fields: Any) -> Client:
-    """Validate and save new values for every field of a client ``actor`` may change."""
+def update_client(
+    client_id: str, actor: User, *, expected_version: int | None = None, **fields: Any
+) -> Client:
+    """Validate and save new values for every field of a client ``actor`` may change.
+
+    ``expected_version`` is the version the editor loaded: if someone saved since, the edit is
+    refused with ``EditConflict`` instead of overwriting their change.
+    """
     client = _changeable_client(client_id, actor)
+    check_version(client, expected_version)
     cleaned = normalise_client_fields(fields, phone_region=configured_phone_region())
     for name, value in cleaned.items():
         setattr(client, name, value)
     client.updated_at = utcnow()
-    db.session.commit()
+    commit_or_conflict(client)
     return client
 
 

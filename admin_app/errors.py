@@ -62,3 +62,12 @@ class MissionChanged(DomainError):
             f"cannot {action} this mission: it was changed by someone else "
             f"(was {expected.label}, now {now})"
         )
+
+
+class EditConflict(DomainError):
+    """The row was saved by someone else after the editor loaded it; nothing was written."""
+
+    def __init__(self, kind: str, row_id: str) -> None:
+        self.kind = kind
+        self.row_id = row_id
+        super().__init__(f"{kind} {row_id} was changed by someone else since it was loaded")

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from .audit import record_refused_access
+from .concurrency import check_version, commit_or_conflict
 from .db_types import utcnow
 from .errors import (
     MissionChanged,
@@ -67,15 +68,19 @@ def register_walk_in_client(
     return client, mission
 
 
-def update_mission_notes(mission_id: str, actor: User, notes: object) -> Mission:
-    """Save a mission's notes; its status only ever changes through a transition."""
+def update_mission_notes(
+    mission_id: str, actor: User, notes: object, *, expected_version: int | None = None
+) -> Mission:
+    """Save a mission's notes; its status only ever changes through a transition. A mission
+    changed since the editor loaded it (``expected_version``) is refused with ``EditConflict``."""
     if not may_change_rows(actor):
         raise NotAllowed(f"{actor} may not change missions")
     current_status(mission_id, actor)
     mission = db.session.get_one(Mission, mission_id)
+    check_version(mission, expected_version)
     mission.notes = clean_notes(notes)
     mission.updated_at = utcnow()
-    db.session.commit()
+    commit_or_conflict(mission)
     return mission
 
 
@@ -102,7 +107,7 @@ def apply_transition(mission_id: str, actor: User, action: str) -> Mission:
     current = current_status(mission_id, actor)
     target = target_status(action, current)
     now = utcnow()
-    values: dict[str, Any] = {"status": target, "updated_at": now}
+    values: dict[str, Any] = {"status": target, "updated_at": now, "version": Mission.version + 1}
     if target is MissionStatus.COMPLETED:
         values["completed_at"] = now
     result = db.session.execute(

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from wtforms import SelectChoice
 
 from ..clients import delete_client, update_client
-from ..errors import DomainError, ValidationError
+from ..errors import DomainError, EditConflict, ValidationError
 from ..extensions import db
 from ..missions import register_walk_in_client
 from ..models import Client, Mission, User
@@ -25,6 +25,7 @@ from .forms import (
     ClientForm,
     client_fields,
     partner_choices,
+    show_conflict,
     show_domain_errors,
 )
 
@@ -71,6 +72,7 @@ class ClientView(ScopedModelView):
 
     def create_form(self, obj: Any = None) -> ClientForm:
         form = super().create_form(obj)
+        del form.version
         if self.sees_all():
             form.partner.choices = [
                 SelectChoice("", gettext("Choose a partner…")),
@@ -104,9 +106,14 @@ class ClientView(ScopedModelView):
 
     def update_model(self, form: ClientForm, model: Client) -> bool:
         try:
-            update_client(model.id, current_user, **client_fields(form))
+            update_client(
+                model.id, current_user, expected_version=form.version.data, **client_fields(form)
+            )
         except ValidationError as error:
             show_domain_errors(form, error)
+            return False
+        except EditConflict as conflict:
+            show_conflict(conflict.kind)
             return False
         return True
 

@@ -10,14 +10,16 @@ from flask_admin.form import BaseForm
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import Field, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired
+from wtforms import Field, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional
+from wtforms.widgets import HiddenInput
 
 from ..errors import ValidationError
 from ..extensions import db
 from ..models import Role, RoleName, User
 from ..validation import CLIENT_FIELDS, MAX_LENGTHS, MAX_NOTES_LENGTH, REQUIRED_FIELDS
 
+KIND_NAMES = {"walk_in_client": _l("client"), "walk_in_mission": _l("mission")}
 FIELD_LABELS = {
     "partner": _l("Partner"),
     "first_name": _l("First name"),
@@ -83,11 +85,24 @@ class ClientForm(BaseForm):
     city = _text_field("city")
     postal_code = _text_field("postal_code")
     country = _text_field("country")
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 class NotesForm(BaseForm):
     notes = TextAreaField(
         FIELD_LABELS["notes"], render_kw={"maxlength": MAX_NOTES_LENGTH, "rows": 6}
+    )
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+def show_conflict(kind: str) -> None:
+    """The user's input stays in the form; the message says what happened and what to do."""
+    flash(
+        gettext(
+            "Someone else saved this %(kind)s after you opened it, so your changes were not saved. Reload the page to see the current values, then make your changes again.",  # noqa: E501
+            kind=KIND_NAMES[kind],
+        ),
+        "danger",
     )
 
 

@@ -16,16 +16,20 @@ from flask_security import current_user
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from ..errors import DomainError, MissionChanged, NotFound, TransitionRefused, ValidationError
+from ..errors import (
+    DomainError,
+    EditConflict,
+    MissionChanged,
+    NotFound,
+    TransitionRefused,
+    ValidationError,
+)
 from ..missions import TRANSITIONS, apply_transition, mission_history, update_mission_notes
 from ..models import Mission, MissionEvent, MissionStatus
 from .base import WRITE_VIEWS, ScopedModelView
 from .filters import PartnerFilter, day_filters
 from .formatting import STATUS_LABELS, local_datetime_formatter, status_formatter
-from .forms import FIELD_LABELS, NotesForm, show_domain_errors
-
-ACTION_LABELS = {"start": _l("Start"), "complete": _l("Complete"), "cancel": _l("Cancel")}
-BUTTON_STYLES = {"start": "btn-primary", "complete": "btn-success", "cancel": "btn-outline-danger"}
+from .forms import FIELD_LABELS, NotesForm, show_conflict, show_domain_errors
 
 
 def client_formatter(view: Any, context: Any, model: Mission, name: str) -> Markup:
@@ -139,9 +143,14 @@ class MissionView(ScopedModelView):
 
     def update_model(self, form: NotesForm, model: Mission) -> bool:
         try:
-            update_mission_notes(model.id, current_user, form.notes.data)
+            update_mission_notes(
+                model.id, current_user, form.notes.data, expected_version=form.version.data
+            )
         except ValidationError as error:
             show_domain_errors(form, error)
+            return False
+        except EditConflict as conflict:
+            show_conflict(conflict.kind)
             return False
         return True
 

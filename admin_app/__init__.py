@@ -16,6 +16,7 @@ from .error_pages import register_error_pages
 from .extensions import babel, csrf, db, migrate
 from .http_security import init_http_security
 from .security import init_security
+from .sessions import init_sessions
 from .web import register_web, select_locale, select_timezone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,7 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     init_security(app)
+    init_sessions(app)
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:

@@ -11,6 +11,7 @@ from .audit import record
 from .errors import ValidationError
 from .extensions import db, security
 from .models import Role, RoleName, User
+from .sessions import revoke_sessions
 from .validation import FieldError, email_address
 
 
@@ -39,9 +40,15 @@ def update_account(
     if password:
         _check_password(password, user=user)
         user.password = hash_password(password)
+    logged_out_everywhere = bool(password) or not active
+    if logged_out_everywhere:
+        # A new uniquifier invalidates every login token of the account.
+        security.datastore.set_uniquifier(user)
     user.roles = role_objects
     user.active = active
     db.session.commit()
+    if logged_out_everywhere:
+        revoke_sessions(user.id)
     summary = {**_account_summary(user), "password_changed": bool(password)}
     record("account.update", target=f"user:{user.id}", details=summary)
     return user

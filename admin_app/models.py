@@ -186,3 +186,22 @@ class AuditEvent(db.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target or ''}".strip()
+
+
+class WebSession(db.Model):
+    """A browser session kept on the server, so that it can truly be revoked.
+
+    ``id`` is the SHA-256 of the cookie's random value: the table alone cannot be replayed.
+    """
+
+    __tablename__ = "web_session"
+    __table_args__ = (
+        Index("ix_web_session_user", "user_id"),
+        Index("ix_web_session_last_seen", "last_seen_at"),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    data: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,144 @@
+"""Server-side sessions: copied cookies stop working after logout, password change or
+deactivation; new id at login; idle and absolute expiry; cookie flags."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from admin_app.db_types import utcnow
+from admin_app.extensions import db
+from admin_app.models import RoleName, WebSession
+from tests.conftest import csrf_token, log_in, post_with_csrf
+
+COOKIE = "session"
+
+
+def session_cookie(client) -> str:
+    return client.get_cookie(COOKIE).value
+
+
+def replay(app, value: str) -> int:
+    """Status of /admin/ for a new browser that carries a copied session cookie."""
+    thief = app.test_client()
+    thief.set_cookie(COOKIE, value)
+    return thief.get("/admin/").status_code
+
+
+def test_copied_cookie_works_until_logout_and_never_after(app, client, login_as):
+    login_as(RoleName.PARTNER)
+    copied = session_cookie(client)
+    assert replay(app, copied) == 200
+
+    post_with_csrf(client, "/logout")
+
+    assert replay(app, copied) == 302
+    assert client.get("/admin/").status_code == 302
+
+
+def test_copied_cookie_dies_when_the_password_changes(app, client, login_as):
+    account = login_as(RoleName.PARTNER)
+    other_device = app.test_client()
+    log_in(other_device, account)
+    copied = session_cookie(client)
+
+    response = client.post(
+        "/change",
+        data={
+            "password": account.password,
+            "new_password": "a-completely-new-Passphrase-91",
+            "new_password_confirm": "a-completely-new-Passphrase-91",
+            "csrf_token": csrf_token(client, "/change"),
+        },
+    )
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200  # the device that changed it stays in
+    assert replay(app, copied) == 302
+    assert other_device.get("/admin/").status_code == 302
+
+
+def test_deactivation_by_an_admin_ends_every_session_of_the_account(app, client, world):
+    log_in(client, world.partner_a)
+    copied = session_cookie(client)
+    admin = app.test_client()
+    log_in(admin, world.admin)
+
+    post_with_csrf(admin, f"/admin/accounts/edit/?id={world.partner_a.id}", {"roles": ["partner"]})
+    post_with_csrf(
+        admin,
+        f"/admin/accounts/edit/?id={world.partner_a.id}",
+        {"roles": ["partner"], "active": "y"},
+    )
+
+    assert client.get("/admin/").status_code == 302
+    assert replay(app, copied) == 302
+
+
+def test_session_id_changes_at_login(client, make_account):
+    client.get("/login")
+    before = session_cookie(client)
+
+    log_in(client, make_account(RoleName.SUPPORT))
+
+    assert session_cookie(client) != before
+
+
+def move_clocks(app, **delta: timedelta) -> None:
+    with app.app_context():
+        for row in db.session.scalars(select(WebSession)):
+            for column, shift in delta.items():
+                setattr(row, column, getattr(row, column) - shift)
+        db.session.commit()
+
+
+def test_idle_session_expires(app, client, login_as):
+    login_as(RoleName.PARTNER)
+    move_clocks(app, last_seen_at=timedelta(minutes=31))
+
+    assert client.get("/admin/").status_code == 302
+
+
+def test_recently_used_session_lives_on(app, client, login_as):
+    login_as(RoleName.PARTNER)
+    move_clocks(app, last_seen_at=timedelta(minutes=29), created_at=timedelta(hours=11))
+
+    assert client.get("/admin/").status_code == 200
+
+
+def test_session_expires_after_twelve_hours_even_when_used(app, client, login_as):
+    login_as(RoleName.PARTNER)
+    move_clocks(app, created_at=timedelta(hours=12, minutes=1))
+
+    assert client.get("/admin/").status_code == 302
+
+
+def test_the_table_holds_a_digest_not_the_cookie(app, client, login_as):
+    login_as(RoleName.PARTNER)
+    value = session_cookie(client)
+
+    with app.app_context():
+        ids = db.session.scalars(select(WebSession.id)).all()
+    assert hashlib.sha256(value.encode()).hexdigest() in ids and value not in ids
+
+
+def test_cookie_flags(app, monkeypatch):
+    plain = app.test_client().get("/login").headers["Set-Cookie"]
+    monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
+    secure = app.test_client().get("/login", base_url="https://localhost").headers["Set-Cookie"]
+
+    assert "HttpOnly" in plain and "SameSite=Lax" in plain and "Secure" not in plain
+    assert "Secure" in secure
+
+
+def test_expired_rows_are_pruned_at_login(app, client, login_as, make_account):
+    login_as(RoleName.PARTNER)
+    move_clocks(app, last_seen_at=timedelta(hours=1))
+
+    log_in(app.test_client(), make_account(RoleName.SUPPORT))
+
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(WebSession)) == 1
+        assert utcnow() - db.session.scalar(select(WebSession.last_seen_at)) < timedelta(minutes=1)

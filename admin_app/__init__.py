@@ -17,6 +17,7 @@ from .extensions import babel, csrf, db, migrate
 from .http_security import init_http_security
 from .security import init_security
 from .sessions import init_sessions
+from .throttling import init_throttling
 from .web import register_web, select_locale, select_timezone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,7 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     init_security(app)
     init_sessions(app)
+    init_throttling(app)
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:

@@ -14,7 +14,7 @@ from flask_migrate import upgrade
 from flask_security import hash_password
 
 from admin_app import create_app
-from admin_app.extensions import db, security
+from admin_app.extensions import db, limiter, security
 from admin_app.models import RoleName, User
 from admin_app.security import ensure_roles
 from tests.databases import fresh_database, postgres_problem, server_url
@@ -67,6 +67,7 @@ def app(session_app: Flask) -> Iterator[Flask]:
             db.session.execute(table.delete())
         db.session.commit()
         ensure_roles()
+        limiter.reset()
     yield session_app
 
 

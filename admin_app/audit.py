@@ -61,15 +61,28 @@ def _user_or_none(user: Any) -> User | None:
     return user if getattr(user, "is_authenticated", False) else None
 
 
+LOGIN_ENDPOINTS = frozenset(
+    {"security.login", "security.two_factor_token_validation", "security.mf_recovery"}
+)
+
+
 def _record_login_attempts(response: Response) -> Response:
-    """Flask-Security's login view answers 302 on success and the form again on failure."""
-    if request.endpoint == "security.login" and request.method == "POST":
-        if current_user.is_authenticated:
-            record("login.success")
-        else:
-            attempted = (request.form.get("email") or "")[:MAX_DETAIL_TEXT]
-            record("login.failure", details={"email": attempted, "status": response.status_code})
+    """Flask-Security answers a login step with a redirect on success and the form again on
+    failure; an admin's password step leads to the second factor, which is not yet a login."""
+    if request.endpoint not in LOGIN_ENDPOINTS or request.method != "POST":
+        return response
+    if current_user.is_authenticated:
+        record("login.success")
+    elif response.status_code == 302 and "/tf-" in response.headers.get("Location", ""):
+        record("login.second_factor_asked", details={"email": _attempted_email()})
+    else:
+        details = {"email": _attempted_email(), "step": request.endpoint.split(".")[-1]}
+        record("login.failure", details={**details, "status": response.status_code})
     return response
+
+
+def _attempted_email() -> str:
+    return (request.form.get("email") or "")[:MAX_DETAIL_TEXT]
 
 
 def _record_logout() -> None:

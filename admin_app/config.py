@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 SECRETS_FILE = "secrets.json"
-SECRET_NAMES = ("SECRET_KEY", "SECURITY_PASSWORD_SALT")
+SECRET_NAMES = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "TOTP_SECRET")
 
 
 def database_url(raw: str | None, instance_path: str) -> str:
@@ -61,6 +61,11 @@ STATIC_SETTINGS: dict[str, Any] = {
     "SECURITY_CHANGEABLE": True,
     "SECURITY_SEND_PASSWORD_CHANGE_EMAIL": False,
     "SECURITY_POST_CHANGE_VIEW": "/admin/",
+    "SECURITY_TWO_FACTOR": True,
+    "SECURITY_TWO_FACTOR_ENABLED_METHODS": ["authenticator"],
+    "SECURITY_TOTP_ISSUER": "Walk-in",
+    "SECURITY_MULTI_FACTOR_RECOVERY_CODES": True,
+    "SECURITY_TWO_FACTOR_POST_SETUP_VIEW": "/mf-recovery-codes",
     "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False},
     "SECURITY_TRACKABLE": True,
     "SECURITY_REGISTERABLE": False,
@@ -78,28 +83,29 @@ STATIC_SETTINGS: dict[str, Any] = {
 def fill_secrets(settings: dict[str, Any], instance_path: str) -> None:
     """Fill missing secrets from the instance folder's secrets file, creating it once (0600)."""
     missing = [name for name in SECRET_NAMES if not settings.get(name)]
-    if not missing:
-        return
-    stored = _read_or_create_secrets(Path(instance_path) / SECRETS_FILE)
-    for name in missing:
-        settings[name] = stored[name]
+    if missing:
+        stored = _read_or_create_secrets(Path(instance_path) / SECRETS_FILE)
+        for name in missing:
+            settings[name] = stored[name]
+    # Flask-Security encrypts each user's TOTP secret with these (versioned, for rotation).
+    settings.setdefault("SECURITY_TOTP_SECRETS", {"1": settings["TOTP_SECRET"]})
 
 
 def _read_or_create_secrets(path: Path) -> dict[str, str]:
-    """Write a complete file under a temporary name, then link it into place atomically, so a
-    second process starting at the same moment reads either nothing or the whole file."""
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+    """Secrets already stored are kept; missing ones are generated and the file rewritten.
+
+    The new content goes to a private temporary file first, then replaces the file in one
+    step, so a second process starting at the same moment never reads half a file.
+    """
+    stored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    missing = [name for name in SECRET_NAMES if not stored.get(name)]
+    if not missing:
+        return stored
     path.parent.mkdir(parents=True, exist_ok=True)
-    fresh = {name: secrets.token_urlsafe(48) for name in SECRET_NAMES}
+    stored.update({name: secrets.token_urlsafe(48) for name in missing})
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(fresh, handle)
-    try:
-        os.link(temporary, path)
-    except FileExistsError:
-        fresh = json.loads(path.read_text(encoding="utf-8"))
-    finally:
-        temporary.unlink()
-    return fresh
+        json.dump(stored, handle)
+    os.replace(temporary, path)
+    return stored

@@ -28,6 +28,7 @@ def settings_for_tests(database_url: str) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": secrets.token_urlsafe(32),
         "SECURITY_PASSWORD_SALT": secrets.token_urlsafe(32),
+        "TOTP_SECRET": secrets.token_urlsafe(32),
         "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": CHEAP_HASHING,
     }
 
@@ -89,6 +90,7 @@ class Account:
     id: int
     email: str
     password: str
+    totp_secret: str | None = None
 
 
 @pytest.fixture
@@ -105,8 +107,12 @@ def make_account(app: Flask) -> Callable[..., Account]:
                 active=active,
                 roles=[role.value for role in roles],
             )
+            if RoleName.ADMIN in roles:
+                # Admins must use two-factor authentication: give them an authenticator app.
+                user.tf_primary_method = "authenticator"
+                user.tf_totp_secret = security._totp_factory.generate_totp_secret()
             db.session.commit()
-            return Account(user.id, email, password)
+            return Account(user.id, email, password, user.tf_totp_secret)
 
     return make
 
@@ -135,14 +141,35 @@ def csrf_token(client: FlaskClient, url: str) -> str:
 
 
 def log_in(client: FlaskClient, account: Account):
-    """Log in through the real login form, CSRF token included."""
-    return client.post(
+    """Log in through the real login form, CSRF token included, and the authenticator code
+    when the account uses two-factor authentication."""
+    response = client.post(
         "/login",
         data={
             "email": account.email,
             "password": account.password,
             "csrf_token": csrf_token(client, "/login"),
         },
+    )
+    if (
+        account.totp_secret
+        and response.status_code == 302
+        and "tf-" in response.headers["Location"]
+    ):
+        response = enter_totp_code(client, account, response.headers["Location"])
+    return response
+
+
+def totp_code(app: Flask, secret: str) -> str:
+    with app.app_context():
+        return security._totp_factory.generate_totp_password(secret)
+
+
+def enter_totp_code(client: FlaskClient, account: Account, page: str):
+    token = csrf_token(client, page)
+    return client.post(
+        "/tf-validate",
+        data={"code": totp_code(client.application, account.totp_secret), "csrf_token": token},
     )
 
 

@@ -7,7 +7,13 @@ import stat
 
 import pytest
 
-from admin_app.config import SECRETS_FILE, database_url, fill_secrets, settings_from_environment
+from admin_app.config import (
+    SECRET_NAMES,
+    SECRETS_FILE,
+    database_url,
+    fill_secrets,
+    settings_from_environment,
+)
 
 
 @pytest.mark.parametrize(
@@ -50,12 +56,12 @@ def test_missing_secrets_are_generated_once_in_a_private_file(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert first == second
     assert len(first["SECRET_KEY"]) >= 40 and first["SECRET_KEY"] != first["SECURITY_PASSWORD_SALT"]
-    assert json.loads(path.read_text()) == first
+    assert json.loads(path.read_text()) == {k: v for k, v in first.items() if k in SECRET_NAMES}
     assert [p.name for p in tmp_path.iterdir()] == [SECRETS_FILE]
 
 
 def test_secrets_from_the_environment_write_no_file(tmp_path):
-    settings = {"SECRET_KEY": "k" * 40, "SECURITY_PASSWORD_SALT": "s" * 40}
+    settings = {"SECRET_KEY": "k" * 40, "SECURITY_PASSWORD_SALT": "s" * 40, "TOTP_SECRET": "t" * 40}
 
     fill_secrets(settings, str(tmp_path))
 
@@ -71,3 +77,16 @@ def test_each_instance_gets_its_own_secrets(tmp_path):
     fill_secrets(other, str(tmp_path / "other"))
 
     assert one["SECRET_KEY"] != other["SECRET_KEY"]
+
+
+def test_a_secret_added_later_is_generated_without_changing_the_others(tmp_path):
+    path = tmp_path / SECRETS_FILE
+    path.write_text(json.dumps({"SECRET_KEY": "kept-key", "SECURITY_PASSWORD_SALT": "kept-salt"}))
+
+    settings: dict[str, object] = {}
+    fill_secrets(settings, str(tmp_path))
+
+    assert (settings["SECRET_KEY"], settings["SECURITY_PASSWORD_SALT"]) == ("kept-key", "kept-salt")
+    assert len(settings["TOTP_SECRET"]) >= 40
+    assert settings["SECURITY_TOTP_SECRETS"] == {"1": settings["TOTP_SECRET"]}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

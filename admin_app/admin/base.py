@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy.orm import Query
@@ -42,20 +43,33 @@ def neutralise_formula(value: Any) -> Any:
 
 class AccessGate:
     """``is_accessible`` is the one check every panel page passes; anonymous users go to the
-    login page (and come back), logged-in users without a role get 403 (a redirect would loop).
+    login page (and come back), logged-in users without a role get 403 (a redirect would loop),
+    and an admin goes nowhere in the panel before setting up two-factor authentication.
     """
 
     allowed_roles: tuple[RoleName, ...] = PANEL_ROLES
 
     def is_accessible(self) -> bool:
-        return bool(current_user.is_authenticated and current_user.active) and any(
-            current_user.has_role(role) for role in self.allowed_roles
-        )
+        return has_panel_role(self.allowed_roles) and not needs_two_factor_setup()
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         if not current_user.is_authenticated:
             return redirect(url_for("security.login", next=request.full_path.rstrip("?")))
+        if has_panel_role(self.allowed_roles) and needs_two_factor_setup():
+            flash(gettext("Admins must set up two-factor authentication before anything else."))
+            return redirect(url_for("security.two_factor_setup"))
         abort(403)
+
+
+def has_panel_role(roles: tuple[RoleName, ...]) -> bool:
+    return bool(current_user.is_authenticated and current_user.active) and any(
+        current_user.has_role(role) for role in roles
+    )
+
+
+def needs_two_factor_setup() -> bool:
+    """Admin accounts must use an authenticator app (TOTP) before any admin page."""
+    return current_user.has_role(RoleName.ADMIN) and not current_user.tf_primary_method
 
 
 class SecureModelView(AccessGate, ModelView):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from .audit import record, record_refused_access
@@ -9,9 +10,15 @@ from .concurrency import check_version, commit_or_conflict
 from .db_types import utcnow
 from .errors import ClientNotFound, NotAllowed
 from .extensions import db
-from .models import Client, User, is_row_id
+from .models import Client, MissionStatus, RoleName, User, is_row_id
 from .scoping import may_change_rows, visible
 from .validation import configured_phone_region, normalise_client_fields
+
+CLIENT_COLUMNS = (
+    "id", "first_name", "last_name", "email", "phone", "address", "city", "postal_code",
+    "country", "created_at", "updated_at",
+)  # fmt: skip
+MISSION_COLUMNS = ("id", "status", "notes", "created_at", "updated_at", "completed_at")
 
 
 def visible_client(client_id: str, user: User) -> Client:
@@ -48,6 +55,50 @@ def delete_client(client_id: str, actor: User) -> None:
     db.session.delete(_changeable_client(client_id, actor))
     db.session.commit()
     record("client.delete", target=f"walk_in_client:{client_id}", actor=actor)
+
+
+def personal_data(client_id: str, actor: User) -> dict[str, Any]:
+    """Everything held about one client: its fields, its missions and their history."""
+    client = _client_for_admin(client_id, actor)
+    record("client.personal_data_export", target=f"walk_in_client:{client_id}", actor=actor)
+    return {
+        "client": {column: _plain(getattr(client, column)) for column in CLIENT_COLUMNS},
+        "missions": [
+            {
+                **{column: _plain(getattr(mission, column)) for column in MISSION_COLUMNS},
+                "history": [
+                    {
+                        "at": _plain(event.at),
+                        "from": _plain(event.from_status),
+                        "to": _plain(event.to_status),
+                        "by": event.actor.email if event.actor else None,
+                    }
+                    for event in mission.events
+                ],
+            }
+            for mission in client.missions
+        ],
+    }
+
+
+def erase_client(client_id: str, actor: User) -> None:
+    """Erase a client with its missions and their history. Nothing else holds its personal
+    data: the audit log names it only by id."""
+    db.session.delete(_client_for_admin(client_id, actor))
+    db.session.commit()
+    record("client.erase", target=f"walk_in_client:{client_id}", actor=actor)
+
+
+def _client_for_admin(client_id: str, actor: User) -> Client:
+    if not (actor.active and actor.has_role(RoleName.ADMIN)):
+        raise NotAllowed(f"{actor} may not handle personal data requests")
+    return visible_client(client_id, actor)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value.value if isinstance(value, MissionStatus) else value
 
 
 def _changeable_client(client_id: str, actor: User) -> Client:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, url_for
+from flask import abort, flash, jsonify, redirect, request, url_for
+from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ..clients import delete_client, update_client
-from ..errors import DomainError, EditConflict, ValidationError
+from ..clients import delete_client, erase_client, personal_data, update_client
+from ..errors import DomainError, EditConflict, NotFound, ValidationError
 from ..extensions import db
 from ..missions import register_walk_in_client
-from ..models import Client, Mission, User
+from ..models import Client, Mission, RoleName, User
 from ..scoping import visible
 from .base import ScopedModelView
 from .filters import PartnerFilter, day_filters
@@ -29,12 +31,15 @@ from .forms import (
     show_domain_errors,
 )
 
+PERSONAL_DATA_VIEWS = frozenset({"personal_data_view", "erase_view"})
+
 
 class ClientView(ScopedModelView):
     list_template = "admin/clients_list.html"
     details_template = "admin/client_details.html"
     create_modal = True
     form = ClientForm
+    write_views = ScopedModelView.write_views | PERSONAL_DATA_VIEWS
     create_label = _l("New walk-in client")
     empty_message = _l("No walk-in client yet.")
 
@@ -125,6 +130,37 @@ class ClientView(ScopedModelView):
             flash(gettext("This client could not be deleted."), "danger")
             return False
         return True
+
+    def may_handle_personal_data(self) -> bool:
+        return current_user.is_authenticated and current_user.has_role(RoleName.ADMIN)
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        refused = super()._handle_view(name, **kwargs)
+        if refused is None and name in PERSONAL_DATA_VIEWS and not self.may_handle_personal_data():
+            abort(403)
+        return refused
+
+    @expose("/personal-data/")
+    def personal_data_view(self) -> Response:
+        """Everything held about one client, as a JSON download (admins only)."""
+        client_id = request.args.get("id", "")
+        try:
+            data = personal_data(client_id, current_user)
+        except NotFound:
+            abort(404)
+        response = jsonify(data)
+        response.headers["Content-Disposition"] = f"attachment; filename=client-{client_id}.json"
+        return response
+
+    @expose("/erase/", methods=("POST",))
+    def erase_view(self) -> Response:
+        """Erase a client, its missions and their history (admins only, after confirmation)."""
+        try:
+            erase_client(request.form.get("id", ""), current_user)
+        except NotFound:
+            abort(404)
+        flash(gettext("The client and everything held about them were erased."), "success")
+        return redirect(url_for(".index_view"))
 
     def missions_of(self, client: Client) -> list[Mission]:
         """The client's missions, newest first, as the current user may see them."""

@@ -31,6 +31,7 @@ WRITE_VIEWS = frozenset(
 )
 
 
+MAX_PAGE = 100_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -86,6 +87,10 @@ class SecureModelView(AccessGate, ModelView):
 
     def __init__(self, model: type, **kwargs: Any) -> None:
         super().__init__(model, db, **kwargs)
+
+    def _apply_pagination(self, query: Query, page: int | None, page_size: int | None) -> Query:
+        """A page number from the URL is kept within what any database accepts as an offset."""
+        return super()._apply_pagination(query, min(max(page or 0, 0), MAX_PAGE), page_size)
 
     def handle_view_exception(self, exc: Exception) -> bool:
         """Never flash a raw database error: let it reach the error pages (500 or 503)."""

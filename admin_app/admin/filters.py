@@ -10,6 +10,7 @@ from flask_admin.contrib.sqla.filters import (
     DateBetweenFilter,
     DateGreaterFilter,
     DateSmallerFilter,
+    FilterEqual,
     IntEqualFilter,
 )
 from flask_babel import get_timezone
@@ -55,3 +56,11 @@ class PartnerFilter(IntEqualFilter):
 
     def __init__(self, column: Any, name: Any) -> None:
         super().__init__(column, name)
+
+
+class ChoiceFilter(FilterEqual):
+    """Equality with one of its fixed options; any other value in the URL is refused as an
+    invalid filter value (Flask-Admin says so) rather than reaching the database."""
+
+    def validate(self, value: Any) -> bool:
+        return value in {str(key) for key, _ in self.options or ()}

@@ -8,7 +8,6 @@ from typing import Any
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -27,7 +26,7 @@ from ..errors import (
 from ..missions import TRANSITIONS, apply_transition, mission_history, update_mission_notes
 from ..models import Mission, MissionEvent, MissionStatus
 from .base import WRITE_VIEWS, ScopedModelView
-from .filters import PartnerFilter, day_filters
+from .filters import ChoiceFilter, PartnerFilter, day_filters
 from .formatting import STATUS_LABELS, local_datetime_formatter, status_formatter
 from .forms import FIELD_LABELS, NotesForm, show_conflict, show_domain_errors
 
@@ -111,7 +110,7 @@ class MissionView(ScopedModelView):
     column_sortable_list = ("status", "created_at", "completed_at", ("client", "client.last_name"))
     column_default_sort = ("created_at", True)
     column_filters = (
-        FilterEqual(
+        ChoiceFilter(
             Mission.status,
             _l("Status"),
             options=[(status.value, label) for status, label in STATUS_LABELS.items()],

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
+from flask_security import LoginForm as BaseLoginForm
 from flask_security import SQLAlchemyUserDatastore
 
 from .extensions import db, security
@@ -15,8 +18,16 @@ ROLE_DESCRIPTIONS = {
 }
 
 
+class LoginForm(BaseLoginForm):
+    """Never "remember me": a long-lived cookie would outlive the server-side session."""
+
+    def validate(self, **kwargs: Any) -> bool:
+        self.remember.data = False
+        return super().validate(**kwargs)
+
+
 def init_security(app: Flask) -> None:
-    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role))
+    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role), login_form=LoginForm)
 
 
 def ensure_roles() -> list[str]:

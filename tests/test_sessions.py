@@ -142,3 +142,20 @@ def test_expired_rows_are_pruned_at_login(app, client, login_as, make_account):
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(WebSession)) == 1
         assert utcnow() - db.session.scalar(select(WebSession.last_seen_at)) < timedelta(minutes=1)
+
+
+def test_remember_me_is_never_granted(client, make_account):
+    account = make_account(RoleName.PARTNER)
+
+    response = client.post(
+        "/login",
+        data={"email": account.email, "password": account.password, "remember": "y",
+              "csrf_token": csrf_token(client, "/login")},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    assert client.get_cookie("remember_token") is None
+    assert (
+        "remember"
+        not in client.application.test_client().get("/login").get_data(as_text=True).lower()
+    )

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..clients import delete_client, erase_client, personal_data, update_client
-from ..errors import DomainError, EditConflict, NotFound, ValidationError
+from ..errors import DomainError, NotFound, ValidationError
 from ..extensions import db
 from ..missions import register_walk_in_client
 from ..models import Client, Mission, RoleName, User
@@ -27,7 +27,7 @@ from .forms import (
     ClientForm,
     client_fields,
     partner_choices,
-    show_conflict,
+    saved_through_rules,
     show_domain_errors,
 )
 
@@ -110,17 +110,12 @@ class ClientView(ScopedModelView):
         return client
 
     def update_model(self, form: ClientForm, model: Client) -> bool:
-        try:
-            update_client(
+        return saved_through_rules(
+            form,
+            lambda: update_client(
                 model.id, current_user, expected_version=form.version.data, **client_fields(form)
-            )
-        except ValidationError as error:
-            show_domain_errors(form, error)
-            return False
-        except EditConflict as conflict:
-            show_conflict(conflict.kind)
-            return False
-        return True
+            ),
+        )
 
     def delete_model(self, model: Client) -> bool:
         try:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import flash
@@ -14,7 +15,7 @@ from wtforms import Field, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from ..errors import ValidationError
+from ..errors import EditConflict, ValidationError
 from ..extensions import db
 from ..models import Role, RoleName, User
 from ..validation import CLIENT_FIELDS, MAX_LENGTHS, MAX_NOTES_LENGTH, REQUIRED_FIELDS
@@ -119,6 +120,19 @@ def partner_choices() -> list[tuple[int, str]]:
         .order_by(User.email)
     )
     return [(row.id, row.email) for row in db.session.execute(query)]
+
+
+def saved_through_rules(form: BaseForm, save: Callable[[], object]) -> bool:
+    """Run ``save`` (a domain rule); on refusal put its reasons on the form and say False."""
+    try:
+        save()
+    except ValidationError as error:
+        show_domain_errors(form, error)
+        return False
+    except EditConflict as conflict:
+        show_conflict(conflict.kind)
+        return False
+    return True
 
 
 def show_domain_errors(form: BaseForm, error: ValidationError) -> None:

@@ -17,18 +17,16 @@ from werkzeug.wrappers import Response
 
 from ..errors import (
     DomainError,
-    EditConflict,
     MissionChanged,
     NotFound,
     TransitionRefused,
-    ValidationError,
 )
 from ..missions import TRANSITIONS, apply_transition, mission_history, update_mission_notes
 from ..models import Mission, MissionEvent, MissionStatus
 from .base import WRITE_VIEWS, ScopedModelView
 from .filters import ChoiceFilter, PartnerFilter, day_filters
 from .formatting import STATUS_LABELS, local_datetime_formatter, status_formatter
-from .forms import FIELD_LABELS, NotesForm, show_conflict, show_domain_errors
+from .forms import FIELD_LABELS, NotesForm, saved_through_rules
 
 
 def client_formatter(view: Any, context: Any, model: Mission, name: str) -> Markup:
@@ -141,17 +139,12 @@ class MissionView(ScopedModelView):
         return mission_history(mission.id, current_user)
 
     def update_model(self, form: NotesForm, model: Mission) -> bool:
-        try:
-            update_mission_notes(
+        return saved_through_rules(
+            form,
+            lambda: update_mission_notes(
                 model.id, current_user, form.notes.data, expected_version=form.version.data
-            )
-        except ValidationError as error:
-            show_domain_errors(form, error)
-            return False
-        except EditConflict as conflict:
-            show_conflict(conflict.kind)
-            return False
-        return True
+            ),
+        )
 
     @expose("/transition/", methods=("POST",))
     def transition_view(self) -> Response:

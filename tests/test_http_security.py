@@ -168,3 +168,11 @@ class database_outage:
                     {"n": name},
                 )
         admin.dispose()
+
+
+def test_error_pages_speak_the_users_language(client, world):
+    log_in(client, world.partner_a)
+
+    page = client.get("/admin/nowhere/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+
+    assert "Cette page n'existe pas" in page.replace("&#39;", "'") and "Référence" in page

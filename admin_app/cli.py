@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 
 import click
@@ -11,6 +12,7 @@ from flask.cli import AppGroup
 from flask_security import hash_password
 from sqlalchemy import func, select
 
+from .bench_data import BenchSize, DatabaseNotEmpty, fill
 from .extensions import db, security
 from .missions import cancel_mission, complete_mission, register_walk_in_client, start_mission
 from .models import Client, Mission, RoleName, User
@@ -126,3 +128,22 @@ def _demo_clients(partner: User) -> None:
         )
         for step in steps:
             STEPS[step](mission.id, partner)
+
+
+@walkin.command("bench-data")
+@click.option("--partners", default=100, show_default=True)
+@click.option("--clients", default=100_000, show_default=True)
+@click.option("--missions", default=1_000_000, show_default=True)
+@click.option("--force", is_flag=True, help="Add data even when the database holds clients.")
+@click.option("--seed", default=1, show_default=True, help="Same seed, same data.")
+def bench_data(partners: int, clients: int, missions: int, force: bool, seed: int) -> None:
+    """Fill the database with realistic data in bulk, for benchmarks."""
+    ensure_roles()
+    started = time.monotonic()
+    try:
+        made = fill(BenchSize(partners, clients, missions), force=force, seed=seed)
+    except DatabaseNotEmpty as refusal:
+        raise click.ClickException(str(refusal)) from refusal
+    seconds = time.monotonic() - started
+    click.echo(f"{partners} partners, {clients} clients, {missions} missions in {seconds:.1f} s")
+    click.echo(f"Partners' password (all of them): {made['password']}")

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_security import hash_password
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from .extensions import db, security
 from .models import Client, Mission, MissionStatus, RoleName
@@ -79,6 +79,10 @@ def fill(size: BenchSize, *, force: bool = False, seed: int = 1) -> dict[str, An
     clients = list(_clients(rng, size.clients, partner_ids, now))
     _write(Client, CLIENT_COLUMNS, clients)
     _write(Mission, MISSION_COLUMNS, _missions(rng, size.missions, clients, now))
+    # Fresh planner statistics: without them PostgreSQL picks nested loops over a million rows
+    # (a search measured 12 s before ANALYZE, 0.18 s after).
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
     return {"partners": partner_ids, "password": password, "busiest": partner_ids[0]}
 
 

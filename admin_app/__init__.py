@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from .admin import init_admin
 from .audit import init_audit
+from .bench_probe import init_bench_probes
 from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, settings_from_environment
 from .error_pages import register_error_pages
@@ -37,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_pages(app)
     init_http_security(app)
     init_audit(app)
+    init_bench_probes(app)
     app.cli.add_command(walkin)
     return app
 

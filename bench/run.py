@@ -1,0 +1,308 @@
+"""Page benchmark over real HTTP: gunicorn (production settings, 127.0.0.1 only), logged-in
+browsers, every page of the panel, compared with a minimal Flask page served by the same server.
+
+    python bench/run.py --database-url postgresql://postgres@127.0.0.1:5432/postgres \
+        --missions 100000 --seconds 5
+
+It builds a fresh database of the given size with ``flask walkin bench-data`` (or reuses one with
+``--reuse URL``), then for each page measures unloaded latency (sequential requests) and, under
+``--concurrency`` threads for ``--seconds``, requests per second and p50 / p95 / p99 latency;
+it reads the SQL query count of each page from the server. It prints a table and writes it as
+JSON and Markdown into ``--out``. The load comes from Python threads on the same machine, so
+absolute figures are modest; the ratio to the minimal page is the figure to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import secrets
+import statistics
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.conflict_load import free_port, fresh_postgres, server  # noqa: E402
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+@dataclass
+class Result:
+    page: str
+    role: str
+    unloaded_p50_ms: float
+    unloaded_p95_ms: float
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    queries: int
+    statuses: str
+    ratio_to_hello: float = 0.0
+
+
+class Browser:
+    """A logged-in browser: one keep-alive connection and its cookies."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.csrf = ""
+        self.cookies: dict[str, str] = {}
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None):
+        body = urlencode(form) if form else None
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        except (http.client.HTTPException, OSError):
+            self.connection.close()
+            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
+        data = response.read()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name] = rest.split(";", 1)[0]
+        return response, data.decode("utf-8", "replace")
+
+    def token(self, path: str) -> str:
+        _, page = self.request("GET", path)
+        match = CSRF.search(page)
+        return (match.group(1) or match.group(2)) if match else ""
+
+    def clone(self) -> Browser:
+        other = Browser(self.port)
+        other.cookies = dict(self.cookies)
+        other.csrf = self.csrf
+        return other
+
+
+def log_in(port: int, email: str, password: str, totp: str | None = None) -> Browser:
+    browser = Browser(port)
+    token = browser.token("/login")
+    response, _ = browser.request(
+        "POST", "/login", {"email": email, "password": password, "csrf_token": token}
+    )
+    if totp and "/tf-" in (response.getheader("Location") or ""):
+        page = response.getheader("Location")
+        browser.request("POST", "/tf-validate", {"code": totp, "csrf_token": browser.token(page)})
+    return browser
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def measure(browser: Browser, page: str, role: str, method: str, form_for, seconds: float,
+            concurrency: int) -> Result:  # fmt: skip
+    """Unloaded: 20 requests in a row. Loaded: ``concurrency`` threads for ``seconds``."""
+    unloaded, statuses = [], set()
+    queries = 0
+    for _ in range(20):
+        started = time.perf_counter()
+        response, _ = browser.request(method, page, form_for(browser))
+        unloaded.append((time.perf_counter() - started) * 1000)
+        statuses.add(response.status)
+        queries = int(response.getheader("X-Query-Count") or 0)
+    timings: list[float] = []
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def hammer() -> None:
+        own = browser.clone()
+        local = []
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            response, _ = own.request(method, page, form_for(own))
+            local.append((time.perf_counter() - started) * 1000)
+            statuses.add(response.status)
+        with lock:
+            timings.extend(local)
+
+    threads = [threading.Thread(target=hammer) for _ in range(concurrency)]
+    begun = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - begun
+    return Result(
+        page, role, round(statistics.median(unloaded), 1), round(percentile(unloaded, 0.95), 1),
+        round(len(timings) / elapsed, 1), round(percentile(timings, 0.5), 1),
+        round(percentile(timings, 0.95), 1), round(percentile(timings, 0.99), 1), queries,
+        ",".join(str(s) for s in sorted(statuses)),
+    )  # fmt: skip
+
+
+def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[str, str]:
+    """Migrate, fill with bench data, and make an admin with a known authenticator secret."""
+    from flask_migrate import upgrade
+    from flask_security import hash_password
+    from sqlalchemy import func, select
+
+    from admin_app import create_app
+    from admin_app.bench_data import BenchSize, fill
+    from admin_app.extensions import db, security
+    from admin_app.models import Mission, User
+    from admin_app.security import ensure_roles
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **settings})
+    with app.app_context():
+        upgrade()
+        ensure_roles()
+        made = fill(BenchSize(100, max(missions // 10, 10), missions))
+        busiest = db.session.execute(
+            select(Mission.partner_id)
+            .group_by(Mission.partner_id)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).scalar_one()
+        admin_password = secrets.token_urlsafe(16)
+        admin = security.datastore.create_user(
+            email="bench-admin@walkin.example.com", password=hash_password(admin_password),
+            active=True, roles=["admin"], tf_primary_method="authenticator",
+            tf_totp_secret=security._totp_factory.generate_totp_secret(),
+        )  # fmt: skip
+        db.session.commit()
+        accounts = {
+            "partner_email": db.session.get_one(User, busiest).email,
+            "partner_id": str(busiest),
+            "partner_password": made["password"],
+            "admin_email": admin.email,
+            "admin_password": admin_password,
+            "admin_totp": security._totp_factory.generate_totp_password(admin.tf_totp_secret),
+            "mission": db.session.scalar(select(Mission.id).where(Mission.partner_id == busiest)),
+        }
+        db.session.remove()
+        db.engine.dispose()
+    return accounts
+
+
+def pages(accounts: dict[str, str]) -> list[tuple[str, str, object]]:
+    """(path, method, form builder) of every measured page."""
+
+    def none(_: Browser) -> None:
+        return None
+
+    def registration(browser: Browser) -> dict[str, str]:
+        return {"first_name": "Bench", "last_name": "Client", "phone": "06 12 34 56 78",
+                "email": f"b{secrets.token_hex(5)}@example.com", "csrf_token": browser.csrf,
+                "partner": accounts["partner_id"]}  # fmt: skip
+
+    def transition(browser: Browser) -> dict[str, str]:
+        return {"id": accounts["mission"], "action": "start", "csrf_token": browser.csrf}
+
+    mission = accounts["mission"]
+    return [
+        ("/_bench/hello", "GET", none),
+        ("/admin/", "GET", none),
+        ("/admin/figures.json", "GET", none),
+        ("/admin/clients/", "GET", none),
+        ("/admin/clients/?page=400", "GET", none),
+        ("/admin/clients/?search=Martin", "GET", none),
+        ("/admin/clients/?flt0_0=Lyon", "GET", none),
+        ("/admin/missions/", "GET", none),
+        ("/admin/missions/?flt0_0=pending", "GET", none),
+        ("/admin/missions/?page=400", "GET", none),
+        ("/admin/missions/?search=Martin", "GET", none),
+        (f"/admin/missions/details/?id={mission}", "GET", none),
+        ("/admin/clients/new/", "POST", registration),
+        ("/admin/missions/transition/", "POST", transition),
+    ]
+
+
+def run(database_url: str, missions: int, seconds: float, concurrency: int) -> list[Result]:
+    settings = {
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "SECURITY_PASSWORD_SALT": secrets.token_urlsafe(32),
+        "TOTP_SECRET": secrets.token_urlsafe(32),
+        "LOGIN_FAILURES_PER_ADDRESS": "1000 per minute",
+        "BENCH_PROBES": "1",
+    }
+    accounts = build(database_url, missions, settings)
+    port = free_port()
+    results: list[Result] = []
+    with server(database_url, settings, port):
+        partner = log_in(port, accounts["partner_email"], accounts["partner_password"])
+        admin = log_in(
+            port, accounts["admin_email"], accounts["admin_password"], accounts["admin_totp"]
+        )
+        for role, browser in (("partner", partner), ("admin", admin)):
+            browser.csrf = browser.token("/admin/")
+            for path, method, form_for in pages(accounts):
+                results.append(measure(browser, path, role, method, form_for, seconds, concurrency))
+    for role in ("partner", "admin"):
+        hello = next(r.rps for r in results if r.role == role and r.page == "/_bench/hello")
+        for result in results:
+            if result.role == role:
+                result.ratio_to_hello = round(result.rps / hello, 3) if hello else 0.0
+    return results
+
+
+def markdown(results: list[Result], title: str) -> str:
+    header = (
+        "| role | page | rps | x hello | p50 ms | p95 ms | p99 ms | unloaded p50 / p95 ms "
+        "| queries | statuses |"
+    )
+    lines = [f"### {title}", "", header, "|---" * 10 + "|"]
+    lines += [
+        f"| {r.role} | `{r.page}` | {r.rps} | {r.ratio_to_hello} | {r.p50_ms} | {r.p95_ms} | "
+        f"{r.p99_ms} | {r.unloaded_p50_ms} / {r.unloaded_p95_ms} | {r.queries} | {r.statuses} |"
+        for r in results
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server (a fresh database is made there) or sqlite:///FILE",
+    )
+    parser.add_argument("--missions", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    options = parser.parse_args()
+    from admin_app.config import database_url
+
+    url = database_url(options.database_url, "")
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        results = run(url, options.missions, options.seconds, options.concurrency)
+    else:
+        with fresh_postgres(url) as fresh:
+            results = run(fresh, options.missions, options.seconds, options.concurrency)
+    backend = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+    title = (
+        f"{backend}, {options.missions:,} missions, {options.concurrency} threads, "
+        f"{os.cpu_count()} cores"
+    )
+    table = markdown(results, title)
+    print(table)
+    out = Path(options.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"{backend.lower()}-{options.missions}"
+    (out / f"{stem}.json").write_text(json.dumps([asdict(r) for r in results], indent=2))
+    (out / f"{stem}.md").write_text(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

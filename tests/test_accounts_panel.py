@@ -131,3 +131,16 @@ def test_admin_resets_a_password(app, client, login_as, make_account):
     )
 
     assert log_in(app.test_client(), Account(partner.id, partner.email, STRONG)).status_code == 302
+
+
+def test_weak_passwords_are_refused_by_the_strength_check(app, client, login_as):
+    login_as(RoleName.ADMIN)
+
+    for weak in ("passwordpassword", "aaaaaaaaaaaaaaaa", "123456789012", "x" * 129):
+        response = post_with_csrf(
+            client,
+            "/admin/accounts/new/",
+            {"email": "weak@walkin.example.com", "password": weak, "roles": ["support"]},
+        )
+        assert response.status_code == 200, weak
+    assert stored(app, "weak@walkin.example.com") is None

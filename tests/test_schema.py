@@ -64,11 +64,12 @@ def test_expected_indexes_exist(ctx):
     ]
 
 
-def test_sqlite_connections_enforce_foreign_keys(ctx):
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(ctx):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite only")
     with db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
 
 
 def test_database_refuses_a_status_outside_the_enum(make_user):

@@ -85,3 +85,31 @@ def test_partners_and_support_need_no_second_factor(client, make_account):
     for role in (RoleName.PARTNER, RoleName.SUPPORT):
         fresh = client.application.test_client()
         assert log_in(fresh, make_account(role)).headers["Location"] == "/admin/"
+
+
+def test_a_recovery_code_replaces_a_lost_authenticator_once(app, client, make_account):
+    account = make_account(RoleName.ADMIN)
+    log_in(client, account)
+    page = client.post(
+        "/mf-recovery-codes", data={"csrf_token": csrf_token(client, "/mf-recovery-codes")}
+    ).get_data(as_text=True)
+    code = re.findall(r"\b[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}\b", page)[0]
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/admin/")})
+
+    def recover(browser) -> int:
+        step = browser.post(
+            "/login",
+            data={
+                "email": account.email,
+                "password": account.password,
+                "csrf_token": csrf_token(browser, "/login"),
+            },
+        )
+        browser.post(
+            "/mf-recovery",
+            data={"code": code, "csrf_token": csrf_token(browser, step.headers["Location"])},
+        )
+        return browser.get("/admin/").status_code
+
+    assert recover(client) == 200
+    assert recover(app.test_client()) == 302  # a recovery code works once

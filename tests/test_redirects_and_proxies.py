@@ -7,6 +7,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from admin_app import create_app
+from admin_app.extensions import db
 from tests.conftest import log_in, post_with_csrf, settings_for_tests
 
 HOSTILE = [
@@ -52,3 +53,5 @@ def test_forwarded_https_is_trusted_only_behind_a_configured_proxy(database_url,
     )
 
     assert ("Strict-Transport-Security" in response.headers) is hsts
+    with app.app_context():
+        db.engine.dispose()

@@ -75,6 +75,8 @@ def _check_password(password: str, **context: object) -> None:
 
 def _roles(names: Iterable[str]) -> list[Role]:
     wanted = set(names)
+    if {RoleName.PARTNER.value, RoleName.SUPPORT.value} <= wanted:
+        raise ValidationError({"roles": "partner and support cannot be combined"})
     unknown = wanted - {role.value for role in RoleName}
     if unknown:
         raise ValidationError({"roles": f"unknown roles: {', '.join(sorted(unknown))}"})

@@ -20,8 +20,13 @@ def is_partner(user: User) -> bool:
 
 
 def may_change_rows(user: User) -> bool:
-    """Admins change any client or mission, partners their own; support staff only read."""
-    return bool(user.active) and (user.has_role(RoleName.ADMIN) or is_partner(user))
+    """Admins change any client or mission, partners their own; support staff only read. An
+    account that is both partner and support sees every row, so it may change none."""
+    if not user.active:
+        return False
+    if user.has_role(RoleName.ADMIN):
+        return True
+    return is_partner(user) and not user.has_role(RoleName.SUPPORT)
 
 
 def scope_filter(model: type[Scoped], user: User | None) -> ColumnElement[bool]:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from admin_app.extensions import db
-from admin_app.models import Client, Mission, MissionEvent, User
+from admin_app.models import Client, Mission, MissionEvent, RoleName, User
 from tests.conftest import World, log_in, post_with_csrf
 
 ROLES = ("anonymous", "partner_a", "partner_b", "support", "admin")
@@ -225,3 +225,34 @@ def test_post_without_csrf_token_changes_nothing(app, client, world):
         assert "nothing was changed" in response.get_data(as_text=True)
     with app.app_context():
         assert snapshot() == before
+
+
+def test_partner_and_support_roles_together_change_nothing(app, client, world, make_account):
+    log_in(client, make_account(RoleName.PARTNER, RoleName.SUPPORT))
+    with app.app_context():
+        before = snapshot()
+
+    edit = post_with_csrf(client, f"/admin/clients/edit/?id={world.b_client}", CLIENT_FIELDS)
+    start = post_with_csrf(
+        client, "/admin/missions/transition/", {"id": world.b_mission, "action": "cancel"}
+    )
+    create = post_with_csrf(
+        client, "/admin/clients/new/", {**CLIENT_FIELDS, "partner": world.partner_b.id}
+    )
+
+    assert (edit.status_code, start.status_code, create.status_code) == (403, 403, 403)
+    with app.app_context():
+        assert snapshot() == before
+
+
+def test_accounts_cannot_combine_partner_and_support(app, client, world):
+    log_in(client, world.admin)
+
+    response = post_with_csrf(
+        client,
+        f"/admin/accounts/edit/?id={world.partner_a.id}",
+        {"roles": ["partner", "support"], "active": "y"},
+    )
+
+    assert response.status_code == 200
+    assert "An account cannot be both partner and support." in response.get_data(as_text=True)

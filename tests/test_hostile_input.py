@@ -204,3 +204,30 @@ def test_registration_saves_the_normalised_input_or_refuses_it(app, client, worl
         assert {name: getattr(saved[0], name) for name in CLIENT_FIELDS if name in fields} == {
             name: expected[name] for name in CLIENT_FIELDS if name in fields
         }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/clients/?flt0_3=9999-12-31",
+        "/admin/missions/?flt0_1=2024-01-01+to+9999-12-31",
+        "/admin/missions/?flt0_2=0001-01-01",
+        "/admin/clients/?flt0_6=99999999999999999999",
+        "/admin/missions/?flt0_10=-5",
+        "/admin/figures.json?partner=99999999999999999999",
+        "/admin/accounts/edit/?id=1,2",
+        "/admin/accounts/edit/?id=abc",
+        "/admin/audit/details/?id=1,2",
+        "/admin/audit/details/?id=99999999999999999999",
+    ],
+)
+def test_far_dates_huge_ids_and_odd_keys_never_cause_a_server_error(
+    app, client, world, monkeypatch, url
+):
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    log_in(client, world.admin)
+    client.set_cookie("tz", "Europe/Paris")
+
+    for index in range(20):  # every filter index of the view, whatever its position
+        probe = re.sub(r"flt0_\d+", f"flt0_{index}", url) if "flt0_" in url else url
+        assert client.get(probe).status_code < 500, probe

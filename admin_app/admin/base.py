@@ -22,7 +22,7 @@ from ..audit import record, record_refused_access
 from ..extensions import db
 from ..models import RoleName, is_row_id
 from ..scoping import may_change_rows, scope_filter, sees_all_partners
-from .filters import PartnerFilter
+from .filters import MAX_ID, PartnerFilter
 from .forms import partner_choices
 
 PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.SUPPORT)
@@ -87,6 +87,15 @@ class SecureModelView(AccessGate, ModelView):
 
     def __init__(self, model: type, **kwargs: Any) -> None:
         super().__init__(model, db, **kwargs)
+
+    def get_one(self, id: Any) -> Any:
+        """Rows with integer ids (accounts, audit): a malformed or unknown id answers 404."""
+        if not isinstance(id, str) or not id.isdigit() or int(id) > MAX_ID:
+            abort(404)
+        row = db.session.get(self.model, int(id))
+        if row is None:
+            abort(404)
+        return row
 
     def _apply_pagination(self, query: Query, page: int | None, page_size: int | None) -> Query:
         """A page number from the URL is kept within what any database accepts as an offset."""

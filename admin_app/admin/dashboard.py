@@ -13,6 +13,7 @@ from ..figures import DashboardFigures, dashboard_figures
 from ..models import Mission
 from ..scoping import sees_all_partners
 from .base import SecureIndexView
+from .filters import MAX_ID
 from .formatting import STATUS_BADGES, STATUS_LABELS, local_datetime
 from .forms import partner_choices
 
@@ -59,4 +60,5 @@ class DashboardView(SecureIndexView):
 
     def _partner_filter(self) -> int | None:
         """Admins and support may narrow the figures to one partner (``?partner=ID``)."""
-        return request.args.get("partner", type=int)
+        partner_id = request.args.get("partner", type=int)
+        return partner_id if partner_id is not None and 0 < partner_id <= MAX_ID else None

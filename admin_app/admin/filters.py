@@ -16,6 +16,14 @@ from flask_admin.contrib.sqla.filters import (
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 
+MIN_YEAR, MAX_YEAR = 1900, 9998
+MAX_ID = 2**31 - 1
+
+
+def sane_days(*days: date) -> bool:
+    """Days a database can compare with: far-off years overflow on time-zone shifts."""
+    return all(MIN_YEAR <= day.year <= MAX_YEAR for day in days)
+
 
 def day_start(day: date) -> datetime:
     """Midnight at the start of ``day`` in the user's time zone, as an aware datetime."""
@@ -23,6 +31,9 @@ def day_start(day: date) -> datetime:
 
 
 class LocalDayBetween(DateBetweenFilter):
+    def validate(self, value: Any) -> bool:
+        return super().validate(value) and sane_days(*self.clean(value))
+
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         first, last = value
         column = self.get_column(alias)
@@ -30,6 +41,9 @@ class LocalDayBetween(DateBetweenFilter):
 
 
 class LocalDayFrom(DateGreaterFilter):
+    def validate(self, value: Any) -> bool:
+        return super().validate(value) and sane_days(self.clean(value))
+
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         return query.filter(self.get_column(alias) >= day_start(value))
 
@@ -38,6 +52,9 @@ class LocalDayFrom(DateGreaterFilter):
 
 
 class LocalDayUntil(DateSmallerFilter):
+    def validate(self, value: Any) -> bool:
+        return super().validate(value) and sane_days(self.clean(value))
+
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         return query.filter(self.get_column(alias) < day_start(value + timedelta(1)))
 
@@ -54,8 +71,8 @@ class PartnerFilter(IntEqualFilter):
     """Rows of one partner. Its choices are read per request (Flask-Admin would freeze them at
     start-up), and only users who see every partner are offered it."""
 
-    def __init__(self, column: Any, name: Any) -> None:
-        super().__init__(column, name)
+    def validate(self, value: Any) -> bool:
+        return super().validate(value) and 0 < int(value) <= MAX_ID
 
 
 class ChoiceFilter(FilterEqual):

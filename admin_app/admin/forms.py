@@ -50,6 +50,7 @@ PROBLEMS = {
     ),
     "not an active partner account": _l("Choose an active partner account."),
     "already used by another account": _l("Another account already uses this email."),
+    "partner and support cannot be combined": _l("An account cannot be both partner and support."),
     "the last active admin must stay an active admin": _l(
         "The last active admin must stay an active admin."
     ),

@@ -123,6 +123,8 @@ class ScopedModelView(SecureModelView):
     allow_delete = True
     allow_export = True
     can_view_details = True
+    #: An export loads its rows in memory (Flask-Admin): bounded, even at a million missions.
+    export_max_rows = 50_000
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]

@@ -71,8 +71,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def fresh_postgres(server_url: str) -> Iterator[str]:
-    name = f"walkin_load_{uuid.uuid4().hex[:8]}"
+def fresh_postgres(server_url: str, prefix: str = "walkin_load") -> Iterator[str]:
+    """Yield the URL of a new, empty database on the server; drop it afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -7,16 +7,15 @@ the suite then creates databases of its own there and drops them at the end.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from admin_app.config import database_url
+from bench.conflict_load import fresh_postgres
 
 
 def server_url() -> str | None:
@@ -45,13 +44,5 @@ def fresh_database(directory: Path, label: str) -> Iterator[str]:
     if server is None:
         yield f"sqlite:///{directory / f'{label}.sqlite3'}"
         return
-    name = f"walkin_test_{label}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres(server, prefix=f"walkin_test_{label}") as url:
+        yield url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
@@ -57,9 +58,10 @@ def select_timezone() -> str | None:
     return zone if zone in _known_timezones() else None
 
 
-def _known_timezones() -> set[str]:
-    known = current_app.extensions.setdefault("walkin_timezones", available_timezones())
-    return known
+@cache
+def _known_timezones() -> frozenset[str]:
+    """Read once per process: listing the zones walks the time-zone database on disk."""
+    return frozenset(available_timezones())
 
 
 def refuse_null_bytes() -> None:

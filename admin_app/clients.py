@@ -12,6 +12,7 @@ from .errors import ClientNotFound, NotAllowed
 from .extensions import db
 from .models import Client, MissionStatus, RoleName, User, is_row_id
 from .scoping import may_change_rows, visible
+from .tally import count_client_removal
 from .validation import configured_phone_region, normalise_client_fields
 
 CLIENT_COLUMNS = (
@@ -52,8 +53,7 @@ def update_client(
 
 def delete_client(client_id: str, actor: User) -> None:
     """Delete a client; its missions and their history go with it."""
-    db.session.delete(_changeable_client(client_id, actor))
-    db.session.commit()
+    _delete_with_missions(_changeable_client(client_id, actor))
     record("client.delete", target=f"walk_in_client:{client_id}", actor=actor)
 
 
@@ -84,9 +84,14 @@ def personal_data(client_id: str, actor: User) -> dict[str, Any]:
 def erase_client(client_id: str, actor: User) -> None:
     """Erase a client with its missions and their history. Nothing else holds its personal
     data: the audit log names it only by id."""
-    db.session.delete(_client_for_admin(client_id, actor))
-    db.session.commit()
+    _delete_with_missions(_client_for_admin(client_id, actor))
     record("client.erase", target=f"walk_in_client:{client_id}", actor=actor)
+
+
+def _delete_with_missions(client: Client) -> None:
+    count_client_removal(client)
+    db.session.delete(client)
+    db.session.commit()
 
 
 def _client_for_admin(client_id: str, actor: User) -> Client:

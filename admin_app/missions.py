@@ -24,6 +24,7 @@ from .errors import (
 from .extensions import db
 from .models import Client, Mission, MissionEvent, MissionStatus, User, is_row_id
 from .scoping import is_partner, may_change_rows, scope_filter
+from .tally import count_registration, count_transition
 from .validation import clean_notes, configured_phone_region, normalise_client_fields
 
 # action -> (statuses it may start from, status it leads to); DESIGN.md's transition table.
@@ -61,6 +62,7 @@ def register_walk_in_client(
     )
     db.session.add_all([client, mission, creation])
     try:
+        count_registration(partner.id)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -124,6 +126,7 @@ def apply_transition(mission_id: str, actor: User, action: str) -> Mission:
             mission_id=mission_id, actor_id=actor.id, from_status=current, to_status=target, at=now
         )
     )
+    count_transition(mission_id, current, target)
     db.session.commit()
     return db.session.get_one(Mission, mission_id, populate_existing=True)
 

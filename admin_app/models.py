@@ -8,10 +8,11 @@ from datetime import datetime
 
 from flask_security.models import fsqla_v3 as fsqla
 from sqlalchemy import Enum, ForeignKey, Index, Integer, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .db_types import UTCDateTime, utcnow
 from .extensions import db
+from .search_keys import name_key
 
 fsqla.FsModels.set_db_info(db)
 
@@ -71,13 +72,24 @@ class User(db.Model, fsqla.FsUserMixin):
         return self.email
 
 
+def search_index(name: str, column: str) -> Index:
+    """An index for client search: pg_trgm (any part of the value) on PostgreSQL, a B-tree
+    (the start of the value) on SQLite; see ``search.py``."""
+    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
+
+
 class Client(db.Model):
     __tablename__ = "walk_in_client"
     __table_args__ = (
         Index("ix_walk_in_client_partner_created", "partner_id", "created_at"),
+        Index("ix_walk_in_client_partner_last_name", "partner_id", "last_name"),
+        Index("ix_walk_in_client_created", "created_at"),
         Index("ix_walk_in_client_last_name", "last_name"),
-        Index("ix_walk_in_client_email", "email"),
-        Index("ix_walk_in_client_phone", "phone"),
+        Index("ix_walk_in_client_city", "city", "created_at"),
+        search_index("ix_walk_in_client_first_name_key", "first_name_key"),
+        search_index("ix_walk_in_client_last_name_key", "last_name_key"),
+        search_index("ix_walk_in_client_email", "email"),
+        search_index("ix_walk_in_client_phone", "phone"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
@@ -89,6 +101,9 @@ class Client(db.Model):
     city: Mapped[str | None] = mapped_column(Text)
     postal_code: Mapped[str | None] = mapped_column(Text)
     country: Mapped[str | None] = mapped_column(Text)
+    #: The names as search compares them (``search.name_key``), kept in step by ``@validates``.
+    first_name_key: Mapped[str] = mapped_column(Text, server_default="")
+    last_name_key: Mapped[str] = mapped_column(Text, server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     partner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
@@ -101,6 +116,11 @@ class Client(db.Model):
         back_populates="client", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    @validates("first_name", "last_name")
+    def _keep_search_key(self, name: str, value: str) -> str:
+        setattr(self, f"{name}_key", name_key(value or ""))
+        return value
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -112,8 +132,12 @@ class Client(db.Model):
 class Mission(db.Model):
     __tablename__ = "walk_in_mission"
     __table_args__ = (
-        Index("ix_walk_in_mission_partner_status", "partner_id", "status"),
+        Index("ix_walk_in_mission_partner_status", "partner_id", "status", "created_at"),
         Index("ix_walk_in_mission_partner_created", "partner_id", "created_at"),
+        Index("ix_walk_in_mission_partner_completed", "partner_id", "completed_at"),
+        Index("ix_walk_in_mission_status", "status", "created_at"),
+        Index("ix_walk_in_mission_created", "created_at"),
+        Index("ix_walk_in_mission_completed", "completed_at"),
         Index("ix_walk_in_mission_client", "client_id"),
     )
 
@@ -142,6 +166,22 @@ class Mission(db.Model):
 
     def __str__(self) -> str:
         return f"Mission {self.id[:8]} ({self.status.label})"
+
+
+class PartnerTally(db.Model):
+    """A partner's running totals, adjusted in the same transaction as the rows they count, so
+    the dashboard reads exact figures without counting a million rows (see ``tally.py``)."""
+
+    __tablename__ = "partner_tally"
+
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    clients: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pending: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    in_progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    completed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    cancelled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MissionEvent(db.Model):

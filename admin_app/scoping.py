@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
-from .models import Client, Mission, RoleName, User
+from .models import Client, Mission, PartnerTally, RoleName, User
 
-Scoped = TypeVar("Scoped", Client, Mission)
+Scoped = TypeVar("Scoped", Client, Mission, PartnerTally)
 
 
 def sees_all_partners(user: User) -> bool:
@@ -39,6 +39,18 @@ def scope_filter(model: type[Scoped], user: User | None) -> ColumnElement[bool]:
     if user.has_role(RoleName.PARTNER):
         return model.partner_id == user.id
     return false()
+
+
+def scope_for_partner(
+    model: type[Scoped], user: User | None, partner_id: int | None
+) -> ColumnElement[bool]:
+    """``scope_filter`` narrowed to one partner's rows, for users who see every partner (their
+    filters and dashboard). Partners are never narrowed to anyone else: their scope is already
+    themselves."""
+    scope = scope_filter(model, user)
+    if partner_id is None or user is None or not sees_all_partners(user):
+        return scope
+    return and_(scope, model.partner_id == partner_id)
 
 
 def visible(model: type[Scoped], user: User | None) -> Select[tuple[Scoped]]:

@@ -58,10 +58,37 @@ def test_expected_indexes_exist(ctx):
         for table in ("walk_in_client", "walk_in_mission")
     }
 
-    assert {("partner_id", "status"), ("partner_id", "created_at")} <= indexed["walk_in_mission"]
-    assert {("partner_id", "created_at"), ("last_name",), ("email",), ("phone",)} <= indexed[
-        "walk_in_client"
-    ]
+    assert {
+        ("partner_id", "status", "created_at"),
+        ("partner_id", "created_at"),
+        ("status", "created_at"),
+        ("created_at",),
+        ("client_id",),
+    } <= indexed["walk_in_mission"]
+    assert {
+        ("partner_id", "created_at"),
+        ("created_at",),
+        ("first_name_key",),
+        ("last_name_key",),
+        ("email",),
+        ("phone",),
+    } <= indexed["walk_in_client"]
+
+
+def test_search_indexes_are_trigram_indexes_on_postgresql(ctx):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with db.engine.connect() as connection:
+        definitions = connection.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'walk_in_client'")
+        ).all()
+    trigram = {name for name, definition in definitions if "gin_trgm_ops" in definition}
+    assert {
+        "ix_walk_in_client_first_name_key",
+        "ix_walk_in_client_last_name_key",
+        "ix_walk_in_client_email",
+        "ix_walk_in_client_phone",
+    } <= trigram
 
 
 def test_sqlite_connections_enforce_foreign_keys_and_use_wal(ctx):

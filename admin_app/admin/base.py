@@ -15,7 +15,8 @@ from flask_admin.contrib.sqla import ModelView
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
-from sqlalchemy.orm import Query
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Query, joinedload
 from werkzeug.wrappers import Response
 
 from ..audit import record, record_refused_access
@@ -24,6 +25,7 @@ from ..models import RoleName, is_row_id
 from ..scoping import may_change_rows, scope_filter, sees_all_partners
 from .filters import MAX_ID, PartnerFilter
 from .forms import partner_choices
+from .listing import ListCount, read_page
 
 PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.SUPPORT)
 WRITE_VIEWS = frozenset(
@@ -176,6 +178,46 @@ class ScopedModelView(SecureModelView):
 
     def get_count_query(self) -> Query:
         return super().get_count_query().filter(scope_filter(self.model, current_user))
+
+    def search_condition(self, text: str) -> ColumnElement[bool]:
+        """The rows a search finds (each view says how, through ``search.py``)."""
+        raise NotImplementedError
+
+    def _apply_search(
+        self, query: Query, count_query: Query | None, joins: dict, count_joins: dict, search: str
+    ) -> tuple[Query, Query | None, dict, dict]:
+        """Search through the indexed ``search_condition`` instead of ``ILIKE '%x%'`` on every
+        searchable column (a full scan at a million rows)."""
+        condition = self.search_condition(search)
+        if count_query is not None:
+            count_query = count_query.filter(condition)
+        return query.filter(condition), count_query, joins, count_joins
+
+    def get_list(
+        self,
+        page: int | None,
+        sort_column: str | None,
+        sort_desc: bool,
+        search: str | None,
+        filters: Any,
+        execute: bool = True,
+        page_size: int | None = None,
+    ) -> tuple[ListCount, list[Any]]:
+        """One statement a page whatever the table size: see ``listing.py``."""
+        filtered = self.get_query()
+        if self._search_supported and search:
+            filtered = self._apply_search(filtered, None, {}, {}, search)[0]
+        if filters and self._filters:
+            filtered = self._apply_filters(filtered, None, {}, {}, filters)[0]
+        return read_page(
+            self.model,
+            filtered,
+            self.get_query(),
+            lambda query: self._apply_sorting(query, {}, sort_column, sort_desc)[0],
+            [joinedload(relation) for relation in self._auto_joins],
+            max(page or 0, 0),
+            page_size or self.page_size,
+        )
 
     def get_one(self, id: Any) -> Any:
         """The row named by ``id`` within the user's scope, else 404 (also for a malformed id)."""

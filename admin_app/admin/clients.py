@@ -10,6 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
+from sqlalchemy import ColumnElement
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -19,6 +20,7 @@ from ..extensions import db
 from ..missions import register_walk_in_client
 from ..models import Client, Mission, RoleName, User
 from ..scoping import visible
+from ..search import client_search
 from .base import ScopedModelView
 from .filters import PartnerFilter, day_filters
 from .formatting import local_datetime_formatter
@@ -74,6 +76,9 @@ class ClientView(ScopedModelView):
 
     def search_placeholder(self) -> str:
         return gettext("Name, email or phone")
+
+    def search_condition(self, text: str) -> ColumnElement[bool]:
+        return client_search(text)
 
     def create_form(self, obj: Any = None) -> ClientForm:
         form = super().create_form(obj)

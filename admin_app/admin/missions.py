@@ -13,6 +13,7 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
+from sqlalchemy import ColumnElement
 from werkzeug.wrappers import Response
 
 from ..errors import (
@@ -23,6 +24,7 @@ from ..errors import (
 )
 from ..missions import TRANSITIONS, apply_transition, mission_history, update_mission_notes
 from ..models import Mission, MissionEvent, MissionStatus
+from ..search import matching_clients
 from .base import WRITE_VIEWS, ScopedModelView
 from .filters import ChoiceFilter, PartnerFilter, day_filters
 from .formatting import STATUS_LABELS, local_datetime_formatter, status_formatter
@@ -131,6 +133,9 @@ class MissionView(ScopedModelView):
 
     def search_placeholder(self) -> str:
         return gettext("Client name, email or phone")
+
+    def search_condition(self, text: str) -> ColumnElement[bool]:
+        return Mission.client_id.in_(matching_clients(text, current_user))
 
     def available_actions(self, mission: Mission) -> list[str]:
         return available_actions(mission.status) if self.may_write() else []

@@ -1,0 +1,96 @@
+"""Client search that an index answers, on both databases.
+
+Each word of a search must match the client's first name, last name, email or phone. Names are
+compared in their ``name_key`` form (case and accents ignored); a search that looks like a phone
+number ("06 12 34", "+33 6 12") is one phone word, read in the configured region.
+
+- PostgreSQL: a word matches anywhere in the value (``LIKE '%word%'``), answered by pg_trgm GIN
+  indexes on the four columns. A word under three characters has no trigram to look up, so it
+  reads the whole index: still correct, slower.
+- SQLite: a word matches the start of the value (a range on the B-tree indexes of the same
+  columns), because SQLite has no index for ``LIKE '%word%'``: "mar" finds "Martin", "tin"
+  does not.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+
+from .extensions import db
+from .models import Client, User
+from .scoping import scope_filter
+from .search_keys import name_key
+from .validation import configured_phone_region
+
+PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
+MIN_PHONE_DIGITS = 3
+#: Above every character: ``key <= value < key + AFTER_ALL`` is "value starts with key".
+AFTER_ALL = "\U0010ffff"
+
+
+def client_search(text: str) -> ColumnElement[bool]:
+    """The condition on ``Client`` rows that match every word of ``text``."""
+    text = text.strip()
+    if not text:
+        return false()
+    prefix_only = db.session.get_bind().dialect.name != "postgresql"
+    if is_phone_like(text):
+        return _phone_match(phone_fragment(text), prefix_only)
+    return and_(*(_word_match(word, prefix_only) for word in text.split()))
+
+
+def matching_clients(text: str, user: User) -> Select[tuple[str]]:
+    """The ids of the clients ``user`` sees that match ``text``."""
+    return select(Client.id).where(client_search(text), scope_filter(Client, user))
+
+
+def is_phone_like(text: str) -> bool:
+    digits = sum(char.isdigit() for char in text)
+    return bool(PHONE_LIKE.fullmatch(text)) and digits >= MIN_PHONE_DIGITS
+
+
+def phone_fragment(text: str) -> str:
+    """Phones are stored as E.164 ("+33612345678"): "06 12" becomes "+33612", "0044 20"
+    "+4420", "+33 6" "+336"; bare digits that start with no 0 ("612") stay as they are."""
+    digits = re.sub(r"\D", "", text)
+    if text.startswith("+"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    if digits.startswith("0"):
+        return f"+{_country_code()}{digits[1:]}"
+    return digits
+
+
+def _phone_match(fragment: str, prefix_only: bool) -> ColumnElement[bool]:
+    if not prefix_only:
+        return _contains(Client.phone, fragment)
+    if not fragment.startswith("+"):
+        fragment = f"+{_country_code()}{fragment}"
+    return _starts_with(Client.phone, fragment)
+
+
+def _word_match(word: str, prefix_only: bool) -> ColumnElement[bool]:
+    key = name_key(word)
+    match = _starts_with if prefix_only else _contains
+    return or_(
+        match(Client.first_name_key, key),
+        match(Client.last_name_key, key),
+        match(Client.email, word.casefold()),
+    )
+
+
+def _starts_with(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+    return and_(column >= prefix, column < prefix + AFTER_ALL)
+
+
+def _contains(column: ColumnElement[str], fragment: str) -> ColumnElement[bool]:
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")
+
+
+def _country_code() -> int:
+    return phonenumbers.country_code_for_region(configured_phone_region() or "FR")

@@ -17,6 +17,7 @@ from .extensions import db, security
 from .missions import cancel_mission, complete_mission, register_walk_in_client, start_mission
 from .models import Client, Mission, RoleName, User
 from .security import ensure_roles
+from .tally import recount
 
 walkin = AppGroup("walkin", help="Walk-in set-up: roles and demo data.")
 
@@ -147,3 +148,10 @@ def bench_data(partners: int, clients: int, missions: int, force: bool, seed: in
     seconds = time.monotonic() - started
     click.echo(f"{partners} partners, {clients} clients, {missions} missions in {seconds:.1f} s")
     click.echo(f"Partners' password (all of them): {made['password']}")
+
+
+@walkin.command("recount")
+def recount_totals() -> None:
+    """Rebuild the dashboard's per-partner totals from the rows (after editing data by hand)."""
+    recount()
+    click.echo("Partner totals rebuilt from the clients and missions.")

@@ -136,6 +136,7 @@ def test_migrations_keep_existing_rows(tmp_path):
             insert_rows_of_revision_0001()
             upgrade()
             assert row_counts() == (1, 1, 1)
+            assert rows_derived_by_0004() == [("a", "b", 1, 1)]
             downgrade(revision="0001")
             assert row_counts() == (1, 1, 1)
             upgrade()
@@ -158,6 +159,20 @@ def insert_rows_of_revision_0001() -> None:
     for statement in statements:
         db.session.execute(text(statement), now)
     db.session.commit()
+
+
+def rows_derived_by_0004() -> list[tuple]:
+    """Revision 0004 fills the search keys and the partner totals from existing rows."""
+    with db.engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "SELECT first_name_key, last_name_key, clients, pending FROM walk_in_client"
+                    " JOIN partner_tally ON partner_tally.partner_id = walk_in_client.partner_id"
+                )
+            )
+        ]
 
 
 def row_counts() -> tuple[int, int, int]:

@@ -68,7 +68,7 @@ def read_page(
         ids = page_ids(model, sort(filtered), page, page_size)
         rows = list(sort(scoped).options(*options).filter(model.id.in_(ids)).add_columns(total))
     counted = rows[0][1] if rows else (db.session.scalar(select(total)) if page else 0)
-    have_next = len(rows) > page_size and page < last_page
+    have_next = len(rows) > page_size
     count = ListCount(counted, cap=cap, have_next=have_next, last_page=last_page)
     return count, [row[0] for row in rows[:page_size]]
 

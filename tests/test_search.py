@@ -1,0 +1,108 @@
+"""Client search: every word must match a name, the email or the phone, through an index.
+
+PostgreSQL matches a word anywhere in a value (pg_trgm); SQLite matches the start of a value
+(B-tree range). Tests that hold on both use words that start a value.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from admin_app.extensions import db
+from admin_app.models import Client, RoleName
+from admin_app.search import matching_clients, phone_fragment
+from tests.conftest import log_in, register_client
+
+
+@pytest.fixture
+def people(ctx, make_user):
+    partner, other = make_user(RoleName.PARTNER), make_user(RoleName.PARTNER)
+    register_client(partner.id, "Élodie", last_name="Martin", email="elo@example.com",
+                    phone="+33612345678")  # fmt: skip
+    register_client(partner.id, "Alice", last_name="Martin", email="alice@shop.example.com",
+                    phone="+33798765432")  # fmt: skip
+    register_client(partner.id, "Alice", last_name="Dupont", email="a.dupont@example.com",
+                    phone="+442071234567")  # fmt: skip
+    register_client(other.id, "Alice", last_name="Martinez", email="am@example.com",
+                    phone="+33611111111")  # fmt: skip
+    return partner, other
+
+
+def found(text: str, user) -> list[str]:
+    ids = matching_clients(text, user)
+    names = select(Client.first_name, Client.last_name).where(Client.id.in_(ids))
+    return sorted(f"{first} {last}" for first, last in db.session.execute(names))
+
+
+def postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def test_names_match_without_case_or_accents(people):
+    partner, _ = people
+    assert found("elodie", partner) == ["Élodie Martin"]
+    assert found("ÉLO", partner) == ["Élodie Martin"]
+
+
+def test_every_word_must_match(people):
+    partner, _ = people
+    assert found("alice martin", partner) == ["Alice Martin"]
+    assert found("Martin", partner) == ["Alice Martin", "Élodie Martin"]
+
+
+def test_email_and_phone_match(people):
+    partner, _ = people
+    assert found("alice@shop", partner) == ["Alice Martin"]
+    assert found("06 12 34", partner) == ["Élodie Martin"]
+    assert found("+44 20 71", partner) == ["Alice Dupont"]
+    assert found("0044 2071", partner) == ["Alice Dupont"]
+
+
+def test_search_stays_within_the_partners_own_clients(people):
+    partner, other = people
+    assert found("Alice", other) == ["Alice Martinez"]
+    assert "Alice Martinez" not in found("Alice", partner)
+
+
+def test_admin_search_reaches_every_partner(people, make_user):
+    admin = make_user(RoleName.ADMIN)
+    assert found("Martin", admin) == ["Alice Martin", "Alice Martinez", "Élodie Martin"]
+
+
+def test_inside_a_word_matches_on_postgresql_only(people):
+    partner, _ = people
+    assert found("artin", partner) == (["Alice Martin", "Élodie Martin"] if postgresql() else [])
+
+
+def test_like_wildcards_in_a_search_are_plain_characters(people):
+    partner, _ = people
+    assert found("%", partner) == []
+    assert found("a_ice", partner) == []
+
+
+def test_an_empty_search_finds_nobody(people):
+    partner, _ = people
+    assert found("   ", partner) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored_fragment"),
+    [("06 12 34", "+3361234"), ("+33 6 12", "+33612"), ("0044 20", "+4420"),
+     ("612", "612")],
+)  # fmt: skip
+def test_phone_fragments_are_read_as_stored_phones(ctx, typed, stored_fragment):
+    assert phone_fragment(typed) == stored_fragment
+
+
+def test_mission_list_search_finds_the_clients_missions(client, make_account, app):
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        register_client(partner.id, "Zélie", last_name="Quintal")
+        register_client(partner.id, "Bruno", last_name="Other")
+    log_in(client, partner)
+
+    page = client.get("/admin/missions/?search=zelie").get_data(as_text=True)
+
+    assert "Zélie Quintal" in page
+    assert "Bruno Other" not in page

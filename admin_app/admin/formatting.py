@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -30,6 +31,12 @@ def local_datetime(value: datetime | None) -> str:
 
 
 def status_badge(status: MissionStatus) -> Markup:
+    return _badge(status, str(get_locale()))
+
+
+@cache
+def _badge(status: MissionStatus, locale: str) -> Markup:
+    """One badge per status and language, made once: a list shows the same few many times."""
     return Markup('<span class="badge badge-status {} status-{}">{}</span>').format(
         STATUS_BADGES[status], status.value, STATUS_LABELS[status]
     )

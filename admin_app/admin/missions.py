@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
+from urllib.parse import quote as url_quote
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
@@ -25,14 +27,16 @@ from ..errors import (
 from ..missions import TRANSITIONS, apply_transition, mission_history, update_mission_notes
 from ..models import Mission, MissionEvent, MissionStatus
 from ..search import matching_clients
-from .base import WRITE_VIEWS, ScopedModelView
+from .base import WRITE_VIEWS, RowLinks, ScopedModelView
 from .filters import ChoiceFilter, PartnerFilter, day_filters
 from .formatting import STATUS_LABELS, local_datetime_formatter, status_formatter
 from .forms import FIELD_LABELS, NotesForm, saved_through_rules
 
 
 def client_formatter(view: Any, context: Any, model: Mission, name: str) -> Markup:
-    url = url_for("clients.details_view", id=model.client_id)
+    if "client_details" not in g:
+        g.client_details = url_for("clients.details_view") + "?id="
+    url = g.client_details + url_quote(model.client_id, safe="")
     return Markup('<a href="{}">{}</a>').format(url, model.client.full_name)
 
 
@@ -137,8 +141,16 @@ class MissionView(ScopedModelView):
     def search_condition(self, text: str) -> ColumnElement[bool]:
         return Mission.client_id.in_(matching_clients(text, current_user))
 
+    def row_links(self, return_url: str) -> RowLinks:
+        links = super().row_links(return_url)
+        return replace(
+            links,
+            may_write=self.may_write(),
+            extra={"transition": self.get_url(".transition_view")},
+        )
+
     def available_actions(self, mission: Mission) -> list[str]:
-        return available_actions(mission.status) if self.may_write() else []
+        return available_actions(mission.status)
 
     def history(self, mission: Mission) -> list[MissionEvent]:
         return mission_history(mission.id, current_user)

@@ -2,14 +2,17 @@
 browsers, every page of the panel, compared with a minimal Flask page served by the same server.
 
     python bench/run.py --database-url postgresql://postgres@127.0.0.1:5432/postgres \
-        --missions 100000 --seconds 5
+        --missions 10000 1000000 --seconds 5
 
-It builds a fresh database of the given size with ``flask walkin bench-data`` (or reuses one with
-``--reuse URL``), then for each page measures unloaded latency (sequential requests) and, under
-``--concurrency`` threads for ``--seconds``, requests per second and p50 / p95 / p99 latency;
-it reads the SQL query count of each page from the server. It prints a table and writes it as
-JSON and Markdown into ``--out``. The load comes from Python threads on the same machine, so
-absolute figures are modest; the ratio to the minimal page is the figure to compare.
+For each size it builds a fresh database with ``flask walkin bench-data``, then for each page
+measures unloaded latency (sequential requests) and, under ``--concurrency`` threads for
+``--seconds``, requests per second and p50 / p95 / p99 latency; it reads the SQL query count of
+each page from the server. It prints a table per size and, with several sizes, how each page's
+unloaded p95 grows from the smallest size to the largest, and writes them as JSON and Markdown
+into ``--out``. The load comes from Python threads on the same machine, so absolute figures are
+modest; the ratio to the minimal page is the figure to compare.
+
+The deep pages are the deepest a list pages to (``LIST_MAX_ROWS``), or its last page if shorter.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*na
 
 @dataclass
 class Result:
+    name: str
     page: str
     role: str
     unloaded_p50_ms: float
@@ -108,8 +112,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-def measure(browser: Browser, page: str, role: str, method: str, form_for, seconds: float,
-            concurrency: int) -> Result:  # fmt: skip
+def measure(browser: Browser, name: str, page: str, role: str, method: str, form_for,
+            seconds: float, concurrency: int) -> Result:  # fmt: skip
     """Unloaded: 20 requests in a row. Loaded: ``concurrency`` threads for ``seconds``."""
     unloaded, statuses = [], set()
     queries = 0
@@ -142,9 +146,10 @@ def measure(browser: Browser, page: str, role: str, method: str, form_for, secon
         thread.join()
     elapsed = time.monotonic() - begun
     return Result(
-        page, role, round(statistics.median(unloaded), 1), round(percentile(unloaded, 0.95), 1),
-        round(len(timings) / elapsed, 1), round(percentile(timings, 0.5), 1),
-        round(percentile(timings, 0.95), 1), round(percentile(timings, 0.99), 1), queries,
+        name, page, role, round(statistics.median(unloaded), 1),
+        round(percentile(unloaded, 0.95), 1), round(len(timings) / elapsed, 1),
+        round(percentile(timings, 0.5), 1), round(percentile(timings, 0.95), 1),
+        round(percentile(timings, 0.99), 1), queries,
         ",".join(str(s) for s in sorted(statuses)),
     )  # fmt: skip
 
@@ -180,6 +185,7 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
         )  # fmt: skip
         db.session.commit()
         accounts = {
+            **list_sizes(busiest),
             "partner_email": db.session.get_one(User, busiest).email,
             "partner_id": str(busiest),
             "partner_password": made["password"],
@@ -193,8 +199,31 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
     return accounts
 
 
-def pages(accounts: dict[str, str]) -> list[tuple[str, str, object]]:
-    """(path, method, form builder) of every measured page."""
+def list_sizes(partner_id: int) -> dict[str, int]:
+    """How many clients and missions each role's lists hold."""
+    from sqlalchemy import func, select
+
+    from admin_app.extensions import db
+    from admin_app.models import Client, Mission
+
+    sizes = {}
+    for model, name in ((Client, "clients"), (Mission, "missions")):
+        every = select(func.count()).select_from(model)
+        sizes[f"admin_{name}"] = db.session.scalar(every)
+        sizes[f"partner_{name}"] = db.session.scalar(every.where(model.partner_id == partner_id))
+    return sizes
+
+
+def deep_page(rows: int, page_size: int = 20) -> int:
+    """The deepest page a list pages to, or its last page if it has fewer rows."""
+    from admin_app.config import STATIC_SETTINGS
+
+    reachable = STATIC_SETTINGS["LIST_MAX_ROWS"] // page_size - 1
+    return max(min(rows // page_size - 1, reachable), 0)
+
+
+def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, object]]:
+    """(name, path, method, form builder) of every measured page."""
 
     def none(_: Browser) -> None:
         return None
@@ -208,21 +237,23 @@ def pages(accounts: dict[str, str]) -> list[tuple[str, str, object]]:
         return {"id": accounts["mission"], "action": "start", "csrf_token": browser.csrf}
 
     mission = accounts["mission"]
+    deep_clients = deep_page(int(accounts[f"{role}_clients"]))
+    deep_missions = deep_page(int(accounts[f"{role}_missions"]))
     return [
-        ("/_bench/hello", "GET", none),
-        ("/admin/", "GET", none),
-        ("/admin/figures.json", "GET", none),
-        ("/admin/clients/", "GET", none),
-        ("/admin/clients/?page=400", "GET", none),
-        ("/admin/clients/?search=Martin", "GET", none),
-        ("/admin/clients/?flt0_0=Lyon", "GET", none),
-        ("/admin/missions/", "GET", none),
-        ("/admin/missions/?flt0_0=pending", "GET", none),
-        ("/admin/missions/?page=400", "GET", none),
-        ("/admin/missions/?search=Martin", "GET", none),
-        (f"/admin/missions/details/?id={mission}", "GET", none),
-        ("/admin/clients/new/", "POST", registration),
-        ("/admin/missions/transition/", "POST", transition),
+        ("hello", "/_bench/hello", "GET", none),
+        ("dashboard", "/admin/", "GET", none),
+        ("dashboard JSON", "/admin/figures.json", "GET", none),
+        ("clients", "/admin/clients/", "GET", none),
+        ("clients, deep page", f"/admin/clients/?page={deep_clients}", "GET", none),
+        ("clients, search", "/admin/clients/?search=Martin", "GET", none),
+        ("clients, city filter", "/admin/clients/?flt0_0=Lyon", "GET", none),
+        ("missions", "/admin/missions/", "GET", none),
+        ("missions, status filter", "/admin/missions/?flt0_0=pending", "GET", none),
+        ("missions, deep page", f"/admin/missions/?page={deep_missions}", "GET", none),
+        ("missions, search", "/admin/missions/?search=Martin", "GET", none),
+        ("mission details", f"/admin/missions/details/?id={mission}", "GET", none),
+        ("registration POST", "/admin/clients/new/", "POST", registration),
+        ("transition POST", "/admin/missions/transition/", "POST", transition),
     ]
 
 
@@ -244,10 +275,12 @@ def run(database_url: str, missions: int, seconds: float, concurrency: int) -> l
         )
         for role, browser in (("partner", partner), ("admin", admin)):
             browser.csrf = browser.token("/admin/")
-            for path, method, form_for in pages(accounts):
-                results.append(measure(browser, path, role, method, form_for, seconds, concurrency))
+            for name, path, method, form_for in pages(accounts, role):
+                results.append(
+                    measure(browser, name, path, role, method, form_for, seconds, concurrency)
+                )
     for role in ("partner", "admin"):
-        hello = next(r.rps for r in results if r.role == role and r.page == "/_bench/hello")
+        hello = next(r.rps for r in results if r.role == role and r.name == "hello")
         for result in results:
             if result.role == role:
                 result.ratio_to_hello = round(result.rps / hello, 3) if hello else 0.0
@@ -256,15 +289,43 @@ def run(database_url: str, missions: int, seconds: float, concurrency: int) -> l
 
 def markdown(results: list[Result], title: str) -> str:
     header = (
-        "| role | page | rps | x hello | p50 ms | p95 ms | p99 ms | unloaded p50 / p95 ms "
+        "| role | page | URL | rps | x hello | p50 ms | p95 ms | p99 ms | unloaded p50 / p95 ms "
         "| queries | statuses |"
     )
-    lines = [f"### {title}", "", header, "|---" * 10 + "|"]
+    lines = [f"### {title}", "", header, "|---" * 11 + "|"]
     lines += [
-        f"| {r.role} | `{r.page}` | {r.rps} | {r.ratio_to_hello} | {r.p50_ms} | {r.p95_ms} | "
-        f"{r.p99_ms} | {r.unloaded_p50_ms} / {r.unloaded_p95_ms} | {r.queries} | {r.statuses} |"
+        f"| {r.role} | {r.name} | `{r.page}` | {r.rps} | {r.ratio_to_hello} | {r.p50_ms} | "
+        f"{r.p95_ms} | {r.p99_ms} | {r.unloaded_p50_ms} / {r.unloaded_p95_ms} | {r.queries} | "
+        f"{r.statuses} |"
         for r in results
     ]
+    return "\n".join(lines) + "\n"
+
+
+def flatness(small: list[Result], large: list[Result], sizes: tuple[int, int]) -> str:
+    """Each page's unloaded p95 at the largest size against the smallest, and each deep page
+    against the first page of its list at the largest size."""
+    before = {(r.role, r.name): r for r in small}
+    first_pages = {(r.role, r.name): r for r in large}
+    lines = [
+        f"### Unloaded p95 at {sizes[1]:,} missions against {sizes[0]:,}",
+        "",
+        "| role | page | p95 ms small | p95 ms large | large / small | deep / first page |",
+        "|---|---|---|---|---|---|",
+    ]
+    for result in large:
+        earlier = before.get((result.role, result.name))
+        if earlier is None:
+            continue
+        growth = result.unloaded_p95_ms / earlier.unloaded_p95_ms if earlier.unloaded_p95_ms else 0
+        deep = ""
+        if result.name.endswith(", deep page"):
+            first = first_pages[(result.role, result.name.removesuffix(", deep page"))]
+            deep = f"{result.unloaded_p95_ms / first.unloaded_p95_ms:.2f}"
+        lines.append(
+            f"| {result.role} | {result.name} | {earlier.unloaded_p95_ms} | "
+            f"{result.unloaded_p95_ms} | {growth:.2f} | {deep} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -275,7 +336,7 @@ def main() -> int:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="a PostgreSQL server (a fresh database is made there) or sqlite:///FILE",
     )
-    parser.add_argument("--missions", type=int, default=100_000)
+    parser.add_argument("--missions", type=int, nargs="+", default=[100_000])
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
@@ -283,25 +344,35 @@ def main() -> int:
     from admin_app.config import database_url
 
     url = database_url(options.database_url, "")
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-        results = run(url, options.missions, options.seconds, options.concurrency)
-    else:
-        with fresh_postgres(url) as fresh:
-            results = run(fresh, options.missions, options.seconds, options.concurrency)
     backend = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
-    title = (
-        f"{backend}, {options.missions:,} missions, {options.concurrency} threads, "
-        f"{os.cpu_count()} cores"
-    )
-    table = markdown(results, title)
-    print(table)
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"{backend.lower()}-{options.missions}"
-    (out / f"{stem}.json").write_text(json.dumps([asdict(r) for r in results], indent=2))
-    (out / f"{stem}.md").write_text(table)
+    sizes = sorted(options.missions)
+    by_size = {size: run_at_size(url, size, options) for size in sizes}
+    for size, results in by_size.items():
+        title = (
+            f"{backend}, {size:,} missions, {options.concurrency} threads, {os.cpu_count()} cores"
+        )
+        write_report(out, f"{backend.lower()}-{size}", markdown(results, title), results)
+    if len(sizes) > 1:
+        table = flatness(by_size[sizes[0]], by_size[sizes[-1]], (sizes[0], sizes[-1]))
+        write_report(out, f"{backend.lower()}-flatness", table, [])
     return 0
+
+
+def run_at_size(url: str, missions: int, options: argparse.Namespace) -> list[Result]:
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return run(url, missions, options.seconds, options.concurrency)
+    with fresh_postgres(url) as fresh:
+        return run(fresh, missions, options.seconds, options.concurrency)
+
+
+def write_report(out: Path, stem: str, table: str, results: list[Result]) -> None:
+    print(table)
+    (out / f"{stem}.md").write_text(table)
+    if results:
+        (out / f"{stem}.json").write_text(json.dumps([asdict(r) for r in results], indent=2))
 
 
 if __name__ == "__main__":

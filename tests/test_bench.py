@@ -13,11 +13,11 @@ from tests.databases import server_url
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_benchmark_runs_and_reports_every_page(tmp_path):
+def test_benchmark_runs_and_reports_every_page_at_two_sizes(tmp_path):
     target = server_url() or f"sqlite:///{tmp_path / 'bench.sqlite3'}"
 
     run = subprocess.run(  # noqa: S603 - our own script
-        [sys.executable, "bench/run.py", "--database-url", target, "--missions", "300",
+        [sys.executable, "bench/run.py", "--database-url", target, "--missions", "200", "300",
          "--seconds", "0.3", "--concurrency", "2", "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -28,4 +28,6 @@ def test_benchmark_runs_and_reports_every_page(tmp_path):
     assert {row["role"] for row in rows} == {"partner", "admin"}
     assert len(rows) == 28 and all(row["queries"] > 0 for row in rows)
     assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
-    assert "| partner | `/admin/missions/` |" in run.stdout
+    assert "| partner | missions | `/admin/missions/` |" in run.stdout
+    flatness = (tmp_path / f"{report.name.split('-')[0]}-flatness.md").read_text()
+    assert "| admin | missions, deep page |" in flatness

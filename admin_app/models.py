@@ -138,7 +138,8 @@ class Mission(db.Model):
         Index("ix_walk_in_mission_status", "status", "created_at"),
         Index("ix_walk_in_mission_created", "created_at"),
         Index("ix_walk_in_mission_completed", "completed_at"),
-        Index("ix_walk_in_mission_client", "client_id"),
+        # Covers a search's page of ids: the clients' missions, newest first, within a scope.
+        Index("ix_walk_in_mission_client", "client_id", "created_at", "partner_id", "id"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)

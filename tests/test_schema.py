@@ -63,7 +63,7 @@ def test_expected_indexes_exist(ctx):
         ("partner_id", "created_at"),
         ("status", "created_at"),
         ("created_at",),
-        ("client_id",),
+        ("client_id", "created_at", "partner_id", "id"),
     } <= indexed["walk_in_mission"]
     assert {
         ("partner_id", "created_at"),

@@ -62,6 +62,8 @@ def upgrade():
         batch_op.create_index('ix_walk_in_client_partner_last_name', ['partner_id', 'last_name'], unique=False)
 
     with op.batch_alter_table('walk_in_mission', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_walk_in_mission_client'))
+        batch_op.create_index('ix_walk_in_mission_client', ['client_id', 'created_at', 'partner_id', 'id'], unique=False)
         batch_op.drop_index(batch_op.f('ix_walk_in_mission_partner_status'))
         batch_op.create_index('ix_walk_in_mission_partner_status', ['partner_id', 'status', 'created_at'], unique=False)
         batch_op.create_index('ix_walk_in_mission_completed', ['completed_at'], unique=False)
@@ -126,6 +128,8 @@ def downgrade():
         batch_op.drop_index('ix_walk_in_mission_completed')
         batch_op.drop_index('ix_walk_in_mission_partner_status')
         batch_op.create_index(batch_op.f('ix_walk_in_mission_partner_status'), ['partner_id', 'status'], unique=False)
+        batch_op.drop_index('ix_walk_in_mission_client')
+        batch_op.create_index(batch_op.f('ix_walk_in_mission_client'), ['client_id'], unique=False)
 
     with op.batch_alter_table('walk_in_client', schema=None) as batch_op:
         batch_op.drop_index('ix_walk_in_client_partner_last_name')

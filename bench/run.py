@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.conflict_load import free_port, fresh_postgres, server  # noqa: E402
 
+WARM_UP = 8
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
@@ -112,20 +113,33 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
+@dataclass(frozen=True)
+class Plan:
+    seconds: float
+    concurrency: int
+    samples: int
+    settle: float
+
+
 def measure(browser: Browser, name: str, page: str, role: str, method: str, form_for,
-            seconds: float, concurrency: int) -> Result:  # fmt: skip
-    """Unloaded: 20 requests in a row. Loaded: ``concurrency`` threads for ``seconds``."""
+            plan: Plan) -> Result:  # fmt: skip
+    """Unloaded: ``plan.samples`` requests in a row after ``WARM_UP`` unmeasured ones (the
+    first request of a page in a worker reads indexes from disk and compiles its template),
+    ``plan.settle`` seconds after the previous page's load. Loaded: ``plan.concurrency`` threads
+    for ``plan.seconds``."""
     unloaded, statuses = [], set()
     queries = 0
-    for _ in range(20):
+    time.sleep(plan.settle)
+    for sample in range(WARM_UP + plan.samples):
         started = time.perf_counter()
         response, _ = browser.request(method, page, form_for(browser))
-        unloaded.append((time.perf_counter() - started) * 1000)
+        if sample >= WARM_UP:
+            unloaded.append((time.perf_counter() - started) * 1000)
         statuses.add(response.status)
         queries = int(response.getheader("X-Query-Count") or 0)
     timings: list[float] = []
     lock = threading.Lock()
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + plan.seconds
 
     def hammer() -> None:
         own = browser.clone()
@@ -138,7 +152,7 @@ def measure(browser: Browser, name: str, page: str, role: str, method: str, form
         with lock:
             timings.extend(local)
 
-    threads = [threading.Thread(target=hammer) for _ in range(concurrency)]
+    threads = [threading.Thread(target=hammer) for _ in range(plan.concurrency)]
     begun = time.monotonic()
     for thread in threads:
         thread.start()
@@ -257,7 +271,7 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
     ]
 
 
-def run(database_url: str, missions: int, seconds: float, concurrency: int) -> list[Result]:
+def run(database_url: str, missions: int, plan: Plan) -> list[Result]:
     settings = {
         "SECRET_KEY": secrets.token_urlsafe(32),
         "SECURITY_PASSWORD_SALT": secrets.token_urlsafe(32),
@@ -276,9 +290,7 @@ def run(database_url: str, missions: int, seconds: float, concurrency: int) -> l
         for role, browser in (("partner", partner), ("admin", admin)):
             browser.csrf = browser.token("/admin/")
             for name, path, method, form_for in pages(accounts, role):
-                results.append(
-                    measure(browser, name, path, role, method, form_for, seconds, concurrency)
-                )
+                results.append(measure(browser, name, path, role, method, form_for, plan))
     for role in ("partner", "admin"):
         hello = next(r.rps for r in results if r.role == role and r.name == "hello")
         for result in results:
@@ -339,6 +351,8 @@ def main() -> int:
     parser.add_argument("--missions", type=int, nargs="+", default=[100_000])
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--samples", type=int, default=60, help="unloaded requests a page")
+    parser.add_argument("--settle", type=float, default=0.5, help="seconds between pages")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     options = parser.parse_args()
     from admin_app.config import database_url
@@ -361,11 +375,12 @@ def main() -> int:
 
 
 def run_at_size(url: str, missions: int, options: argparse.Namespace) -> list[Result]:
+    plan = Plan(options.seconds, options.concurrency, options.samples, options.settle)
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-        return run(url, missions, options.seconds, options.concurrency)
+        return run(url, missions, plan)
     with fresh_postgres(url) as fresh:
-        return run(fresh, missions, options.seconds, options.concurrency)
+        return run(fresh, missions, plan)
 
 
 def write_report(out: Path, stem: str, table: str, results: list[Result]) -> None:

@@ -18,7 +18,8 @@ def test_benchmark_runs_and_reports_every_page_at_two_sizes(tmp_path):
 
     run = subprocess.run(  # noqa: S603 - our own script
         [sys.executable, "bench/run.py", "--database-url", target, "--missions", "200", "300",
-         "--seconds", "0.3", "--concurrency", "2", "--out", str(tmp_path)],
+         "--seconds", "0.3", "--concurrency", "2", "--samples", "3", "--settle", "0",
+         "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 

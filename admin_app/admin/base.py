@@ -13,6 +13,7 @@ from urllib.parse import quote as url_quote
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -52,16 +53,18 @@ class RowLinks:
     """What every row's buttons share, worked out once a page: Flask-Admin's per-row action
     macros (a ``url_for`` and a form per button per row) cost more than the rest of the page.
 
-    ``details``, ``edit``: URLs that end in ``?id=``, or empty when the user has no such page.
+    ``details``, ``edit``: URLs that end in ``?id=``, or empty when the user has no such page
+    (ids are UUIDs or integers: nothing in them needs quoting). ``titles``: the buttons' tooltips.
     """
 
     back: str
     csrf: str
     may_write: bool
+    titles: dict[str, str]
     details: str = ""
     edit: str = ""
     delete: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class AccessGate:
@@ -127,6 +130,13 @@ class SecureModelView(AccessGate, ModelView):
             back=url_quote(return_url, safe=""),
             csrf=generate_csrf(),
             may_write=self.can_edit or self.can_delete,
+            titles={
+                "select": admin_gettext("Select record"),
+                "details": admin_gettext("View Record"),
+                "edit": admin_gettext("Edit Record"),
+                "delete": admin_gettext("Delete Record"),
+                "confirm": admin_gettext("Are you sure you want to delete this record?"),
+            },
             details=page("details_view", self.can_view_details),
             edit=page("edit_view", self.can_edit),
             delete=self.get_url(".delete_view") if self.can_delete else "",

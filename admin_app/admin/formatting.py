@@ -6,7 +6,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from flask_babel import format_datetime, get_locale
+from babel import dates
+from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -27,7 +28,11 @@ STATUS_BADGES = {
 
 
 def local_datetime(value: datetime | None) -> str:
-    return format_datetime(value, "short") if value else ""
+    """``value`` in the user's language and time zone; a list shows dozens, so Babel is called
+    directly with the request's locale and zone (Flask-Babel looks both up again each time)."""
+    if not value:
+        return ""
+    return dates.format_datetime(value, "short", tzinfo=get_timezone(), locale=get_locale())
 
 
 def status_badge(status: MissionStatus) -> Markup:

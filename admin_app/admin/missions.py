@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote as url_quote
 
@@ -76,6 +76,13 @@ def done_message(action_name: str, count: int) -> str:
     return ngettext("%(num)d mission cancelled", "%(num)d missions cancelled", count)
 
 
+@dataclass(frozen=True)
+class TransitionButton:
+    label: str
+    css: str
+    confirm: str = ""
+
+
 class MissionView(ScopedModelView):
     list_template = "admin/missions_list.html"
     details_template = "admin/mission_details.html"
@@ -142,12 +149,20 @@ class MissionView(ScopedModelView):
         return Mission.client_id.in_(matching_clients(text, current_user))
 
     def row_links(self, return_url: str) -> RowLinks:
+        """Also what every row's Start / Complete / Cancel buttons share, in the user's
+        language: looked up once a page instead of translated again for each button."""
         links = super().row_links(return_url)
-        return replace(
-            links,
-            may_write=self.may_write(),
-            extra={"transition": self.get_url(".transition_view")},
-        )
+        buttons = {
+            "start": TransitionButton(gettext("Start"), "btn-primary"),
+            "complete": TransitionButton(gettext("Complete"), "btn-success"),
+            "cancel": TransitionButton(
+                gettext("Cancel"),
+                "btn-outline-danger",
+                gettext("Cancel this mission? This cannot be undone."),
+            ),
+        }
+        extra = {"transition": self.get_url(".transition_view"), "buttons": buttons}
+        return replace(links, may_write=self.may_write(), extra=extra)
 
     def available_actions(self, mission: Mission) -> list[str]:
         return available_actions(mission.status)

@@ -35,8 +35,10 @@ def update_account(
     """Change roles, activity and (optionally) the password, keeping at least one active admin."""
     role_objects = _roles(roles)
     stays_admin = active and any(role.name == RoleName.ADMIN for role in role_objects)
-    if not stays_admin and _is_active_admin(user) and _active_admin_count() <= 1:
-        raise ValidationError({"roles": "the last active admin must stay an active admin"})
+    if not stays_admin and _is_active_admin(user):
+        lock_admin_role()
+        if _active_admin_count() <= 1:
+            raise ValidationError({"roles": "the last active admin must stay an active admin"})
     if password:
         _check_password(password, user=user)
         user.password = hash_password(password)
@@ -85,6 +87,13 @@ def _roles(names: Iterable[str]) -> list[Role]:
 
 def _is_active_admin(user: User) -> bool:
     return bool(user.active) and user.has_role(RoleName.ADMIN)
+
+
+def lock_admin_role() -> None:
+    """Two admins stepping down at the same instant must not both pass the count: on
+    PostgreSQL the second waits here for the first to commit, then counts again. (SQLite lets
+    one writer at a time: the second gets a "database is locked" error instead of a wrong yes.)"""
+    db.session.execute(select(Role.id).where(Role.name == RoleName.ADMIN.value).with_for_update())
 
 
 def _active_admin_count() -> int:

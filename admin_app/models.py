@@ -80,12 +80,13 @@ def search_index(name: str, column: str) -> Index:
 
 class Client(db.Model):
     __tablename__ = "walk_in_client"
+    # The list orders end in ``id``: a page's ids are read from the index alone.
     __table_args__ = (
-        Index("ix_walk_in_client_partner_created", "partner_id", "created_at"),
+        Index("ix_walk_in_client_partner_created", "partner_id", "created_at", "id"),
         Index("ix_walk_in_client_partner_last_name", "partner_id", "last_name"),
-        Index("ix_walk_in_client_created", "created_at"),
+        Index("ix_walk_in_client_created", "created_at", "id"),
         Index("ix_walk_in_client_last_name", "last_name"),
-        Index("ix_walk_in_client_city", "city", "created_at"),
+        Index("ix_walk_in_client_city", "city", "created_at", "id"),
         search_index("ix_walk_in_client_first_name_key", "first_name_key"),
         search_index("ix_walk_in_client_last_name_key", "last_name_key"),
         search_index("ix_walk_in_client_email", "email"),
@@ -131,12 +132,13 @@ class Client(db.Model):
 
 class Mission(db.Model):
     __tablename__ = "walk_in_mission"
+    # The list orders end in ``id``: a page's ids are read from the index alone.
     __table_args__ = (
-        Index("ix_walk_in_mission_partner_status", "partner_id", "status", "created_at"),
-        Index("ix_walk_in_mission_partner_created", "partner_id", "created_at"),
+        Index("ix_walk_in_mission_partner_status", "partner_id", "status", "created_at", "id"),
+        Index("ix_walk_in_mission_partner_created", "partner_id", "created_at", "id"),
         Index("ix_walk_in_mission_partner_completed", "partner_id", "completed_at"),
-        Index("ix_walk_in_mission_status", "status", "created_at"),
-        Index("ix_walk_in_mission_created", "created_at"),
+        Index("ix_walk_in_mission_status", "status", "created_at", "id"),
+        Index("ix_walk_in_mission_created", "created_at", "id"),
         Index("ix_walk_in_mission_completed", "completed_at"),
         # Covers a search's page of ids: the clients' missions, newest first, within a scope.
         Index("ix_walk_in_mission_client", "client_id", "created_at", "partner_id", "id"),

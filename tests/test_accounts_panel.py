@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from sqlalchemy import select
 
+from admin_app.accounts import lock_admin_role, update_account
+from admin_app.errors import ValidationError
 from admin_app.extensions import db
 from admin_app.models import RoleName, User
 from tests.conftest import Account, log_in, post_with_csrf
@@ -144,3 +149,35 @@ def test_weak_passwords_are_refused_by_the_strength_check(app, client, login_as)
         )
         assert response.status_code == 200, weak
     assert stored(app, "weak@walkin.example.com") is None
+
+
+def test_two_admins_stepping_down_at_once_leave_one_admin(app, make_account):
+    """PostgreSQL: the second demotion waits for the first, then sees it and is refused."""
+    first, second = make_account(RoleName.ADMIN), make_account(RoleName.ADMIN)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("row locks: PostgreSQL only (SQLite runs one writer at a time)")
+        lock_admin_role()  # this transaction plays the first admin, mid-demotion
+        outcome: list[object] = []
+        waiting = threading.Thread(target=step_down, args=(app, second.id, outcome))
+        waiting.start()
+        waiting.join(timeout=1)
+        assert waiting.is_alive(), "the second demotion must wait for the first"
+        user = db.session.get_one(User, first.id)
+        user.roles = [role for role in user.roles if role.name != RoleName.ADMIN.value]
+        db.session.commit()
+        waiting.join(timeout=10)
+
+    assert len(outcome) == 1 and isinstance(outcome[0], ValidationError), outcome
+    with app.app_context():
+        assert db.session.get_one(User, second.id).has_role(RoleName.ADMIN)
+
+
+def step_down(app, user_id: int, outcome: list[object]) -> None:
+    with app.app_context():
+        try:
+            outcome.append(update_account(db.session.get_one(User, user_id), roles=[], active=True))
+        except ValidationError as refusal:
+            outcome.append(refusal)
+        finally:
+            db.session.remove()

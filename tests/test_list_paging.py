@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import update
 
-from admin_app.models import RoleName
+from admin_app.extensions import db
+from admin_app.models import Client, RoleName
 from tests.conftest import log_in, register_client
 
 ROW_NAME = re.compile(r"Client([A-Z]{2})\b")
@@ -90,3 +93,15 @@ def test_a_page_past_the_end_says_so_and_links_back(client, partner_with_clients
     page = client.get("/admin/clients/?page=5").get_data(as_text=True)
     assert "past the end of the list" in page
     assert "Back to the first page" in page
+
+
+def test_rows_registered_at_the_same_instant_are_paged_once_each(app, client, partner_with_clients):
+    partner_with_clients(30)
+    with app.app_context():
+        db.session.execute(update(Client).values(created_at=datetime(2026, 1, 1, tzinfo=UTC)))
+        db.session.commit()
+
+    first, second = names_on(client, "/admin/clients/"), names_on(client, "/admin/clients/?page=1")
+
+    assert len(first) == 20 and len(second) == 10
+    assert len(set(first + second)) == 30

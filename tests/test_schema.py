@@ -59,15 +59,15 @@ def test_expected_indexes_exist(ctx):
     }
 
     assert {
-        ("partner_id", "status", "created_at"),
-        ("partner_id", "created_at"),
-        ("status", "created_at"),
-        ("created_at",),
+        ("partner_id", "status", "created_at", "id"),
+        ("partner_id", "created_at", "id"),
+        ("status", "created_at", "id"),
+        ("created_at", "id"),
         ("client_id", "created_at", "partner_id", "id"),
     } <= indexed["walk_in_mission"]
     assert {
-        ("partner_id", "created_at"),
-        ("created_at",),
+        ("partner_id", "created_at", "id"),
+        ("created_at", "id"),
         ("first_name_key",),
         ("last_name_key",),
         ("email",),

@@ -261,11 +261,19 @@ class ScopedModelView(SecureModelView):
             self.model,
             filtered,
             self.get_query(),
-            lambda query: self._apply_sorting(query, {}, sort_column, sort_desc)[0],
+            lambda query: self._sorted(query, sort_column, sort_desc),
             [joinedload(relation) for relation in self._auto_joins],
             max(page or 0, 0),
             page_size or self.page_size,
         )
+
+    def _sorted(self, query: Query, sort_column: str | None, sort_desc: bool) -> Query:
+        """The chosen order, then the id in the same direction: rows that tie (same creation
+        time) keep one order, so pages neither repeat nor skip them. The list indexes end in
+        ``id`` for this."""
+        descending = sort_desc if sort_column is not None else self.column_default_sort[1]
+        tie_break = self.model.id.desc() if descending else self.model.id.asc()
+        return self._apply_sorting(query, {}, sort_column, sort_desc)[0].order_by(tie_break)
 
     def get_one(self, id: Any) -> Any:
         """The row named by ``id`` within the user's scope, else 404 (also for a malformed id)."""

@@ -55,8 +55,10 @@ def upgrade():
     with op.batch_alter_table('walk_in_client', schema=None) as batch_op:
         batch_op.add_column(sa.Column('first_name_key', sa.Text(), server_default='', nullable=False))
         batch_op.add_column(sa.Column('last_name_key', sa.Text(), server_default='', nullable=False))
-        batch_op.create_index('ix_walk_in_client_city', ['city', 'created_at'], unique=False)
-        batch_op.create_index('ix_walk_in_client_created', ['created_at'], unique=False)
+        batch_op.create_index('ix_walk_in_client_city', ['city', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_walk_in_client_created', ['created_at', 'id'], unique=False)
+        batch_op.drop_index('ix_walk_in_client_partner_created')
+        batch_op.create_index('ix_walk_in_client_partner_created', ['partner_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_walk_in_client_first_name_key', ['first_name_key'], unique=False, postgresql_using='gin', postgresql_ops={'first_name_key': 'gin_trgm_ops'})
         batch_op.create_index('ix_walk_in_client_last_name_key', ['last_name_key'], unique=False, postgresql_using='gin', postgresql_ops={'last_name_key': 'gin_trgm_ops'})
         batch_op.create_index('ix_walk_in_client_partner_last_name', ['partner_id', 'last_name'], unique=False)
@@ -65,11 +67,13 @@ def upgrade():
         batch_op.drop_index(batch_op.f('ix_walk_in_mission_client'))
         batch_op.create_index('ix_walk_in_mission_client', ['client_id', 'created_at', 'partner_id', 'id'], unique=False)
         batch_op.drop_index(batch_op.f('ix_walk_in_mission_partner_status'))
-        batch_op.create_index('ix_walk_in_mission_partner_status', ['partner_id', 'status', 'created_at'], unique=False)
+        batch_op.create_index('ix_walk_in_mission_partner_status', ['partner_id', 'status', 'created_at', 'id'], unique=False)
+        batch_op.drop_index('ix_walk_in_mission_partner_created')
+        batch_op.create_index('ix_walk_in_mission_partner_created', ['partner_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_walk_in_mission_completed', ['completed_at'], unique=False)
-        batch_op.create_index('ix_walk_in_mission_created', ['created_at'], unique=False)
+        batch_op.create_index('ix_walk_in_mission_created', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_walk_in_mission_partner_completed', ['partner_id', 'completed_at'], unique=False)
-        batch_op.create_index('ix_walk_in_mission_status', ['status', 'created_at'], unique=False)
+        batch_op.create_index('ix_walk_in_mission_status', ['status', 'created_at', 'id'], unique=False)
 
     if postgresql():
         for column in TRGM_INDEXES:
@@ -130,12 +134,16 @@ def downgrade():
         batch_op.create_index(batch_op.f('ix_walk_in_mission_partner_status'), ['partner_id', 'status'], unique=False)
         batch_op.drop_index('ix_walk_in_mission_client')
         batch_op.create_index(batch_op.f('ix_walk_in_mission_client'), ['client_id'], unique=False)
+        batch_op.drop_index('ix_walk_in_mission_partner_created')
+        batch_op.create_index(batch_op.f('ix_walk_in_mission_partner_created'), ['partner_id', 'created_at'], unique=False)
 
     with op.batch_alter_table('walk_in_client', schema=None) as batch_op:
         batch_op.drop_index('ix_walk_in_client_partner_last_name')
         batch_op.drop_index('ix_walk_in_client_last_name_key', postgresql_using='gin', postgresql_ops={'last_name_key': 'gin_trgm_ops'})
         batch_op.drop_index('ix_walk_in_client_first_name_key', postgresql_using='gin', postgresql_ops={'first_name_key': 'gin_trgm_ops'})
         batch_op.drop_index('ix_walk_in_client_created')
+        batch_op.drop_index('ix_walk_in_client_partner_created')
+        batch_op.create_index(batch_op.f('ix_walk_in_client_partner_created'), ['partner_id', 'created_at'], unique=False)
         batch_op.drop_index('ix_walk_in_client_city')
         batch_op.drop_column('last_name_key')
         batch_op.drop_column('first_name_key')

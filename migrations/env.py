@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from admin_app.models import made_on
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -94,9 +96,14 @@ def run_migrations_online():
             # table would cascade-delete its children's rows.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+        dialect = connection.dialect.name
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # Indexes made for one database only (``ddl_if``) are not missing on the other.
+            include_object=lambda item, name, type_, reflected, compare_to: (
+                reflected or made_on(item, dialect)
+            ),
             **conf_args
         )
 

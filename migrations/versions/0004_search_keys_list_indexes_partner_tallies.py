@@ -25,6 +25,7 @@ depends_on = None
 
 
 TRGM_INDEXES = ("email", "phone")
+SQLITE_PARTNER_SEARCH = ("first_name_key", "last_name_key", "email", "phone")
 STATUSES = ("pending", "in_progress", "completed", "cancelled")
 BACKFILL_BATCH = 5_000
 
@@ -82,6 +83,11 @@ def upgrade():
                 f"ix_walk_in_client_{column}", "walk_in_client", [column],
                 postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
             )
+    else:
+        for column in SQLITE_PARTNER_SEARCH:
+            op.create_index(
+                f"ix_walk_in_client_partner_{column}", "walk_in_client", ["partner_id", column]
+            )
     fill_name_keys()
     fill_tallies()
 
@@ -125,6 +131,9 @@ def downgrade():
         for column in TRGM_INDEXES:
             op.drop_index(f"ix_walk_in_client_{column}", table_name="walk_in_client")
             op.create_index(f"ix_walk_in_client_{column}", "walk_in_client", [column])
+    else:
+        for column in SQLITE_PARTNER_SEARCH:
+            op.drop_index(f"ix_walk_in_client_partner_{column}", table_name="walk_in_client")
     with op.batch_alter_table('walk_in_mission', schema=None) as batch_op:
         batch_op.drop_index('ix_walk_in_mission_status')
         batch_op.drop_index('ix_walk_in_mission_partner_completed')

@@ -5,12 +5,13 @@ browsers, every page of the panel, compared with a minimal Flask page served by 
         --missions 10000 1000000 --seconds 5
 
 For each size it builds a fresh database with ``flask walkin bench-data``, then for each page
-measures unloaded latency (sequential requests) and, under ``--concurrency`` threads for
-``--seconds``, requests per second and p50 / p95 / p99 latency; it reads the SQL query count of
-each page from the server. It prints a table per size and, with several sizes, how each page's
-unloaded p95 grows from the smallest size to the largest, and writes them as JSON and Markdown
-into ``--out``. The load comes from Python threads on the same machine, so absolute figures are
-modest; the ratio to the minimal page is the figure to compare.
+measures unloaded latency (sequential requests) and, under ``--concurrency`` connections for
+``--seconds`` (wrk if installed, else Python threads: see ``load.py``), requests per second and
+p50 / p95 / p99 latency; it reads the SQL query count of each page from the server. It prints a
+table per size and, with several sizes, how each page's unloaded p95 grows from the smallest size
+to the largest, and writes them as JSON and Markdown into ``--out``. The load generator runs on
+the same machine as the server, so absolute figures are modest; the ratio to the minimal page is
+the figure to compare.
 
 The deep pages are the deepest a list pages to (``LIST_MAX_ROWS``), or its last page if shorter.
 """
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.conflict_load import free_port, fresh_postgres, server  # noqa: E402
+from bench.load import choose, percentile, python_load, wrk_load  # noqa: E402
 
 WARM_UP = 8
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
@@ -108,13 +110,9 @@ def log_in(port: int, email: str, password: str, totp: str | None = None) -> Bro
     return browser
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
-
-
 @dataclass(frozen=True)
 class Plan:
+    load: str
     seconds: float
     concurrency: int
     samples: int
@@ -125,8 +123,8 @@ def measure(browser: Browser, name: str, page: str, role: str, method: str, form
             plan: Plan) -> Result:  # fmt: skip
     """Unloaded: ``plan.samples`` requests in a row after ``WARM_UP`` unmeasured ones (the
     first request of a page in a worker reads indexes from disk and compiles its template),
-    ``plan.settle`` seconds after the previous page's load. Loaded: ``plan.concurrency`` threads
-    for ``plan.seconds``."""
+    ``plan.settle`` seconds after the previous page's load. Loaded: ``plan.concurrency``
+    connections for ``plan.seconds``, from wrk or Python threads (``load.py``)."""
     unloaded, statuses = [], set()
     queries = 0
     time.sleep(plan.settle)
@@ -137,34 +135,25 @@ def measure(browser: Browser, name: str, page: str, role: str, method: str, form
             unloaded.append((time.perf_counter() - started) * 1000)
         statuses.add(response.status)
         queries = int(response.getheader("X-Query-Count") or 0)
-    timings: list[float] = []
-    lock = threading.Lock()
-    deadline = time.monotonic() + plan.seconds
+    if plan.load == "wrk":
+        url = f"http://127.0.0.1:{browser.port}{page}"
+        load = wrk_load(url, method, browser.cookies, form_for(browser), plan.seconds,
+                        plan.concurrency)  # fmt: skip
+    else:
+        connections = threading.local()
 
-    def hammer() -> None:
-        own = browser.clone()
-        local = []
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            response, _ = own.request(method, page, form_for(own))
-            local.append((time.perf_counter() - started) * 1000)
-            statuses.add(response.status)
-        with lock:
-            timings.extend(local)
+        def send() -> int:
+            if not hasattr(connections, "browser"):
+                connections.browser = browser.clone()
+            own = connections.browser
+            return own.request(method, page, form_for(own))[0].status
 
-    threads = [threading.Thread(target=hammer) for _ in range(plan.concurrency)]
-    begun = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - begun
+        load = python_load(send, plan.seconds, plan.concurrency)
+    failed = f" ({load.failed} failed under load)" if load.failed else ""
     return Result(
         name, page, role, round(statistics.median(unloaded), 1),
-        round(percentile(unloaded, 0.95), 1), round(len(timings) / elapsed, 1),
-        round(percentile(timings, 0.5), 1), round(percentile(timings, 0.95), 1),
-        round(percentile(timings, 0.99), 1), queries,
-        ",".join(str(s) for s in sorted(statuses)),
+        round(percentile(unloaded, 0.95), 1), load.rps, load.p50_ms, load.p95_ms, load.p99_ms,
+        queries, ",".join(str(s) for s in sorted(statuses)) + failed,
     )  # fmt: skip
 
 
@@ -353,6 +342,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--samples", type=int, default=60, help="unloaded requests a page")
     parser.add_argument("--settle", type=float, default=0.5, help="seconds between pages")
+    parser.add_argument(
+        "--load",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator: wrk if installed (auto), or Python threads",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     options = parser.parse_args()
     from admin_app.config import database_url
@@ -365,7 +360,8 @@ def main() -> int:
     by_size = {size: run_at_size(url, size, options) for size in sizes}
     for size, results in by_size.items():
         title = (
-            f"{backend}, {size:,} missions, {options.concurrency} threads, {os.cpu_count()} cores"
+            f"{backend}, {size:,} missions, {options.concurrency} connections "
+            f"({choose(options.load)}), {os.cpu_count()} cores"
         )
         write_report(out, f"{backend.lower()}-{size}", markdown(results, title), results)
     if len(sizes) > 1:
@@ -375,7 +371,8 @@ def main() -> int:
 
 
 def run_at_size(url: str, missions: int, options: argparse.Namespace) -> list[Result]:
-    plan = Plan(options.seconds, options.concurrency, options.samples, options.settle)
+    load = choose(options.load)
+    plan = Plan(load, options.seconds, options.concurrency, options.samples, options.settle)
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
         return run(url, missions, plan)

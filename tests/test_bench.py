@@ -1,34 +1,60 @@
 """The page benchmark runs end to end at a tiny size (it checks that it runs and reports, not
-how fast anything is)."""
+how fast anything is), with each of its two load generators."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.databases import server_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_benchmark_runs_and_reports_every_page_at_two_sizes(tmp_path):
+def run_benchmark(tmp_path: Path, load: str, *sizes: str) -> subprocess.CompletedProcess:
+    """wrk takes whole seconds: one a page; Python threads load each page for 0.3 s."""
     target = server_url() or f"sqlite:///{tmp_path / 'bench.sqlite3'}"
-
-    run = subprocess.run(  # noqa: S603 - our own script
-        [sys.executable, "bench/run.py", "--database-url", target, "--missions", "200", "300",
-         "--seconds", "0.3", "--concurrency", "2", "--samples", "3", "--settle", "0",
-         "--out", str(tmp_path)],
+    seconds = "1" if load == "wrk" else "0.3"
+    return subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, "bench/run.py", "--database-url", target, "--missions", *sizes,
+         "--seconds", seconds, "--concurrency", "2", "--samples", "3", "--settle", "0",
+         "--load", load, "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 
+
+def reported_rows(tmp_path: Path, size: str) -> list[dict]:
+    (report,) = tmp_path.glob(f"*-{size}.json")
+    return json.loads(report.read_text())
+
+
+def test_benchmark_with_wrk_reports_every_page(tmp_path):
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (Debian's wrk package; CI installs it)")
+
+    run = run_benchmark(tmp_path, "wrk", "300")
+
     assert run.returncode == 0, run.stderr[-3000:]
-    (report,) = tmp_path.glob("*-300.json")
-    rows = json.loads(report.read_text())
+    rows = reported_rows(tmp_path, "300")
     assert {row["role"] for row in rows} == {"partner", "admin"}
-    assert len(rows) == 28 and all(row["queries"] > 0 for row in rows)
+    assert len(rows) == 28 and all(row["queries"] > 0 and row["rps"] > 0 for row in rows)
     assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
+    assert "connections (wrk)" in run.stdout
     assert "| partner | missions | `/admin/missions/` |" in run.stdout
-    flatness = (tmp_path / f"{report.name.split('-')[0]}-flatness.md").read_text()
+
+
+def test_benchmark_with_python_threads_reports_every_page_at_two_sizes(tmp_path):
+    run = run_benchmark(tmp_path, "python", "200", "300")
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = reported_rows(tmp_path, "300")
+    assert len(rows) == 28 and all(row["rps"] > 0 for row in rows)
+    assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
+    assert "connections (python)" in run.stdout
+    flatness = next(tmp_path.glob("*-flatness.md")).read_text()
     assert "| admin | missions, deep page |" in flatness

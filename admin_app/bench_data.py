@@ -47,8 +47,8 @@ SPAN = timedelta(days=730)
 BATCH = 20_000
 CLIENT_COLUMNS = (
     "id", "first_name", "last_name", "first_name_key", "last_name_key", "email", "phone",
-    "address", "city", "postal_code", "country", "created_at", "updated_at", "partner_id",
-    "version",
+    "address", "city", "city_key", "postal_code", "country", "created_at", "updated_at",
+    "partner_id", "version",
 )  # fmt: skip
 MISSION_COLUMNS = (
     "id", "client_id", "partner_id", "status", "notes", "created_at", "updated_at",
@@ -132,6 +132,7 @@ def _clients(
             f"+336{rng.randrange(10**8):08d}",
             f"{rng.randrange(1, 200)} rue des Lilas" if rng.random() < 0.6 else None,
             city,
+            name_key(city),
             f"{rng.randrange(10000, 99999)}",
             country,
             created,
@@ -147,7 +148,7 @@ def _missions(
     statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
     for _ in range(count):
         client = rng.choice(clients)
-        client_id, client_created, partner_id = client[0], client[11], client[13]
+        client_id, client_created, partner_id = client[0], client[12], client[14]
         created = client_created + (now - client_created) * rng.random()
         status = rng.choices(statuses, weights=weights)[0]
         changed = created + (now - created) * rng.random() * 0.1

@@ -100,7 +100,8 @@ class Client(db.Model):
         Index("ix_walk_in_client_partner_last_name", "partner_id", "last_name"),
         Index("ix_walk_in_client_created", "created_at", "id"),
         Index("ix_walk_in_client_last_name", "last_name"),
-        Index("ix_walk_in_client_city", "city", "created_at", "id"),
+        Index("ix_walk_in_client_city", "city_key", "created_at", "id"),
+        Index("ix_walk_in_client_partner_city", "partner_id", "city_key", "created_at", "id"),
         search_index("ix_walk_in_client_first_name_key", "first_name_key"),
         search_index("ix_walk_in_client_last_name_key", "last_name_key"),
         search_index("ix_walk_in_client_email", "email"),
@@ -120,9 +121,11 @@ class Client(db.Model):
     city: Mapped[str | None] = mapped_column(Text)
     postal_code: Mapped[str | None] = mapped_column(Text)
     country: Mapped[str | None] = mapped_column(Text)
-    #: The names as search compares them (``search.name_key``), kept in step by ``@validates``.
+    #: Names and city as search and the city filter compare them (``name_key``), kept in step
+    #: by ``@validates``.
     first_name_key: Mapped[str] = mapped_column(Text, server_default="")
     last_name_key: Mapped[str] = mapped_column(Text, server_default="")
+    city_key: Mapped[str] = mapped_column(Text, server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     partner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
@@ -135,7 +138,7 @@ class Client(db.Model):
         back_populates="client", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    @validates("first_name", "last_name")
+    @validates("first_name", "last_name", "city")
     def _keep_search_key(self, name: str, value: str) -> str:
         setattr(self, f"{name}_key", name_key(value or ""))
         return value

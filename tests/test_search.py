@@ -106,3 +106,17 @@ def test_mission_list_search_finds_the_clients_missions(client, make_account, ap
 
     assert "Zélie Quintal" in page
     assert "Bruno Other" not in page
+
+
+def test_city_filter_matches_the_city_whatever_its_case_and_accents(client, make_account, app):
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        register_client(partner.id, "Lucie", last_name="Lyonnaise", city="Lyon")
+        register_client(partner.id, "Sacha", last_name="Stephanois", city="Saint-Étienne")
+    log_in(client, partner)
+
+    in_lyon = client.get("/admin/clients/?flt0_0=lyon").get_data(as_text=True)
+    in_saint_etienne = client.get("/admin/clients/?flt0_0=SAINT-ETIENNE").get_data(as_text=True)
+
+    assert "Lyonnaise" in in_lyon and "Stephanois" not in in_lyon
+    assert "Stephanois" in in_saint_etienne and "Lyonnaise" not in in_saint_etienne

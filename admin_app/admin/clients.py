@@ -22,7 +22,7 @@ from ..models import Client, Mission, RoleName, User
 from ..scoping import visible
 from ..search import client_search
 from .base import ScopedModelView
-from .filters import PartnerFilter, day_filters
+from .filters import KeyIs, PartnerFilter, day_filters
 from .formatting import local_datetime_formatter
 from .forms import (
     FIELD_LABELS,
@@ -68,6 +68,7 @@ class ClientView(ScopedModelView):
     )  # fmt: skip
 
     column_filters = (
+        KeyIs(Client.city_key, FIELD_LABELS["city"]),
         "city",
         "country",
         *day_filters(Client.created_at, _l("Registered")),

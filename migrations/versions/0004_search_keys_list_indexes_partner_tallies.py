@@ -56,7 +56,9 @@ def upgrade():
     with op.batch_alter_table('walk_in_client', schema=None) as batch_op:
         batch_op.add_column(sa.Column('first_name_key', sa.Text(), server_default='', nullable=False))
         batch_op.add_column(sa.Column('last_name_key', sa.Text(), server_default='', nullable=False))
-        batch_op.create_index('ix_walk_in_client_city', ['city', 'created_at', 'id'], unique=False)
+        batch_op.add_column(sa.Column('city_key', sa.Text(), server_default='', nullable=False))
+        batch_op.create_index('ix_walk_in_client_city', ['city_key', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_walk_in_client_partner_city', ['partner_id', 'city_key', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_walk_in_client_created', ['created_at', 'id'], unique=False)
         batch_op.drop_index('ix_walk_in_client_partner_created')
         batch_op.create_index('ix_walk_in_client_partner_created', ['partner_id', 'created_at', 'id'], unique=False)
@@ -96,19 +98,27 @@ def fill_name_keys():
     bind = op.get_bind()
     clients = sa.table(
         "walk_in_client", sa.column("id"), sa.column("first_name"), sa.column("last_name"),
-        sa.column("first_name_key"), sa.column("last_name_key"),
+        sa.column("city"), sa.column("first_name_key"), sa.column("last_name_key"),
+        sa.column("city_key"),
     )
-    rows = bind.execute(sa.select(clients.c.id, clients.c.first_name, clients.c.last_name)).all()
+    rows = bind.execute(
+        sa.select(clients.c.id, clients.c.first_name, clients.c.last_name, clients.c.city)
+    ).all()
     change = (
         sa.update(clients)
         .where(clients.c.id == sa.bindparam("row_id"))
-        .values(first_name_key=sa.bindparam("first"), last_name_key=sa.bindparam("last"))
+        .values(
+            first_name_key=sa.bindparam("first"),
+            last_name_key=sa.bindparam("last"),
+            city_key=sa.bindparam("city_of"),
+        )
     )
     for start in range(0, len(rows), BACKFILL_BATCH):
         batch = rows[start:start + BACKFILL_BATCH]
         bind.execute(change, [
-            {"row_id": id_, "first": name_key(first), "last": name_key(last)}
-            for id_, first, last in batch
+            {"row_id": id_, "first": name_key(first), "last": name_key(last),
+             "city_of": name_key(city or "")}
+            for id_, first, last, city in batch
         ])
 
 
@@ -154,6 +164,8 @@ def downgrade():
         batch_op.drop_index('ix_walk_in_client_partner_created')
         batch_op.create_index(batch_op.f('ix_walk_in_client_partner_created'), ['partner_id', 'created_at'], unique=False)
         batch_op.drop_index('ix_walk_in_client_city')
+        batch_op.drop_index('ix_walk_in_client_partner_city')
+        batch_op.drop_column('city_key')
         batch_op.drop_column('last_name_key')
         batch_op.drop_column('first_name_key')
 

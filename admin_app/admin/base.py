@@ -123,6 +123,8 @@ class SecureModelView(AccessGate, ModelView):
         return row
 
     def row_links(self, return_url: str) -> RowLinks:
+        """What every row of a list page (or one details page) shares; see ``RowLinks``."""
+
         def page(name: str, allowed: bool) -> str:
             return self.get_url(f".{name}") + "?id=" if allowed else ""
 
@@ -143,6 +145,7 @@ class SecureModelView(AccessGate, ModelView):
         )
 
     def render(self, template: str, **kwargs: Any) -> str:
+        """List pages (they pass ``data`` and ``return_url``) also get ``row_links``."""
         if "data" in kwargs and "return_url" in kwargs:
             kwargs["row_links"] = self.row_links(kwargs["return_url"])
         return super().render(template, **kwargs)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
+
 from .audit import record, record_refused_access
 from .concurrency import check_version, commit_or_conflict
 from .db_types import utcnow
 from .errors import ClientNotFound, NotAllowed
 from .extensions import db
-from .models import Client, MissionStatus, RoleName, User, is_row_id
+from .models import Client, Mission, MissionStatus, RoleName, User, is_row_id
 from .scoping import may_change_rows, visible
 from .tally import count_client_removal
 from .validation import configured_phone_region, normalise_client_fields
@@ -89,8 +91,13 @@ def erase_client(client_id: str, actor: User) -> None:
 
 
 def _delete_with_missions(client: Client) -> None:
-    count_client_removal(client)
-    db.session.delete(client)
+    """Missions first, taking the statuses they had when deleted for the totals; their history
+    goes with them (ON DELETE CASCADE)."""
+    statuses = db.session.scalars(
+        delete(Mission).where(Mission.client_id == client.id).returning(Mission.status)
+    ).all()
+    count_client_removal(client.partner_id, statuses)
+    db.session.execute(delete(Client).where(Client.id == client.id))
     db.session.commit()
 
 

@@ -30,3 +30,8 @@ security = Security()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def database_dialect() -> str:
+    """``postgresql`` or ``sqlite``: where a query must differ (search, upserts)."""
+    return db.session.get_bind().dialect.name

@@ -34,7 +34,7 @@ def dashboard_figures(user: User, partner_id: int | None = None) -> DashboardFig
         select(Mission)
         .options(joinedload(Mission.client))
         .where(scope_for_partner(Mission, user, partner_id))
-        .order_by(Mission.created_at.desc())
+        .order_by(Mission.created_at.desc(), Mission.id.desc())
         .limit(LATEST_COUNT)
     ).all()
     return DashboardFigures(counted.active, counted.completed, counted.clients, list(latest))

@@ -19,13 +19,15 @@ import re
 import phonenumbers
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 
-from .extensions import db
+from .extensions import database_dialect
 from .models import Client, User
 from .scoping import scope_filter
 from .search_keys import name_key
 from .validation import configured_phone_region
 
-PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
+PHONE_LIKE = re.compile(r"\+?[\d\s().-]+", re.ASCII)
+#: "+33 (0)6 12": the national trunk 0 written after a country code is not dialled.
+TRUNK_ZERO = re.compile(r"\(0\)")
 MIN_PHONE_DIGITS = 3
 #: Above every character: ``key <= value < key + AFTER_ALL`` is "value starts with key".
 AFTER_ALL = "\U0010ffff"
@@ -36,7 +38,7 @@ def client_search(text: str) -> ColumnElement[bool]:
     text = text.strip()
     if not text:
         return false()
-    prefix_only = db.session.get_bind().dialect.name != "postgresql"
+    prefix_only = database_dialect() != "postgresql"
     if is_phone_like(text):
         return _phone_match(phone_fragment(text), prefix_only)
     return and_(*(_word_match(word, prefix_only) for word in text.split()))
@@ -48,14 +50,14 @@ def matching_clients(text: str, user: User) -> Select[tuple[str]]:
 
 
 def is_phone_like(text: str) -> bool:
-    digits = sum(char.isdigit() for char in text)
+    digits = sum(char in "0123456789" for char in text)
     return bool(PHONE_LIKE.fullmatch(text)) and digits >= MIN_PHONE_DIGITS
 
 
 def phone_fragment(text: str) -> str:
     """Phones are stored as E.164 ("+33612345678"): "06 12" becomes "+33612", "0044 20"
     "+4420", "+33 6" "+336"; bare digits that start with no 0 ("612") stay as they are."""
-    digits = re.sub(r"\D", "", text)
+    digits = re.sub(r"[^0-9]", "", TRUNK_ZERO.sub("", text))
     if text.startswith("+"):
         return "+" + digits
     if digits.startswith("00"):

@@ -9,12 +9,14 @@ from the rows: after a bulk load, or to repair a database changed by hand
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Insert, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .extensions import db
+from .extensions import database_dialect, db
 from .models import Client, Mission, MissionStatus, PartnerTally
 
 
@@ -50,17 +52,15 @@ def count_transition(mission_id: str, source: MissionStatus, target: MissionStat
     )
 
 
-def count_client_removal(client: Client) -> None:
-    """``client`` and all its missions are about to be deleted."""
-    by_status = db.session.execute(
-        select(Mission.status, func.count())
-        .where(Mission.client_id == client.id)
-        .group_by(Mission.status)
-    ).all()
-    changes = {status.value: _column(status) - count for status, count in by_status}
+def count_client_removal(partner_id: int, mission_statuses: Iterable[MissionStatus]) -> None:
+    """One client of ``partner_id`` was deleted with missions in ``mission_statuses`` (the
+    statuses the DELETE returned, so a transition committed meanwhile cannot be miscounted)."""
+    changes = {
+        status.value: _column(status) - count for status, count in Counter(mission_statuses).items()
+    }
     db.session.execute(
         update(PartnerTally)
-        .where(PartnerTally.partner_id == client.partner_id)
+        .where(PartnerTally.partner_id == partner_id)
         .values(clients=PartnerTally.clients - 1, **changes)
     )
 
@@ -106,5 +106,5 @@ def _column(status: MissionStatus) -> ColumnElement[int]:
 
 def _insert() -> type[Insert]:
     """The dialect's INSERT, which knows ON CONFLICT (both databases have it)."""
-    dialect = db.session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert  # type: ignore[return-value]
+    on_postgresql = database_dialect() == "postgresql"
+    return postgresql.insert if on_postgresql else sqlite.insert  # type: ignore[return-value]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import Client, RoleName
-from admin_app.search import matching_clients, phone_fragment
+from admin_app.search import is_phone_like, matching_clients, phone_fragment
 from tests.conftest import log_in, register_client
 
 
@@ -89,10 +89,23 @@ def test_an_empty_search_finds_nobody(people):
 @pytest.mark.parametrize(
     ("typed", "stored_fragment"),
     [("06 12 34", "+3361234"), ("+33 6 12", "+33612"), ("0044 20", "+4420"),
-     ("612", "612")],
+     ("612", "612"), ("+33 (0)6 12", "+33612")],
 )  # fmt: skip
 def test_phone_fragments_are_read_as_stored_phones(ctx, typed, stored_fragment):
     assert phone_fragment(typed) == stored_fragment
+
+
+def test_digits_of_other_scripts_are_not_read_as_a_phone():
+    assert not is_phone_like("٠٦١٢٣")
+
+
+def test_a_blank_search_lists_everything(client, make_account, app):
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        register_client(partner.id, "Zélie", last_name="Quintal")
+    log_in(client, partner)
+
+    assert "Quintal" in client.get("/admin/clients/?search=%20%20").get_data(as_text=True)
 
 
 def test_mission_list_search_finds_the_clients_missions(client, make_account, app):

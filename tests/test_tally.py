@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func, select, update
 
@@ -11,7 +13,7 @@ from admin_app.extensions import db
 from admin_app.figures import dashboard_figures
 from admin_app.missions import apply_transition, cancel_mission, complete_mission, start_mission
 from admin_app.models import Client, Mission, MissionStatus, PartnerTally, RoleName, User
-from admin_app.tally import recount
+from admin_app.tally import count_transition, recount
 from tests.conftest import register_client
 
 
@@ -94,3 +96,34 @@ def test_recount_command_repairs_totals_changed_by_hand(app, make_account):
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert figures_of(db.session.get_one(User, partner.id)) == (1, 0, 1)
+
+
+def test_a_client_deleted_while_its_mission_moves_is_counted_as_it_was_deleted(app, make_account):
+    """PostgreSQL: the DELETE waits for the transition's row lock, then returns the status the
+    transition left, and the totals subtract that one."""
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("row locks: PostgreSQL only (SQLite runs one writer at a time)")
+        client_id, mission_id = register_client(partner.id, "Doomed")
+        register_client(partner.id, "Stays")
+        db.session.execute(
+            update(Mission).where(Mission.id == mission_id).values(status=MissionStatus.IN_PROGRESS)
+        )
+        count_transition(mission_id, MissionStatus.PENDING, MissionStatus.IN_PROGRESS)
+        deleting = threading.Thread(target=delete_as, args=(app, client_id, partner.id))
+        deleting.start()
+        deleting.join(timeout=1)
+        assert deleting.is_alive(), "the deletion must wait for the transition"
+        db.session.commit()
+        deleting.join(timeout=10)
+        kept = tally_rows()
+        recount()
+        assert tally_rows() == kept
+        assert figures_of(db.session.get_one(User, partner.id)) == (1, 0, 1)
+
+
+def delete_as(app, client_id: str, partner_id: int) -> None:
+    with app.app_context():
+        delete_client(client_id, db.session.get_one(User, partner_id))
+        db.session.remove()

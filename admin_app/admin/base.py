@@ -1,8 +1,9 @@
 """The panel's single access gate and the partner-scoped base view every model view inherits.
 
 Flask-Admin reaches rows by more paths than ``get_query`` (see STACK-NOTES.md): ``get_one`` serves
-details, edit, delete and inline editing; actions receive raw ids; the count has its own query.
-``ScopedModelView`` closes each of them here, so no view repeats the rule.
+details, edit, delete and inline editing; actions receive raw ids; lists count in a query of
+their own (here one statement built from the scoped query: ``listing.py``). ``ScopedModelView``
+closes each of them here, so no view repeats the rule.
 """
 
 from __future__ import annotations
@@ -227,9 +228,6 @@ class ScopedModelView(SecureModelView):
     def get_query(self) -> Query:
         return super().get_query().filter(scope_filter(self.model, current_user))
 
-    def get_count_query(self) -> Query:
-        return super().get_count_query().filter(scope_filter(self.model, current_user))
-
     def search_condition(self, text: str) -> ColumnElement[bool]:
         """The rows a search finds (each view says how, through ``search.py``)."""
         raise NotImplementedError
@@ -239,6 +237,8 @@ class ScopedModelView(SecureModelView):
     ) -> tuple[Query, Query | None, dict, dict]:
         """Search through the indexed ``search_condition`` instead of ``ILIKE '%x%'`` on every
         searchable column (a full scan at a million rows)."""
+        if not search.strip():
+            return query, count_query, joins, count_joins
         condition = self.search_condition(search)
         if count_query is not None:
             count_query = count_query.filter(condition)
@@ -254,7 +254,8 @@ class ScopedModelView(SecureModelView):
         execute: bool = True,
         page_size: int | None = None,
     ) -> tuple[ListCount, list[Any]]:
-        """One statement a page whatever the table size: see ``listing.py``."""
+        """One statement a page whatever the table size: see ``listing.py``. (``execute`` is
+        Flask-Admin's parameter; the rows are always read.)"""
         filtered = self.get_query()
         if self._search_supported and search:
             filtered = self._apply_search(filtered, None, {}, {}, search)[0]

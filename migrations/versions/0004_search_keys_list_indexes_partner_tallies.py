@@ -57,6 +57,9 @@ def upgrade():
         batch_op.add_column(sa.Column('first_name_key', sa.Text(), server_default='', nullable=False))
         batch_op.add_column(sa.Column('last_name_key', sa.Text(), server_default='', nullable=False))
         batch_op.add_column(sa.Column('city_key', sa.Text(), server_default='', nullable=False))
+    # Keys first, indexes after: filling indexed columns row by row would update every index.
+    fill_name_keys()
+    with op.batch_alter_table('walk_in_client', schema=None) as batch_op:
         batch_op.create_index('ix_walk_in_client_city', ['city_key', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_walk_in_client_partner_city', ['partner_id', 'city_key', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_walk_in_client_created', ['created_at', 'id'], unique=False)
@@ -90,7 +93,6 @@ def upgrade():
             op.create_index(
                 f"ix_walk_in_client_partner_{column}", "walk_in_client", ["partner_id", column]
             )
-    fill_name_keys()
     fill_tallies()
 
 
@@ -137,6 +139,7 @@ def fill_tallies():
 
 
 def downgrade():
+    # The pg_trgm extension stays: other objects of the database may use it, and it costs nothing.
     if postgresql():
         for column in TRGM_INDEXES:
             op.drop_index(f"ix_walk_in_client_{column}", table_name="walk_in_client")

@@ -29,6 +29,7 @@ PHONE_LIKE = re.compile(r"\+?[\d\s().-]+", re.ASCII)
 #: "+33 (0)6 12": the national trunk 0 written after a country code is not dialled.
 TRUNK_ZERO = re.compile(r"\(0\)")
 MIN_PHONE_DIGITS = 3
+MAX_WORDS = 8
 #: Above every character: ``key <= value < key + AFTER_ALL`` is "value starts with key".
 AFTER_ALL = "\U0010ffff"
 
@@ -41,7 +42,14 @@ def client_search(text: str) -> ColumnElement[bool]:
     prefix_only = database_dialect() != "postgresql"
     if is_phone_like(text):
         return _phone_match(phone_fragment(text), prefix_only)
-    return and_(*(_word_match(word, prefix_only) for word in text.split()))
+    words = text.split()[:MAX_WORDS]
+    return and_(*(_word_match(word, prefix_only) for word in words))
+
+
+def has_too_many_words(text: str) -> bool:
+    """Only the first ``MAX_WORDS`` words are searched (SQLite refuses a condition of thousands
+    of terms, and no name needs more)."""
+    return not is_phone_like(text.strip()) and len(text.split()) > MAX_WORDS
 
 
 def matching_clients(text: str, user: User) -> Select[tuple[str]]:

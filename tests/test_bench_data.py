@@ -7,8 +7,10 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from admin_app.extensions import db
-from admin_app.models import Client, Mission, MissionStatus, RoleName, User
+from admin_app.models import Client, Mission, MissionStatus, PartnerTally, RoleName, User
 from admin_app.scoping import visible
+from admin_app.search_keys import name_key
+from admin_app.tally import recount
 
 
 def test_bench_data_fills_a_small_database_realistically(app):
@@ -45,6 +47,12 @@ def test_bench_data_fills_a_small_database_realistically(app):
         assert partner.has_role(RoleName.PARTNER)
         own = db.session.scalars(visible(Mission, partner)).all()
         assert own and all(m.partner_id == partner.id for m in own)
+        keys = db.session.execute(select(Client.last_name, Client.last_name_key)).all()
+        assert all(key == name_key(name) for name, key in keys)
+        totals = select(PartnerTally.partner_id, PartnerTally.clients, PartnerTally.pending)
+        kept = sorted(db.session.execute(totals).all())
+        recount()
+        assert len(kept) == 10 and kept == sorted(db.session.execute(totals).all())
 
 
 def test_bench_data_refuses_a_database_that_holds_clients(app, world):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
@@ -283,6 +284,25 @@ def test_deleting_a_client_removes_its_missions(app, client, world):
         assert db.session.get(Client, world.a_client) is None
         assert db.session.get(Mission, world.a_mission) is None
         assert db.session.get(Mission, world.b_mission) is not None
+
+
+def test_rows_delete_form_deletes_when_posted_as_rendered(app, client, world):
+    """The list's rows are plain HTML (see ``RowLinks``): its delete form, fields and token
+    included, must work as Flask-Admin's did."""
+    log_in(client, world.partner_a)
+    page = client.get("/admin/clients/").get_data(as_text=True)
+    form = re.search(
+        r'<form class="icon" method="POST" action="([^"]+)">(.*?)</form>', page, re.DOTALL
+    )
+    assert form, "a delete form per row"
+    fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form.group(2)))
+    assert set(fields) == {"id", "url", "csrf_token"}
+
+    response = client.post(html.unescape(form.group(1)), data=fields)
+
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Client, fields["id"]) is None
 
 
 def test_delete_button_asks_for_confirmation(client, world):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from admin_app.clients import update_client
 from admin_app.extensions import db
-from admin_app.models import Client, RoleName
-from admin_app.search import is_phone_like, matching_clients, phone_fragment
+from admin_app.models import Client, RoleName, User
+from admin_app.search import MAX_WORDS, is_phone_like, matching_clients, phone_fragment
 from tests.conftest import log_in, register_client
 
 
@@ -133,3 +134,36 @@ def test_city_filter_matches_the_city_whatever_its_case_and_accents(client, make
 
     assert "Lyonnaise" in in_lyon and "Stephanois" not in in_lyon
     assert "Stephanois" in in_saint_etienne and "Lyonnaise" not in in_saint_etienne
+
+
+def test_an_edited_name_and_city_are_searched_and_filtered_as_edited(client, make_account, app):
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        client_id, _ = register_client(partner.id, "Zélie", last_name="Quintal", city="Lyon")
+        update_client(
+            client_id, db.session.get_one(User, partner.id), first_name="Zélie",
+            last_name="Órla", email="zelie@example.com", phone="+33612345678", city="Nantes",
+        )  # fmt: skip
+    log_in(client, partner)
+
+    assert "Órla" in client.get("/admin/clients/?search=orla").get_data(as_text=True)
+    assert "Órla" not in client.get("/admin/clients/?search=quintal").get_data(as_text=True)
+    assert "Órla" in client.get("/admin/clients/?flt0_0=nantes").get_data(as_text=True)
+    assert "Órla" not in client.get("/admin/clients/?flt0_0=lyon").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["/admin/clients/", "/admin/missions/"])
+def test_a_search_of_thousands_of_words_uses_the_first_few_and_says_so(
+    client, make_account, app, page
+):
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        register_client(partner.id, "Zélie", last_name="Quintal")
+    log_in(client, partner)
+
+    response = client.get(page, query_string={"search": " ".join(["zelie"] * 3000)})
+
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert f"Only the first {MAX_WORDS} words of a search are used." in text
+    assert "Quintal" in text

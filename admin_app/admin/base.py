@@ -28,6 +28,7 @@ from ..audit import record, record_refused_access
 from ..extensions import db
 from ..models import RoleName, is_row_id
 from ..scoping import may_change_rows, scope_filter, sees_all_partners
+from ..search import MAX_WORDS, has_too_many_words
 from .filters import MAX_ID, PartnerFilter
 from .forms import partner_choices
 from .listing import ListCount, read_page
@@ -239,6 +240,8 @@ class ScopedModelView(SecureModelView):
         searchable column (a full scan at a million rows)."""
         if not search.strip():
             return query, count_query, joins, count_joins
+        if has_too_many_words(search):
+            flash(gettext("Only the first %(num)d words of a search are used.", num=MAX_WORDS))
         condition = self.search_condition(search)
         if count_query is not None:
             count_query = count_query.filter(condition)

@@ -81,6 +81,10 @@ STATIC_SETTINGS: dict[str, Any] = {
     # Lists count up to this many rows ("1,000+" beyond) and page through this many at most.
     "LIST_COUNT_CAP": 1_000,
     "LIST_MAX_ROWS": 10_000,
+    # SQLite: a search matching more clients than this reads the first pages of a list in its
+    # order, testing each row; up to this many rows into the list (see ``listing.py``).
+    "SEARCH_SCAN_FROM_CLIENTS": 1_000,
+    "SEARCH_SCAN_MAX_ROWS": 100,
 }
 
 

@@ -159,7 +159,8 @@ class Mission(db.Model):
         Index("ix_walk_in_mission_partner_created", "partner_id", "created_at", "id"),
         Index("ix_walk_in_mission_partner_completed", "partner_id", "completed_at"),
         Index("ix_walk_in_mission_status", "status", "created_at", "id"),
-        Index("ix_walk_in_mission_created", "created_at", "id"),
+        # With the client: a broad search scans it newest first, testing each mission's client.
+        Index("ix_walk_in_mission_created", "created_at", "id", "client_id"),
         Index("ix_walk_in_mission_completed", "completed_at"),
         # Covers a search's page of ids: the clients' missions, newest first, within a scope.
         Index("ix_walk_in_mission_client", "client_id", "created_at", "partner_id", "id"),

@@ -10,14 +10,22 @@ number ("06 12 34", "+33 6 12") is one phone word, read in the configured region
 - SQLite: a word matches the start of the value (a range on the B-tree indexes of the same
   columns), because SQLite has no index for ``LIKE '%word%'``: "mar" finds "Martin", "tin"
   does not.
+
+A list can read a search's rows two ways: its matching clients first, through these indexes,
+then their rows sorted (cost grows with the matches), or its own order index, testing each row
+(``client_matches``: cost grows with how rare the matches are). PostgreSQL's planner chooses
+from its statistics; SQLite's has none on ranges, so ``is_broad`` tells it (``listing.py``).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import phonenumbers
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy.orm import aliased
 
 from .extensions import database_dialect
 from .models import Client, User
@@ -32,18 +40,37 @@ MIN_PHONE_DIGITS = 3
 MAX_WORDS = 8
 #: Above every character: ``key <= value < key + AFTER_ALL`` is "value starts with key".
 AFTER_ALL = "\U0010ffff"
+#: The client a row names, looked up by ``client_matches`` (an alias builds its columns once:
+#: made per request, it would cost more than the query).
+LOOKED_UP_CLIENT = aliased(Client, name="looked_up_client")
 
 
-def client_search(text: str) -> ColumnElement[bool]:
-    """The condition on ``Client`` rows that match every word of ``text``."""
+def client_search(text: str, client: Any = Client) -> ColumnElement[bool]:
+    """The condition on ``client`` rows (``Client`` or an alias of it) that match every word of
+    ``text``."""
     text = text.strip()
     if not text:
         return false()
     prefix_only = database_dialect() != "postgresql"
     if is_phone_like(text):
-        return _phone_match(phone_fragment(text), prefix_only)
+        return _phone_match(client, phone_fragment(text), prefix_only)
     words = text.split()[:MAX_WORDS]
-    return and_(*(_word_match(word, prefix_only) for word in words))
+    return and_(*(_word_match(client, word, prefix_only) for word in words))
+
+
+def client_matches(text: str, client_id: ColumnElement[str]) -> ColumnElement[bool]:
+    """Whether the client named by ``client_id`` matches ``text``, tested row by row (a lookup
+    by primary key): no search index drives it, so the list's order index does."""
+    client = LOOKED_UP_CLIENT
+    return exists().where(client.id == client_id, client_search(text, client))
+
+
+def is_broad(text: str, user: User) -> ColumnElement[bool]:
+    """Whether more than ``SEARCH_SCAN_FROM_CLIENTS`` of the clients ``user`` sees match
+    ``text`` (counted up to that many and one): SQL, evaluated once by the statement using it."""
+    threshold = current_app.config["SEARCH_SCAN_FROM_CLIENTS"]
+    capped = matching_clients(text, user).limit(threshold + 1).subquery()
+    return select(func.count()).select_from(capped).scalar_subquery() > threshold
 
 
 def has_too_many_words(text: str) -> bool:
@@ -75,21 +102,21 @@ def phone_fragment(text: str) -> str:
     return digits
 
 
-def _phone_match(fragment: str, prefix_only: bool) -> ColumnElement[bool]:
+def _phone_match(client: Any, fragment: str, prefix_only: bool) -> ColumnElement[bool]:
     if not prefix_only:
-        return _contains(Client.phone, fragment)
+        return _contains(client.phone, fragment)
     if not fragment.startswith("+"):
         fragment = f"+{_country_code()}{fragment}"
-    return _starts_with(Client.phone, fragment)
+    return _starts_with(client.phone, fragment)
 
 
-def _word_match(word: str, prefix_only: bool) -> ColumnElement[bool]:
+def _word_match(client: Any, word: str, prefix_only: bool) -> ColumnElement[bool]:
     key = name_key(word)
     match = _starts_with if prefix_only else _contains
     return or_(
-        match(Client.first_name_key, key),
-        match(Client.last_name_key, key),
-        match(Client.email, word.casefold()),
+        match(client.first_name_key, key),
+        match(client.last_name_key, key),
+        match(client.email, word.casefold()),
     )
 
 

@@ -9,7 +9,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from admin_app import create_app
+from admin_app import SQLITE_MMAP_BYTES, create_app
 from admin_app.extensions import db
 from admin_app.missions import register_walk_in_client
 from admin_app.models import RoleName, made_on
@@ -68,7 +68,7 @@ def test_expected_indexes_exist(ctx):
         ("partner_id", "status", "created_at", "id"),
         ("partner_id", "created_at", "id"),
         ("status", "created_at", "id"),
-        ("created_at", "id"),
+        ("created_at", "id", "client_id"),
         ("client_id", "created_at", "partner_id", "id"),
     } <= indexed["walk_in_mission"]
     assert {
@@ -97,12 +97,13 @@ def test_search_indexes_are_trigram_indexes_on_postgresql(ctx):
     } <= trigram
 
 
-def test_sqlite_connections_enforce_foreign_keys_and_use_wal(ctx):
+def test_sqlite_connections_enforce_foreign_keys_use_wal_and_map_the_file(ctx):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite only")
     with db.engine.connect() as connection:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA mmap_size")).scalar() == SQLITE_MMAP_BYTES
 
 
 def test_database_refuses_a_status_outside_the_enum(make_user):

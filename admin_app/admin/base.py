@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -20,18 +20,17 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Query, joinedload
 from werkzeug.wrappers import Response
 
 from ..audit import record, record_refused_access
-from ..extensions import db
+from ..extensions import database_dialect, db
 from ..models import RoleName, is_row_id
 from ..scoping import may_change_rows, scope_filter, sees_all_partners
-from ..search import MAX_WORDS, has_too_many_words
+from ..search import MAX_WORDS, client_matches, has_too_many_words, is_broad
 from .filters import MAX_ID, PartnerFilter
 from .forms import partner_choices
-from .listing import ListCount, read_page
+from .listing import ListCount, Scan, read_page
 
 PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.SUPPORT)
 WRITE_VIEWS = frozenset(
@@ -180,6 +179,8 @@ class ScopedModelView(SecureModelView):
     can_view_details = True
     #: An export loads its rows in memory (Flask-Admin): bounded, even at a million missions.
     export_max_rows = 50_000
+    #: The model's column naming each row's client: searches find clients (``search.py``).
+    client_key: str
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]
@@ -229,23 +230,23 @@ class ScopedModelView(SecureModelView):
     def get_query(self) -> Query:
         return super().get_query().filter(scope_filter(self.model, current_user))
 
-    def search_condition(self, text: str) -> ColumnElement[bool]:
-        """The rows a search finds (each view says how, through ``search.py``)."""
+    def searched(self, query: Query, text: str) -> Query:
+        """``query`` narrowed to the rows of the clients matching ``text``, found through the
+        search indexes (``search.py``); each view says how its rows name their client."""
         raise NotImplementedError
 
     def _apply_search(
         self, query: Query, count_query: Query | None, joins: dict, count_joins: dict, search: str
     ) -> tuple[Query, Query | None, dict, dict]:
-        """Search through the indexed ``search_condition`` instead of ``ILIKE '%x%'`` on every
-        searchable column (a full scan at a million rows)."""
+        """Search through the indexes instead of ``ILIKE '%x%'`` on every searchable column (a
+        full scan at a million rows)."""
         if not search.strip():
             return query, count_query, joins, count_joins
         if has_too_many_words(search):
             flash(gettext("Only the first %(num)d words of a search are used.", num=MAX_WORDS))
-        condition = self.search_condition(search)
         if count_query is not None:
-            count_query = count_query.filter(condition)
-        return query.filter(condition), count_query, joins, count_joins
+            count_query = self.searched(count_query, search)
+        return self.searched(query, search), count_query, joins, count_joins
 
     def get_list(
         self,
@@ -259,19 +260,41 @@ class ScopedModelView(SecureModelView):
     ) -> tuple[ListCount, list[Any]]:
         """One statement a page whatever the table size: see ``listing.py``. (``execute`` is
         Flask-Admin's parameter; the rows are always read.)"""
-        filtered = self.get_query()
-        if self._search_supported and search:
-            filtered = self._apply_search(filtered, None, {}, {}, search)[0]
-        if filters and self._filters:
-            filtered = self._apply_filters(filtered, None, {}, {}, filters)[0]
+        page = max(page or 0, 0)
+        page_size = page_size or self.page_size
+        scan = None
+        if search and search.strip() and self._scan_may_pay(sort_column, page, page_size):
+            by_row = self.get_query().filter(
+                client_matches(search, getattr(self.model, self.client_key))
+            )
+            scan = Scan(self._narrowed(by_row, None, filters), is_broad(search, current_user))
         return read_page(
             self.model,
-            filtered,
+            self._narrowed(self.get_query(), search, filters),
             self.get_query(),
             lambda query: self._sorted(query, sort_column, sort_desc),
             [joinedload(relation) for relation in self._auto_joins],
-            max(page or 0, 0),
-            page_size or self.page_size,
+            page,
+            page_size,
+            scan,
+        )
+
+    def _narrowed(self, query: Query, search: str | None, filters: Any) -> Query:
+        if self._search_supported and search:
+            query = self._apply_search(query, None, {}, {}, search)[0]
+        if filters and self._filters:
+            query = self._apply_filters(query, None, {}, {}, filters)[0]
+        return query
+
+    def _scan_may_pay(self, sort_column: str | None, page: int, page_size: int) -> bool:
+        """Whether a search's first pages may be read through the list's order index (see
+        ``search.py``): on SQLite only (PostgreSQL's planner weighs this from its statistics),
+        in the default order's column, and on the first ``SEARCH_SCAN_MAX_ROWS`` rows (a scan
+        reads every row it skips)."""
+        return (
+            database_dialect() == "sqlite"
+            and sort_column in (None, self.column_default_sort[0])
+            and (page + 1) * page_size <= current_app.config["SEARCH_SCAN_MAX_ROWS"]
         )
 
     def _sorted(self, query: Query, sort_column: str | None, sort_desc: bool) -> Query:

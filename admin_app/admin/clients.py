@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy import ColumnElement
+from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -42,6 +42,7 @@ class ClientView(ScopedModelView):
     create_modal = True
     form = ClientForm
     write_views = ScopedModelView.write_views | PERSONAL_DATA_VIEWS
+    client_key = "id"
     create_label = _l("New walk-in client")
     empty_message = _l("No walk-in client yet.")
 
@@ -78,8 +79,8 @@ class ClientView(ScopedModelView):
     def search_placeholder(self) -> str:
         return gettext("Name, email or phone")
 
-    def search_condition(self, text: str) -> ColumnElement[bool]:
-        return client_search(text)
+    def searched(self, query: Query, text: str) -> Query:
+        return query.filter(client_search(text))
 
     def create_form(self, obj: Any = None) -> ClientForm:
         form = super().create_form(obj)

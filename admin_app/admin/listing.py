@@ -8,17 +8,30 @@ statement:
 - paging reaches the first ``LIST_MAX_ROWS`` rows of the current order (search, filters or the
   other sort direction reach the rest); the page's ids come from the index alone, and only those
   rows are then read with their relations;
-- one row more than the page tells whether there is a next page.
+- one row more than the page tells whether there is a next page;
+- a search whose rows an index in the list's order finds faster (``Scan``) reads them that way
+  when a condition of the same statement says so (see ``search.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from flask_babel import format_decimal
-from sqlalchemy import ScalarSelect, Select, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    ScalarSelect,
+    Select,
+    case,
+    func,
+    not_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Query
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -45,6 +58,16 @@ class ListCount(int):
         return format_decimal(int(self)) + ("+" if self.capped else "")
 
 
+@dataclass(frozen=True)
+class Scan:
+    """The same rows as a list's filtered query, written so that its order index drives them
+    (each row tested), and ``chosen``: SQL that tells, once a statement, whether to read the
+    page this way. Only the page's ids are read this way; the count stays with the indexes."""
+
+    filtered: Query
+    chosen: ColumnElement[bool]
+
+
 def last_reachable_page(page_size: int) -> int:
     return max(current_app.config["LIST_MAX_ROWS"] // page_size - 1, 0)
 
@@ -57,15 +80,17 @@ def read_page(
     options: Sequence[LoaderOption],
     page: int,
     page_size: int,
+    scan: Scan | None = None,
 ) -> tuple[ListCount, list[Any]]:
     """Page ``page`` of ``filtered`` (scope, search and filters applied) in the order ``sort``
-    gives, with the count, in one statement; ``scoped`` (the scope alone) reads the rows."""
+    gives, with the count, in one statement; ``scoped`` (the scope alone) reads the rows,
+    ``scan`` is another way to find the page's ids."""
     last_page = last_reachable_page(page_size)
     cap = current_app.config["LIST_COUNT_CAP"]
     total = capped_count(model, filtered, cap)
     rows: list[Any] = []
     if page <= last_page:
-        ids = page_ids(model, sort(filtered), page, page_size)
+        ids = either_page_ids(model, sort, filtered, scan, page, page_size)
         rows = list(sort(scoped).options(*options).filter(model.id.in_(ids)).add_columns(total))
     counted = rows[0][1] if rows else (db.session.scalar(select(total)) if page else 0)
     have_next = len(rows) > page_size
@@ -79,7 +104,36 @@ def capped_count(model: type, filtered: Query, cap: int) -> ScalarSelect[int]:
     return select(func.count()).select_from(counted).scalar_subquery()
 
 
-def page_ids(model: type, ordered: Query, page: int, page_size: int) -> Select[Any]:
-    """The ids of the page's rows and of one more, if any."""
-    window = ordered.with_entities(model.id).limit(page_size + 1).offset(page * page_size)
+def either_page_ids(
+    model: type,
+    sort: Callable[[Query], Query],
+    filtered: Query,
+    scan: Scan | None,
+    page: int,
+    page_size: int,
+) -> Select[Any] | CompoundSelect:
+    """The page's ids from ``filtered``, or from ``scan`` when its condition holds."""
+    if scan is None:
+        return page_ids(model, sort(filtered), page, page_size)
+    return union_all(
+        page_ids(model, sort(filtered), page, page_size, when=not_(scan.chosen)),
+        page_ids(model, sort(scan.filtered), page, page_size, when=scan.chosen),
+    )
+
+
+def page_ids(
+    model: type,
+    ordered: Query,
+    page: int,
+    page_size: int,
+    when: ColumnElement[bool] | None = None,
+) -> Select[Any]:
+    """The ids of the page's rows and of one more, if any; none unless ``when`` holds.
+
+    ``when`` goes into the LIMIT (0 when false): SQLite evaluates a LIMIT once, before reading
+    any row, and skips a query whose LIMIT is 0, where a WHERE condition is tested row by row.
+    """
+    rows = page_size + 1
+    limit = rows if when is None else case((when, rows), else_=0)
+    window = ordered.with_entities(model.id).limit(limit).offset(page * page_size)
     return select(window.subquery().c[0])

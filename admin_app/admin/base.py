@@ -20,6 +20,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy.orm import Query, joinedload
 from werkzeug.wrappers import Response
 
@@ -144,6 +145,10 @@ class SecureModelView(AccessGate, ModelView):
             edit=page("edit_view", self.can_edit),
             delete=self.get_url(".delete_view") if self.can_delete else "",
         )
+
+    def row_buttons(self, row: Any, links: RowLinks) -> Markup:
+        """A view's own buttons on each row, after details, edit and delete (none here)."""
+        return Markup()
 
     def render(self, template: str, **kwargs: Any) -> str:
         """List pages (they pass ``data`` and ``return_url``) also get ``row_links``."""

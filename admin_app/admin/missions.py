@@ -14,7 +14,7 @@ from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import and_
 from sqlalchemy.orm import Query, aliased
 from werkzeug.wrappers import Response
@@ -89,8 +89,40 @@ class TransitionButton:
     confirm: str = ""
 
 
+TRANSITION_FORM = Markup(
+    '<form method="post" action="{action}" class="d-inline transition-form">'
+    '<input type="hidden" name="csrf_token" value="{csrf}">'
+    '<input type="hidden" name="id" value="{id}">'
+    '<input type="hidden" name="action" value="{name}">'
+    '<input type="hidden" name="url" value="{url}">'
+    '<button type="submit" class="btn btn-sm {css}" data-action="{name}"{confirm}>{label}</button>'
+    "</form>"
+)
+#: Where a row's id goes in its forms (no escaped text holds it).
+ID_SLOT = Markup("\0")
+
+
+def transition_forms(
+    action: str, csrf: str, return_url: str, buttons: dict[str, TransitionButton]
+) -> dict[MissionStatus, tuple[Markup, ...]]:
+    """Each status's Start / Complete / Cancel forms, made once a page and cut where the
+    mission's id goes: a row joins the pieces with its id (``MissionView.row_buttons``)."""
+
+    def form(name: str) -> str:
+        button = buttons[name]
+        confirm = Markup(' data-confirm="{}"').format(button.confirm) if button.confirm else ""
+        return TRANSITION_FORM.format(
+            action=action, csrf=csrf, id=ID_SLOT, name=name, url=return_url,
+            css=button.css, confirm=confirm, label=button.label,
+        )  # fmt: skip
+
+    return {
+        status: tuple(Markup().join(map(form, available_actions(status))).split(ID_SLOT))
+        for status in MissionStatus
+    }
+
+
 class MissionView(ScopedModelView):
-    list_template = "admin/missions_list.html"
     details_template = "admin/mission_details.html"
     allow_create = False
     allow_delete = False
@@ -177,11 +209,16 @@ class MissionView(ScopedModelView):
                 gettext("Cancel this mission? This cannot be undone."),
             ),
         }
-        extra = {"transition": self.get_url(".transition_view"), "buttons": buttons}
-        return replace(links, may_write=self.may_write(), extra=extra)
+        may_write = self.may_write()
+        forms = {}
+        if may_write:
+            action = self.get_url(".transition_view")
+            forms = transition_forms(action, links.csrf, return_url, buttons)
+        return replace(links, may_write=may_write, extra={"forms": forms})
 
-    def available_actions(self, mission: Mission) -> list[str]:
-        return available_actions(mission.status)
+    def row_buttons(self, row: Mission, links: RowLinks) -> Markup:
+        pieces = links.extra["forms"].get(row.status)
+        return escape(row.id).join(pieces) if pieces else Markup()
 
     def history(self, mission: Mission) -> list[MissionEvent]:
         return mission_history(mission.id, current_user)

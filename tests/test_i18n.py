@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
+from babel.dates import format_datetime
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from admin_app.admin.formatting import local_datetime
 from tests.conftest import log_in, post_with_csrf
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "admin_app" / "translations"
@@ -104,3 +109,27 @@ def test_dates_follow_the_locale_and_the_browser_time_zone(client, world):
     assert "AM" not in french and "PM" not in french
     tokyo_hour, utc_hour = int(french.split()[-1][:2]), int(utc_french.split()[-1][:2])
     assert (tokyo_hour - utc_hour) % 24 == 9
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"])
+def test_list_dates_read_as_babels_short_date_and_time(app, language, zone):
+    """Lists format dates through one pattern parsed once a language: it must say what
+    Babel's own ``format_datetime(..., "short")`` says, on both sides of a DST change."""
+    instants = [
+        datetime(2026, 3, 29, 0, 59, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 1, tzinfo=UTC),
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, tzinfo=UTC),
+    ]
+    headers = {"Accept-Language": language, "Cookie": f"tz={zone}"}
+    with app.test_request_context(headers=headers):
+        shown = [local_datetime(instant) for instant in instants]
+        empty = local_datetime(None)
+
+    expected = [
+        format_datetime(instant, "short", tzinfo=ZoneInfo(zone), locale=language)
+        for instant in instants
+    ]
+    assert shown == expected
+    assert empty == ""

@@ -22,11 +22,12 @@ from flask_security import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import Query, joinedload
+from sqlalchemy.orm.interfaces import LoaderOption
 from werkzeug.wrappers import Response
 
 from ..audit import record, record_refused_access
 from ..extensions import database_dialect, db
-from ..models import RoleName, is_row_id
+from ..models import RoleName, User, is_row_id
 from ..scoping import may_change_rows, scope_filter, sees_all_partners
 from ..search import MAX_WORDS, client_matches, has_too_many_words, is_broad
 from .filters import MAX_ID, PartnerFilter
@@ -278,11 +279,23 @@ class ScopedModelView(SecureModelView):
             self._narrowed(self.get_query(), search, filters),
             self.get_query(),
             lambda query: self._sorted(query, sort_column, sort_desc),
-            [joinedload(relation) for relation in self._auto_joins],
+            self._row_loads(),
             page,
             page_size,
             scan,
         )
+
+    def _row_loads(self) -> list[LoaderOption]:
+        """Each row's relations, joined in the page's statement; of a partner's account only its
+        email, which the list shows: its password hash, secrets and recovery codes would be read
+        for nothing, and each account loaded in full sets up its mutable columns."""
+        loads = []
+        for relation in self._auto_joins:
+            load = joinedload(relation)
+            if relation.property.mapper.class_ is User:
+                load = load.load_only(User.email)
+            loads.append(load)
+        return loads
 
     def _narrowed(self, query: Query, search: str | None, filters: Any) -> Query:
         if self._search_supported and search:

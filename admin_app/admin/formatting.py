@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from babel import dates
+from flask import g
 from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -28,11 +29,25 @@ STATUS_BADGES = {
 
 
 def local_datetime(value: datetime | None) -> str:
-    """``value`` in the user's language and time zone; a list shows dozens, so Babel is called
-    directly with the request's locale and zone (Flask-Babel looks both up again each time)."""
+    """``value`` in the user's language and time zone, as Babel's "short" date and time; a list
+    shows dozens, so the request's locale and zone are looked up once (Flask-Babel resolves
+    both again on every call) and the pattern is parsed once per language."""
     if not value:
         return ""
-    return dates.format_datetime(value, "short", tzinfo=get_timezone(), locale=get_locale())
+    if "date_locale" not in g:
+        g.date_locale, g.date_zone = get_locale(), get_timezone()
+    locale = g.date_locale
+    return _short_datetime(str(locale)).apply(value.astimezone(g.date_zone), locale)
+
+
+@cache
+def _short_datetime(locale: str) -> dates.DateTimePattern:
+    """Babel's "short" date and time of ``locale`` as one pattern: ``format_datetime`` formats
+    the date and the time apart and pastes them into the locale's glue, on every call."""
+    glue = dates.get_datetime_format("short", locale=locale)
+    time = dates.get_time_format("short", locale=locale).pattern
+    day = dates.get_date_format("short", locale=locale).pattern
+    return dates.parse_pattern(glue.replace("{0}", time).replace("{1}", day))
 
 
 def status_badge(status: MissionStatus) -> Markup:

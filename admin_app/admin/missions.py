@@ -43,11 +43,11 @@ def client_formatter(view: Any, context: Any, model: Mission, name: str) -> Mark
     if "client_details" not in g:
         g.client_details = url_for("clients.details_view") + "?id="
     url = g.client_details + url_quote(model.client_id, safe="")
-    return Markup('<a href="{}">{}</a>').format(url, model.client.full_name)
+    return Markup('<a href="%s">%s</a>') % (url, model.client.full_name)
 
 
 def contact_formatter(view: Any, context: Any, model: Mission, name: str) -> Markup:
-    return Markup("{}<br><small>{}</small>").format(model.client.email, model.client.phone)
+    return Markup("%s<br><small>%s</small>") % (model.client.email, model.client.phone)
 
 
 def available_actions(status: MissionStatus) -> list[str]:

@@ -20,6 +20,7 @@ from its statistics; SQLite's has none on ranges, so ``is_broad`` tells it (``li
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import phonenumbers
@@ -29,6 +30,7 @@ from sqlalchemy.orm import aliased
 
 from .extensions import database_dialect
 from .models import Client, User
+from .plan_hints import Unindexed
 from .scoping import scope_filter
 from .search_keys import name_key
 from .validation import configured_phone_region
@@ -43,26 +45,38 @@ AFTER_ALL = "\U0010ffff"
 #: The client a row names, looked up by ``client_matches`` (an alias builds its columns once:
 #: made per request, it would cost more than the query).
 LOOKED_UP_CLIENT = aliased(Client, name="looked_up_client")
+#: A client's column by name, as a search reads it.
+ColumnReader = Callable[[str], ColumnElement[str]]
 
 
-def client_search(text: str, client: Any = Client) -> ColumnElement[bool]:
+def client_search(text: str, client: Any = Client, indexed: bool = True) -> ColumnElement[bool]:
     """The condition on ``client`` rows (``Client`` or an alias of it) that match every word of
-    ``text``."""
+    ``text``; unless ``indexed``, no search index may answer it (``plan_hints.Unindexed``)."""
     text = text.strip()
     if not text:
         return false()
     prefix_only = database_dialect() != "postgresql"
+    column = _column_reader(client, indexed)
     if is_phone_like(text):
-        return _phone_match(client, phone_fragment(text), prefix_only)
+        return _phone_match(column, phone_fragment(text), prefix_only)
     words = text.split()[:MAX_WORDS]
-    return and_(*(_word_match(client, word, prefix_only) for word in words))
+    return and_(*(_word_match(column, word, prefix_only) for word in words))
 
 
 def client_matches(text: str, client_id: ColumnElement[str]) -> ColumnElement[bool]:
-    """Whether the client named by ``client_id`` matches ``text``, tested row by row (a lookup
-    by primary key): no search index drives it, so the list's order index does."""
+    """Whether the client named by ``client_id`` matches ``text``, tested row by row: no search
+    index drives it, so the list's order index does. A client row tests its own columns; any
+    other row looks its client up by primary key."""
+    if client_id is Client.id:
+        return client_search(text, Client, indexed=False)
     client = LOOKED_UP_CLIENT
     return exists().where(client.id == client_id, client_search(text, client))
+
+
+def _column_reader(client: Any, indexed: bool) -> ColumnReader:
+    if indexed:
+        return lambda name: getattr(client, name)
+    return lambda name: Unindexed(getattr(client, name))
 
 
 def is_broad(text: str, user: User) -> ColumnElement[bool]:
@@ -102,21 +116,21 @@ def phone_fragment(text: str) -> str:
     return digits
 
 
-def _phone_match(client: Any, fragment: str, prefix_only: bool) -> ColumnElement[bool]:
+def _phone_match(column: ColumnReader, fragment: str, prefix_only: bool) -> ColumnElement[bool]:
     if not prefix_only:
-        return _contains(client.phone, fragment)
+        return _contains(column("phone"), fragment)
     if not fragment.startswith("+"):
         fragment = f"+{_country_code()}{fragment}"
-    return _starts_with(client.phone, fragment)
+    return _starts_with(column("phone"), fragment)
 
 
-def _word_match(client: Any, word: str, prefix_only: bool) -> ColumnElement[bool]:
+def _word_match(column: ColumnReader, word: str, prefix_only: bool) -> ColumnElement[bool]:
     key = name_key(word)
     match = _starts_with if prefix_only else _contains
     return or_(
-        match(client.first_name_key, key),
-        match(client.last_name_key, key),
-        match(client.email, word.casefold()),
+        match(column("first_name_key"), key),
+        match(column("last_name_key"), key),
+        match(column("email"), word.casefold()),
     )
 
 

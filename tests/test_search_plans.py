@@ -10,15 +10,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, false, select, true
+from sqlalchemy import event, false, select, text, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from admin_app.admin.listing import Scan, either_page_ids
 from admin_app.extensions import db
-from admin_app.join_order import LeftFirstJoin
 from admin_app.missions import start_mission
 from admin_app.models import Client, Mission, RoleName, User
-from admin_app.search import is_broad
+from admin_app.plan_hints import LeftFirstJoin, Unindexed
+from admin_app.search import client_matches, client_search, is_broad
 from tests.conftest import log_in, register_client
 
 ROW_NAME = re.compile(r"Client([A-Z]{2})\b")
@@ -204,3 +204,32 @@ def test_sqlite_scans_a_search_only_on_its_first_pages_in_the_default_order(
         event.remove(engine, "before_cursor_execute", keep)
 
     assert any("looked_up_client" in statement for statement in statements) is scanned
+
+
+def test_unindexed_is_a_unary_plus_on_sqlite_only():
+    query = select(Client.id).where(Unindexed(Client.last_name_key) >= "mar")
+
+    on_sqlite = str(query.compile(dialect=sqlite.dialect()))
+    on_postgresql = str(query.compile(dialect=postgresql.dialect()))
+
+    assert "WHERE +walk_in_client.last_name_key >=" in on_sqlite
+    assert "WHERE walk_in_client.last_name_key >=" in on_postgresql
+
+
+def test_sqlite_scans_a_clients_search_in_the_lists_order_without_a_lookup(ctx, martins):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's planner chooses from its statistics")
+    newest_first = (Client.created_at.desc(), Client.id.desc())
+    scan = select(Client.id).where(client_matches("martin", Client.id)).order_by(*newest_first)
+
+    plan = [row[3] for row in db.session.execute(explain(scan.limit(21)))]
+    rows = db.session.scalars(scan).all()
+
+    assert plan == ["SCAN walk_in_client USING INDEX ix_walk_in_client_created"]
+    matching = select(Client.id).where(client_search("martin")).order_by(*newest_first)
+    assert rows == db.session.scalars(matching).all() and len(rows) == 48
+
+
+def explain(query):
+    compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+    return text(f"EXPLAIN QUERY PLAN {compiled}")

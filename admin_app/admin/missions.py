@@ -25,9 +25,9 @@ from ..errors import (
     NotFound,
     TransitionRefused,
 )
-from ..join_order import LeftFirstJoin
 from ..missions import TRANSITIONS, apply_transition, mission_history, update_mission_notes
 from ..models import Client, Mission, MissionEvent, MissionStatus
+from ..plan_hints import LeftFirstJoin
 from ..scoping import scope_filter
 from ..search import client_search
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView

@@ -28,6 +28,10 @@ from .extensions import db
 from .models import WebSession
 
 TOUCH_EVERY = timedelta(minutes=1)
+#: Messages kept waiting to be shown, the newest: a client that never follows its redirects (a
+#: script, a load test) would otherwise grow its session row with every form it posts, and make
+#: every later request read and write it all.
+MAX_FLASHES = 10
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -97,7 +101,7 @@ class DatabaseSessionInterface(SessionInterface):
                 connection.execute(
                     update(WebSession)
                     .where(WebSession.id == _digest(session.sid))
-                    .values(data=self.serializer.dumps(dict(session)), user_id=_user_id())
+                    .values(data=self._dumps(session), user_id=_user_id())
                 )
 
     def _insert(self, connection: Any, session: ServerSession) -> None:
@@ -106,11 +110,17 @@ class DatabaseSessionInterface(SessionInterface):
             insert(WebSession).values(
                 id=_digest(session.sid or ""),
                 user_id=_user_id(),
-                data=self.serializer.dumps(dict(session)),
+                data=self._dumps(session),
                 created_at=now,
                 last_seen_at=now,
             )
         )
+
+    def _dumps(self, session: ServerSession) -> str:
+        data = dict(session)
+        if len(data.get("_flashes", ())) > MAX_FLASHES:
+            data["_flashes"] = data["_flashes"][-MAX_FLASHES:]
+        return self.serializer.dumps(data)
 
     def _set_cookie(self, app: Flask, response: Response, sid: str) -> None:
         response.set_cookie(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from admin_app.db_types import utcnow
 from admin_app.extensions import db
 from admin_app.models import RoleName, WebSession
+from admin_app.sessions import MAX_FLASHES
 from tests.conftest import csrf_token, log_in, post_with_csrf
 
 COOKIE = "session"
@@ -159,3 +160,23 @@ def test_remember_me_is_never_granted(client, make_account):
         "remember"
         not in client.application.test_client().get("/login").get_data(as_text=True).lower()
     )
+
+
+def test_messages_never_shown_stop_piling_up_in_the_session(app, client, world):
+    """A client that posts forms without following the redirects (a script, a load test) keeps
+    only the newest messages: its session row stays small, and the last one still shows."""
+    log_in(client, world.partner_a)
+    token = csrf_token(client, "/admin/missions/")
+    for _ in range(MAX_FLASHES * 5):
+        client.post(
+            "/admin/missions/transition/",
+            data={"id": world.a_mission, "action": "complete", "csrf_token": token},
+        )
+    digest = hashlib.sha256(session_cookie(client).encode()).hexdigest()
+    with app.app_context():
+        stored = db.session.scalar(select(WebSession.data).where(WebSession.id == digest))
+
+    page = client.get("/admin/missions/").get_data(as_text=True)
+
+    assert stored.count("Not done") == MAX_FLASHES and len(stored) < 3_000
+    assert "Not done: still pending." in page

@@ -16,14 +16,16 @@ from tests.databases import server_url
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_benchmark(tmp_path: Path, load: str, *sizes: str) -> subprocess.CompletedProcess:
+def run_benchmark(
+    tmp_path: Path, load: str, *sizes: str, rounds: int = 1
+) -> subprocess.CompletedProcess:
     """wrk takes whole seconds: one a page; Python threads load each page for 0.3 s."""
     target = server_url() or f"sqlite:///{tmp_path / 'bench.sqlite3'}"
     seconds = "1" if load == "wrk" else "0.3"
     return subprocess.run(  # noqa: S603 - our own script
         [sys.executable, "bench/run.py", "--database-url", target, "--missions", *sizes,
          "--seconds", seconds, "--concurrency", "2", "--samples", "3", "--settle", "0",
-         "--load", load, "--out", str(tmp_path)],
+         "--load", load, "--rounds", str(rounds), "--out", str(tmp_path)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 
@@ -53,12 +55,29 @@ def test_benchmark_with_wrk_reports_every_page(tmp_path):
 
 
 def test_benchmark_with_python_threads_reports_every_page_at_two_sizes(tmp_path):
-    run = run_benchmark(tmp_path, "python", "200", "300")
+    run = run_benchmark(tmp_path, "python", "200", "300", rounds=2)
 
     assert run.returncode == 0, run.stderr[-3000:]
     rows = reported_rows(tmp_path, "300")
     assert len(rows) == 30 and all(row["rps"] > 0 for row in rows)
+    assert len({(row["role"], row["name"]) for row in rows}) == 30  # two rounds, one row a page
     assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
     assert "connections (python)" in run.stdout
     flatness = next(tmp_path.glob("*-flatness.md")).read_text()
     assert "| admin | missions, deep page |" in flatness
+
+
+def test_a_page_over_rounds_reports_its_median_round_and_every_unloaded_sample():
+    from bench.run import Result, median_round
+
+    def round_at(rps: float, samples: list[float]) -> Result:
+        return Result("missions", "/admin/missions/", "admin", 0, 0, rps, rps / 10, rps / 5,
+                      rps / 2, 3, "200", samples_ms=samples)  # fmt: skip
+
+    runs = [round_at(90, [1.0] * 19 + [50.0]), round_at(300, [2.0] * 20), round_at(150, [3.0] * 20)]
+
+    combined = median_round(runs)
+
+    assert (combined.rps, combined.p50_ms) == (150, 15)
+    assert combined.unloaded_p50_ms == 2.0 and len(combined.samples_ms) == 60
+    assert combined.unloaded_p95_ms == 3.0

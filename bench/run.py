@@ -2,16 +2,17 @@
 browsers, every page of the panel, compared with a minimal Flask page served by the same server.
 
     python bench/run.py --database-url postgresql://postgres@127.0.0.1:5432/postgres \
-        --missions 10000 1000000 --seconds 5
+        --missions 10000 1000000 --seconds 2
 
 For each size it builds a fresh database with ``flask walkin bench-data``, then for each page
 measures unloaded latency (sequential requests) and, under ``--concurrency`` connections for
 ``--seconds`` (wrk if installed, else Python threads: see ``load.py``), requests per second and
-p50 / p95 / p99 latency; it reads the SQL query count of each page from the server. It prints a
-table per size and, with several sizes, how each page's unloaded p95 grows from the smallest size
-to the largest, and writes them as JSON and Markdown into ``--out``. The load generator runs on
-the same machine as the server, so absolute figures are modest; the ratio to the minimal page is
-the figure to compare.
+p50 / p95 / p99 latency; it reads the SQL query count of each page from the server. Pages are
+measured in ``--rounds`` interleaved rounds; each reports its median round (``median_round``).
+It prints a table per size and, with several sizes, how each page's unloaded p95 grows from the
+smallest size to the largest, and writes them as JSON and Markdown into ``--out``. The load
+generator runs on the same machine as the server, so absolute figures are modest; the ratio to
+the minimal page is the figure to compare.
 
 The deep pages are the deepest a list pages to (``LIST_MAX_ROWS``), or its last page if shorter.
 """
@@ -28,7 +29,7 @@ import statistics
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -56,8 +57,6 @@ class Result:
     queries: int
     statuses: str
     ratio_to_hello: float = 0.0
-    #: The unloaded latencies measured, pooled across rounds (not reported one by one).
-    samples_ms: list[float] = field(default_factory=list, repr=False)
 
 
 class Browser:
@@ -156,7 +155,7 @@ def measure(browser: Browser, name: str, page: str, role: str, method: str, form
     return Result(
         name, page, role, round(statistics.median(unloaded), 1),
         round(percentile(unloaded, 0.95), 1), load.rps, load.p50_ms, load.p95_ms, load.p99_ms,
-        queries, ",".join(str(s) for s in sorted(statuses)) + failed, samples_ms=unloaded,
+        queries, ",".join(str(s) for s in sorted(statuses)) + failed,
     )  # fmt: skip
 
 
@@ -305,15 +304,13 @@ def measure_rounds(
 
 def median_round(runs: list[Result]) -> Result:
     """A page over several rounds (every page, then every page again): the round with the
-    median rate under load, and the unloaded latencies of all rounds pooled. A pause of the
-    machine during one page's load then moves neither figure."""
+    median rate under load, and the median of the rounds' unloaded p50 and p95. A pause of the
+    machine during one round then moves no figure."""
     middle = sorted(runs, key=lambda run: run.rps)[(len(runs) - 1) // 2]
-    pooled = [sample for run in runs for sample in run.samples_ms]
     return replace(
         middle,
-        unloaded_p50_ms=round(statistics.median(pooled), 1),
-        unloaded_p95_ms=round(percentile(pooled, 0.95), 1),
-        samples_ms=pooled,
+        unloaded_p50_ms=statistics.median(run.unloaded_p50_ms for run in runs),
+        unloaded_p95_ms=statistics.median(run.unloaded_p95_ms for run in runs),
     )
 
 
@@ -428,8 +425,7 @@ def write_report(out: Path, stem: str, table: str, results: list[Result]) -> Non
     print(table)
     (out / f"{stem}.md").write_text(table)
     if results:
-        rows = [{k: v for k, v in asdict(r).items() if k != "samples_ms"} for r in results]
-        (out / f"{stem}.json").write_text(json.dumps(rows, indent=2))
+        (out / f"{stem}.json").write_text(json.dumps([asdict(r) for r in results], indent=2))
 
 
 if __name__ == "__main__":

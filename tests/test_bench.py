@@ -67,17 +67,16 @@ def test_benchmark_with_python_threads_reports_every_page_at_two_sizes(tmp_path)
     assert "| admin | missions, deep page |" in flatness
 
 
-def test_a_page_over_rounds_reports_its_median_round_and_every_unloaded_sample():
+def test_a_page_over_rounds_reports_its_median_round():
     from bench.run import Result, median_round
 
-    def round_at(rps: float, samples: list[float]) -> Result:
-        return Result("missions", "/admin/missions/", "admin", 0, 0, rps, rps / 10, rps / 5,
-                      rps / 2, 3, "200", samples_ms=samples)  # fmt: skip
+    def round_at(rps: float, unloaded_p50: float, unloaded_p95: float) -> Result:
+        return Result("missions", "/admin/missions/", "admin", unloaded_p50, unloaded_p95, rps,
+                      rps / 10, rps / 5, rps / 2, 3, "200")  # fmt: skip
 
-    runs = [round_at(90, [1.0] * 19 + [50.0]), round_at(300, [2.0] * 20), round_at(150, [3.0] * 20)]
+    runs = [round_at(90, 9.0, 350.0), round_at(300, 7.0, 9.0), round_at(150, 8.0, 10.0)]
 
     combined = median_round(runs)
 
-    assert (combined.rps, combined.p50_ms) == (150, 15)
-    assert combined.unloaded_p50_ms == 2.0 and len(combined.samples_ms) == 60
-    assert combined.unloaded_p95_ms == 3.0
+    assert (combined.rps, combined.p50_ms, combined.p95_ms) == (150, 15, 30)
+    assert (combined.unloaded_p50_ms, combined.unloaded_p95_ms) == (8.0, 10.0)

@@ -38,6 +38,11 @@ TRANSITIONS: dict[str, tuple[frozenset[MissionStatus], MissionStatus]] = {
 }
 
 
+def available_actions(status: MissionStatus) -> list[str]:
+    """The transitions DESIGN.md allows from ``status``, in button order."""
+    return [name for name, (sources, _) in TRANSITIONS.items() if status in sources]
+
+
 def register_walk_in_client(
     partner: User, *, actor: User | None = None, **fields: Any
 ) -> tuple[Client, Mission]:

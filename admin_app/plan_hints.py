@@ -49,6 +49,11 @@ class Unindexed(ColumnElement[Any]):
         self.column = column
         self.type = column.type
 
+    @property
+    def _from_objects(self) -> list[Any]:
+        """The column's table (or alias): a query naming only this element still reads it."""
+        return self.column._from_objects
+
     _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
 
 

@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -303,6 +304,30 @@ def test_rows_delete_form_deletes_when_posted_as_rendered(app, client, world):
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Client, fields["id"]) is None
+
+
+def test_rows_start_form_starts_the_mission_when_posted_as_rendered(app, client, world):
+    """A mission row's Start form is made once a page and joined with the row's id: posted as
+    rendered, it starts that mission and comes back to the same list page."""
+    log_in(client, world.partner_a)
+    listed = "/admin/missions/?flt0_0=pending"
+    page = client.get(listed).get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="([^"]+)" class="d-inline transition-form">'
+                       r"(.*?)</form>", page, re.DOTALL)  # fmt: skip
+    starts = [(action, dict(re.findall(r'name="([^"]+)" value="([^"]*)"', body)))
+              for action, body in forms if 'value="start"' in body]  # fmt: skip
+    action, fields = next(form for form in starts if form[1]["id"] == world.a_mission)
+    assert set(fields) == {"csrf_token", "id", "action", "url"}
+
+    response = client.post(
+        html.unescape(action), data={name: html.unescape(value) for name, value in fields.items()}
+    )
+
+    assert response.status_code == 302
+    back = urlsplit(response.headers["Location"])
+    assert back.path == "/admin/missions/" and "flt0_0=pending" in back.query.split("&")
+    with app.app_context():
+        assert db.session.get_one(Mission, world.a_mission).status is MissionStatus.IN_PROGRESS
 
 
 def test_delete_button_asks_for_confirmation(client, world):

@@ -62,7 +62,6 @@ class RowLinks:
 
     back: str
     csrf: str
-    may_write: bool
     titles: dict[str, str]
     details: str = ""
     edit: str = ""
@@ -134,7 +133,6 @@ class SecureModelView(AccessGate, ModelView):
         return RowLinks(
             back=url_quote(return_url, safe=""),
             csrf=generate_csrf(),
-            may_write=self.can_edit or self.can_delete,
             titles={
                 "select": admin_gettext("Select record"),
                 "details": admin_gettext("View Record"),

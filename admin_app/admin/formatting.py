@@ -30,8 +30,8 @@ STATUS_BADGES = {
 
 def local_datetime(value: datetime | None) -> str:
     """``value`` in the user's language and time zone, as Babel's "short" date and time; a list
-    shows dozens, so the request's locale and zone are looked up once (Flask-Babel resolves
-    both again on every call) and the pattern is parsed once per language."""
+    shows dozens, so the request's locale and zone are kept at hand once a request (Flask-Babel
+    finds them through its context on every call) and the pattern is parsed once a language."""
     if not value:
         return ""
     if "date_locale" not in g:

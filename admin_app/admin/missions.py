@@ -25,7 +25,13 @@ from ..errors import (
     NotFound,
     TransitionRefused,
 )
-from ..missions import TRANSITIONS, apply_transition, mission_history, update_mission_notes
+from ..missions import (
+    TRANSITIONS,
+    apply_transition,
+    available_actions,
+    mission_history,
+    update_mission_notes,
+)
 from ..models import Client, Mission, MissionEvent, MissionStatus
 from ..plan_hints import LeftFirstJoin
 from ..scoping import scope_filter
@@ -48,11 +54,6 @@ def client_formatter(view: Any, context: Any, model: Mission, name: str) -> Mark
 
 def contact_formatter(view: Any, context: Any, model: Mission, name: str) -> Markup:
     return Markup("%s<br><small>%s</small>") % (model.client.email, model.client.phone)
-
-
-def available_actions(status: MissionStatus) -> list[str]:
-    """The transitions DESIGN.md allows from ``status``, in button order."""
-    return [name for name, (sources, _) in TRANSITIONS.items() if status in sources]
 
 
 REFUSED_BECAUSE = {
@@ -209,12 +210,11 @@ class MissionView(ScopedModelView):
                 gettext("Cancel this mission? This cannot be undone."),
             ),
         }
-        may_write = self.may_write()
         forms = {}
-        if may_write:
+        if self.may_write():
             action = self.get_url(".transition_view")
             forms = transition_forms(action, links.csrf, return_url, buttons)
-        return replace(links, may_write=may_write, extra={"forms": forms})
+        return replace(links, extra={"forms": forms})
 
     def row_buttons(self, row: Mission, links: RowLinks) -> Markup:
         pieces = links.extra["forms"].get(row.status)

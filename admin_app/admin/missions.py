@@ -109,7 +109,7 @@ def transition_forms(
     """Each status's Start / Complete / Cancel forms, made once a page and cut where the
     mission's id goes: a row joins the pieces with its id (``MissionView.row_buttons``)."""
 
-    def form(name: str) -> str:
+    def form(name: str) -> Markup:
         button = buttons[name]
         confirm = Markup(' data-confirm="{}"').format(button.confirm) if button.confirm else ""
         return TRANSITION_FORM.format(

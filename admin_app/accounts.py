@@ -38,7 +38,9 @@ def update_account(
     if not stays_admin and _is_active_admin(user):
         lock_admin_role()
         if _active_admin_count() <= 1:
-            raise ValidationError({"roles": "the last active admin must stay an active admin"})
+            # The error goes to the box that was changed: Active unticked, or Admin removed.
+            field = "roles" if active else "active"
+            raise ValidationError({field: "the last active admin must stay an active admin"})
     if password:
         _check_password(password, user=user)
         user.password = hash_password(password)

@@ -37,6 +37,12 @@ def home() -> Response:
     return redirect(url_for("admin.index"))
 
 
+@web.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for it on every page that names no icon (the JSON figures, a download)."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @web.post("/language")
 def choose_language() -> Response:
     language = request.form.get("language", "")

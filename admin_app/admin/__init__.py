@@ -22,7 +22,7 @@ def init_admin(app: Flask) -> Admin:
     admin = Admin(
         app,
         name="Walk-in",
-        theme=Bootstrap4Theme(swatch="cerulean"),
+        theme=Bootstrap4Theme(swatch="cerulean", fluid=True),
         index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
         csp_nonce_generator=csp_nonce,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import flash, request
 from flask_admin.form import BaseForm
 from flask_admin.helpers import get_form_data
 from flask_babel import gettext
@@ -45,12 +45,24 @@ def roles_formatter(view: Any, context: Any, model: User, name: str) -> str:
     return ", ".join(str(ROLE_LABELS.get(role.name, role.name)) for role in model.roles)
 
 
+def account_saved_message(user: User, was_active: bool) -> str:
+    """What an account's save did, in words: a deactivation also ends its sessions."""
+    if was_active and not user.active:
+        return gettext(
+            "Account %(email)s is deactivated: it is logged out everywhere.", email=user.email
+        )
+    if user.active and not was_active:
+        return gettext("Account %(email)s is active again.", email=user.email)
+    return gettext("Account %(email)s is saved.", email=user.email)
+
+
 class AccountView(SecureModelView):
     allowed_roles = (RoleName.ADMIN,)
     can_delete = False
     can_view_details = False
     form = AccountForm
     create_label = _l("New account")
+    truncated_columns = ("email",)
     column_list = ("email", "roles", "active", "last_login_at", "create_datetime")
     column_labels = {
         "email": _l("Email"),
@@ -72,6 +84,9 @@ class AccountView(SecureModelView):
     def search_placeholder(self) -> str:
         return gettext("Email")
 
+    def record_title(self, row: User) -> str:
+        return gettext("Account %(email)s", email=row.email)
+
     def edit_form(self, obj: Any = None) -> AccountForm:
         """Built from the posted data only: the stored password hash must never reach a field."""
         form = self._edit_form_class(get_form_data())
@@ -83,14 +98,17 @@ class AccountView(SecureModelView):
 
     def create_model(self, form: AccountForm) -> User | bool:
         try:
-            return create_account(
+            user = create_account(
                 form.email.data, form.password.data, form.roles.data, form.active.data
             )
         except ValidationError as error:
             show_domain_errors(form, error)
             return False
+        flash(gettext("Account %(email)s is created.", email=user.email), "success")
+        return user
 
     def update_model(self, form: AccountForm, model: User) -> bool:
+        was_active = bool(model.active)
         try:
             update_account(
                 model,
@@ -101,4 +119,5 @@ class AccountView(SecureModelView):
         except ValidationError as error:
             show_domain_errors(form, error)
             return False
+        flash(account_saved_message(model, was_active), "success")
         return True

@@ -46,6 +46,7 @@ class ClientView(ScopedModelView):
     create_label = _l("New walk-in client")
     empty_message = _l("No walk-in client yet.")
 
+    truncated_columns = ("first_name", "last_name", "email", "city", "partner")
     column_list = ("first_name", "last_name", "email", "phone", "city", "created_at", "partner")
     column_details_list = (
         "first_name", "last_name", "email", "phone", "address", "city", "postal_code",
@@ -78,6 +79,9 @@ class ClientView(ScopedModelView):
 
     def search_placeholder(self) -> str:
         return gettext("Name, email or phone")
+
+    def record_title(self, row: Client) -> str:
+        return gettext("Client %(name)s", name=row.full_name)
 
     def searched(self, query: Query, text: str) -> Query:
         return query.filter(client_search(text))
@@ -117,20 +121,25 @@ class ClientView(ScopedModelView):
         return client
 
     def update_model(self, form: ClientForm, model: Client) -> bool:
-        return saved_through_rules(
+        saved = saved_through_rules(
             form,
             lambda: update_client(
                 model.id, current_user, expected_version=form.version.data, **client_fields(form)
             ),
         )
+        if saved:
+            flash(gettext("%(name)s is saved.", name=model.full_name), "success")
+        return saved
 
     def delete_model(self, model: Client) -> bool:
+        name = model.full_name
         try:
             delete_client(model.id, current_user)
         except DomainError:
             db.session.rollback()
             flash(gettext("This client could not be deleted."), "danger")
             return False
+        flash(gettext("%(name)s and their missions are deleted.", name=name), "success")
         return True
 
     def may_handle_personal_data(self) -> bool:

@@ -38,7 +38,7 @@ from ..scoping import scope_filter
 from ..search import client_search
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
 from .filters import ChoiceFilter, PartnerFilter, day_filters
-from .formatting import STATUS_LABELS, local_datetime_formatter, status_formatter
+from .formatting import STATUS_LABELS, local_datetime, local_datetime_formatter, status_formatter
 from .forms import FIELD_LABELS, NotesForm, saved_through_rules
 
 #: The clients a search matches, joined to their missions (one alias: built once).
@@ -132,6 +132,7 @@ class MissionView(ScopedModelView):
     client_key = "client_id"
     empty_message = _l("No mission yet: missions open when a walk-in client is registered.")
 
+    truncated_columns = ("client", "contact", "partner")
     column_list = ("client", "contact", "status", "created_at", "completed_at", "partner")
     column_details_list = (
         "client", "contact", "status", "notes", "created_at", "updated_at", "completed_at",
@@ -185,6 +186,13 @@ class MissionView(ScopedModelView):
     def search_placeholder(self) -> str:
         return gettext("Client name, email or phone")
 
+    def record_title(self, row: Mission) -> str:
+        return gettext(
+            "Mission of %(name)s, opened %(opened)s",
+            name=row.client.full_name,
+            opened=local_datetime(row.created_at),
+        )
+
     def searched(self, query: Query, text: str) -> Query:
         """The matching clients joined first, then their missions: a count stops at its
         1,001st mission, where ``client_id IN (…)`` would read every matching client first."""
@@ -224,12 +232,15 @@ class MissionView(ScopedModelView):
         return mission_history(mission.id, current_user)
 
     def update_model(self, form: NotesForm, model: Mission) -> bool:
-        return saved_through_rules(
+        saved = saved_through_rules(
             form,
             lambda: update_mission_notes(
                 model.id, current_user, form.notes.data, expected_version=form.version.data
             ),
         )
+        if saved:
+            flash(gettext("The mission's notes are saved."), "success")
+        return saved
 
     @expose("/transition/", methods=("POST",))
     def transition_view(self) -> Response:

@@ -1,14 +1,7 @@
 // Panel-wide behaviour, kept out of inline handlers so the Content-Security-Policy can forbid them:
-// remember the browser's time zone, confirm destructive buttons, run batch actions.
+// confirm destructive buttons, run batch actions.
 (function () {
   "use strict";
-  try {
-    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone && !document.cookie.split("; ").includes("tz=" + zone)) {
-      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
-    }
-  } catch (error) { /* the server falls back to UTC */ }
-
   // Forms loaded into a modal get the styles Flask-Admin's (inline, hence blocked) script gave them.
   if (window.jQuery) {
     window.jQuery(document).ajaxComplete(function () {

@@ -12,7 +12,7 @@ from admin_app.extensions import db
 from admin_app.models import Client, RoleName
 from tests.conftest import log_in, register_client
 
-ROW_NAME = re.compile(r"Client([A-Z]{2})\b")
+ROW_NAME = re.compile(r">Client([A-Z]{2})\b")  # the cell's text, not its title
 
 
 @pytest.fixture

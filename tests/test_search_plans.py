@@ -22,7 +22,7 @@ from admin_app.plan_hints import LeftFirstJoin, Unindexed
 from admin_app.search import client_matches, client_search, is_broad
 from tests.conftest import log_in, register_client
 
-ROW_NAME = re.compile(r"Client([A-Z]{2})\b")
+ROW_NAME = re.compile(r">Client([A-Z]{2})\b")  # the cell's text, not its title
 COUNT = re.compile(r"List \(([\d,+]+)\)")
 INDEXES_ONLY = 1_000_000
 

@@ -15,7 +15,7 @@ from admin_app.errors import ValidationError
 from admin_app.extensions import db
 from admin_app.models import Client, Mission
 from admin_app.validation import CLIENT_FIELDS, normalise_client_fields
-from tests.conftest import Account, log_in, post_with_csrf, register_client
+from tests.conftest import Account, attempt_login, log_in, post_with_csrf, register_client
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -78,7 +78,7 @@ def test_payload_in_a_refused_form_comes_back_escaped(client, world):
 
 
 def test_payload_typed_as_a_login_email_is_escaped_in_the_audit_log(app, client, world):
-    log_in(client, Account(0, PAYLOADS[0], "whatever-password-1"))
+    attempt_login(client, Account(0, PAYLOADS[0], "whatever-password-1"))
     admin = app.test_client()
     log_in(admin, world.admin)
 

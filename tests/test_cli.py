@@ -126,3 +126,48 @@ def test_deactivate_command_blocks_login(app, runner, client, make_account):
     assert result.exit_code == 0, result.output
     assert attempt_login(client, account).status_code == 200
     assert client.get("/admin/").status_code == 302
+
+
+def test_mission_command_moves_a_mission_and_says_so(app, runner, world):
+    result = runner.invoke(
+        args=["walkin", "mission", "complete", world.a_started_mission, "--by",
+              world.partner_a.email]
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Mission {world.a_started_mission} completed.\n"
+    with app.app_context():
+        mission = db.session.get_one(Mission, world.a_started_mission)
+        assert mission.status is MissionStatus.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("action", "mission", "by", "said"),
+    [
+        ("complete", "a_mission", "partner_a",
+         "Not done: cannot complete this mission: it is pending."),
+        ("start", "a_mission", "partner_b", "Not done: mission {id} not found."),
+        ("start", "a_mission", "support", "may not change missions."),
+    ],
+)  # fmt: skip
+def test_mission_command_prints_a_refusal_in_english_and_fails(
+    app, runner, world, action, mission, by, said
+):
+    mission_id = getattr(world, mission)
+
+    result = runner.invoke(
+        args=["walkin", "mission", action, mission_id, "--by", getattr(world, by).email]
+    )
+
+    assert result.exit_code == 1
+    assert said.format(id=mission_id) in result.output
+    with app.app_context():
+        assert db.session.get_one(Mission, mission_id).status is MissionStatus.PENDING
+
+
+def test_mission_command_knows_only_the_actions_of_the_table(runner, world):
+    result = runner.invoke(
+        args=["walkin", "mission", "archive", world.a_mission, "--by", world.partner_a.email]
+    )
+
+    assert result.exit_code == 2 and "'start', 'complete', 'cancel'" in result.output

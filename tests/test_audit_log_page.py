@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 
 from admin_app.admin.audit import ACTION_WORDS
 from admin_app.audit import record
@@ -211,3 +211,20 @@ def test_the_log_reads_a_page_through_the_index_of_its_order_or_filter(
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # Only the page's own rows are sorted; their ids come from the index in order.
         assert plan.count("TEMP B-TREE") == 1, plan
+
+
+def test_an_events_own_page_reads_in_words_too(app, world, admin_client):
+    attempt_login(app.test_client(), Account(0, world.partner_a.email, "not-the-password"))
+    with app.app_context():
+        failure = db.session.scalars(
+            select(AuditEvent.id).where(AuditEvent.action == "login.failure")
+        ).one()
+
+    page = admin_client.get(
+        f"/admin/audit/details/?id={failure}", headers={"Accept-Language": "fr"}
+    )
+
+    text = " ".join(TAG.sub(" ", page.get_data(as_text=True)).split())
+    assert page.status_code == 200
+    assert "Connexion refusée" in text and "Étape : mot de passe" in text
+    assert world.partner_a.email in text

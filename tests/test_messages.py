@@ -173,14 +173,22 @@ REOPEN = Transition(
 )
 
 
-def test_a_new_action_is_one_entry_in_the_table(app, database_url, world, monkeypatch):
-    """Its row button, its batch action, its rule and its messages all come from the entry."""
+@pytest.fixture
+def app_with_reopen(app, database_url, monkeypatch):
+    """An app built with a "reopen" action in the table (batch actions are made with the
+    views), on the same database with the same secrets."""
     monkeypatch.setitem(TRANSITIONS, "reopen", REOPEN)
+    fresh = create_app({name: app.config[name] for name in settings_for_tests(database_url)})
+    yield fresh
+    with fresh.app_context():
+        db.engine.dispose()
+
+
+def test_a_new_action_is_one_entry_in_the_table(app, app_with_reopen, world):
+    """Its row button, its batch action, its rule and its messages all come from the entry."""
     with app.app_context():
         apply_transition(world.a_mission, db.session.get_one(User, world.partner_a.id), "cancel")
-    # Batch actions are made with the views: a new app, with the same secrets and database.
-    fresh = create_app({name: app.config[name] for name in settings_for_tests(database_url)})
-    client = fresh.test_client()
+    client = app_with_reopen.test_client()
     log_in(client, world.partner_a)
 
     listing = client.get("/admin/missions/").get_data(as_text=True)
@@ -192,9 +200,8 @@ def test_a_new_action_is_one_entry_in_the_table(app, database_url, world, monkey
     assert 'data-action="reopen"' in listing and 'data-batch-action="reopen"' in listing
     assert done.status_code == 302
     assert "1 mission reopened; 1 refused: 1 already in progress." in summary
-    with fresh.app_context():
+    with app.app_context():
         assert db.session.get_one(Mission, world.a_mission).status is MissionStatus.PENDING
-        db.session.remove()
 
 
 def test_a_refused_row_button_says_why_in_french(client, world):

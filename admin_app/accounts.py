@@ -8,7 +8,7 @@ from flask_security import hash_password
 from sqlalchemy import func, select
 
 from .audit import record
-from .errors import ValidationError
+from .errors import FieldProblem, ValidationError
 from .extensions import db, security
 from .models import Role, RoleName, User
 from .sessions import revoke_sessions
@@ -19,7 +19,7 @@ def create_account(email: str, password: str, roles: Iterable[str], active: bool
     """Create an account; the password is checked by Flask-Security's rules and hashed."""
     address = _checked_email(email)
     if security.datastore.find_user(email=address) is not None:
-        raise ValidationError({"email": "already used by another account"})
+        raise ValidationError({"email": FieldProblem("email_taken")})
     _check_password(password, email=address)
     user = security.datastore.create_user(
         email=address, password=hash_password(password), active=active, roles=_roles(roles)
@@ -40,7 +40,7 @@ def update_account(
         if _active_admin_count() <= 1:
             # The error goes to the box that was changed: Active unticked, or Admin removed.
             field = "roles" if active else "active"
-            raise ValidationError({field: "the last active admin must stay an active admin"})
+            raise ValidationError({field: FieldProblem("last_admin")})
     if password:
         _check_password(password, user=user)
         user.password = hash_password(password)
@@ -65,8 +65,8 @@ def _account_summary(user: User) -> dict[str, object]:
 def _checked_email(email: str) -> str:
     try:
         return email_address(" ".join((email or "").split()))
-    except FieldError as problem:
-        raise ValidationError({"email": str(problem)}) from problem
+    except FieldError as error:
+        raise ValidationError({"email": error.problem}) from error
 
 
 def _check_password(password: str, **context: object) -> None:
@@ -74,16 +74,18 @@ def _check_password(password: str, **context: object) -> None:
         password or "", is_register="user" not in context, **context
     )
     if problems:
-        raise ValidationError({"password": " ".join(str(p) for p in problems)})
+        reasons = " ".join(str(problem) for problem in problems)
+        raise ValidationError({"password": FieldProblem("password_refused", {"reasons": reasons})})
 
 
 def _roles(names: Iterable[str]) -> list[Role]:
     wanted = set(names)
     if {RoleName.PARTNER.value, RoleName.SUPPORT.value} <= wanted:
-        raise ValidationError({"roles": "partner and support cannot be combined"})
+        raise ValidationError({"roles": FieldProblem("partner_and_support")})
     unknown = wanted - {role.value for role in RoleName}
     if unknown:
-        raise ValidationError({"roles": f"unknown roles: {', '.join(sorted(unknown))}"})
+        roles = ", ".join(sorted(unknown))
+        raise ValidationError({"roles": FieldProblem("unknown_roles", {"roles": roles})})
     return list(db.session.scalars(select(Role).where(Role.name.in_(wanted))))
 
 

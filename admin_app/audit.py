@@ -26,7 +26,11 @@ def record(
 ) -> None:
     """Write one audit event on a connection of its own, committed at once, so the record
     stays even when the request's own transaction is rolled back. Call it after the change it
-    records is committed (SQLite lets one writer at a time)."""
+    records is committed (SQLite lets one writer at a time).
+
+    ``details["email"]`` names the account the event concerns when it is not the actor (a login
+    attempt, an account an admin changed): the log lists and filters events by that account.
+    """
     actor = actor or _current_actor()
     with db.engine.begin() as connection:
         connection.execute(
@@ -34,12 +38,21 @@ def record(
                 at=utcnow(),
                 actor_id=actor.id if actor else None,
                 actor_email=actor.email if actor else None,
+                account_email=concerned_account(actor, details),
                 address=request.remote_addr if has_request_context() else None,
                 action=action,
                 target=target,
                 details=json.dumps(details, ensure_ascii=False, default=str) if details else None,
             )
         )
+
+
+def concerned_account(actor: User | None, details: dict[str, Any] | None) -> str | None:
+    """The email of the account an event concerns, in the form the log filters by: the one
+    its details name, else the actor's."""
+    named = (details or {}).get("email")
+    email = named if isinstance(named, str) and named.strip() else (actor and actor.email)
+    return email.strip().lower() if email else None
 
 
 def record_refused_access(model: type[Client] | type[Mission], row_id: object, user: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
 
 import click
 from flask.cli import AppGroup
@@ -13,11 +12,13 @@ from flask_security import hash_password
 from sqlalchemy import func, select
 
 from .bench_data import BenchSize, DatabaseNotEmpty, fill
+from .errors import DomainError
 from .extensions import db, security
-from .missions import cancel_mission, complete_mission, register_walk_in_client, start_mission
-from .models import Client, Mission, RoleName, User
+from .missions import apply_transition, register_walk_in_client
+from .models import Client, RoleName, User
 from .security import ensure_roles
 from .tally import recount
+from .transitions import TRANSITIONS, transition
 
 walkin = AppGroup("walkin", help="Walk-in set-up: roles and demo data.")
 
@@ -60,12 +61,6 @@ DEMO_CLIENTS = (
         ("start", "cancel"),
     ),
 )
-
-STEPS: dict[str, Callable[[str, User], Mission]] = {
-    "start": start_mission,
-    "complete": complete_mission,
-    "cancel": cancel_mission,
-}
 
 
 @walkin.command("roles")
@@ -128,7 +123,23 @@ def _demo_clients(partner: User) -> None:
             country=country,
         )
         for step in steps:
-            STEPS[step](mission.id, partner)
+            apply_transition(mission.id, partner, step)
+
+
+@walkin.command("mission")
+@click.argument("action", type=click.Choice(list(TRANSITIONS)))
+@click.argument("mission_id")
+@click.option("--by", "email", required=True, help="Email of the account that acts.")
+def mission_step(action: str, mission_id: str, email: str) -> None:
+    """Start, complete or cancel a mission as the account EMAIL would from the panel."""
+    actor = security.datastore.find_user(email=email)
+    if actor is None:
+        raise click.ClickException(f"No account has the email {email}.")
+    try:
+        apply_transition(mission_id, actor, action)
+    except DomainError as refusal:
+        raise click.ClickException(f"Not done: {refusal}.") from refusal
+    click.echo(f"Mission {mission_id} {transition(action).cli_done}.")
 
 
 @walkin.command("bench-data")

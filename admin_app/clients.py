@@ -103,7 +103,7 @@ def _delete_with_missions(client: Client) -> None:
 
 def _client_for_admin(client_id: str, actor: User) -> Client:
     if not (actor.active and actor.has_role(RoleName.ADMIN)):
-        raise NotAllowed(f"{actor} may not handle personal data requests")
+        raise NotAllowed(actor, "handle_personal_data")
     return visible_client(client_id, actor)
 
 
@@ -115,5 +115,5 @@ def _plain(value: Any) -> Any:
 
 def _changeable_client(client_id: str, actor: User) -> Client:
     if not may_change_rows(actor):
-        raise NotAllowed(f"{actor} may not change clients")
+        raise NotAllowed(actor, "change_clients")
     return visible_client(client_id, actor)

@@ -1,36 +1,113 @@
-"""Errors of the domain rules. They carry data, not HTTP: views turn them into messages."""
+"""Errors of the domain rules. They carry data, not HTTP and not words: each has a stable
+``code`` and the ``params`` its message needs. Faces turn them into words: the panel translates
+the code (``admin/messages.py``), the command line prints the English written here."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from .models import MissionStatus
 
+#: What can be wrong with one field, by code, in English (the command line's words).
+FIELD_PROBLEMS: dict[str, str] = {
+    "required": "is required",
+    "too_long": "must be at most {max} characters",
+    "not_text": "must be text",
+    "control_characters": "must not contain control characters",
+    "name_characters": "may contain only letters, spaces, hyphens, apostrophes and dots",
+    "needs_letter": "must contain a letter",
+    "postal_code_characters": "may contain only letters, digits, spaces and hyphens",
+    "invalid_email": "not a valid address",
+    "invalid_phone": "not a valid phone number",
+    "not_active_partner": "not an active partner account",
+    "email_taken": "already used by another account",
+    "partner_and_support": "partner and support cannot be combined",
+    "unknown_roles": "unknown roles: {roles}",
+    "last_admin": "the last active admin must stay an active admin",
+    "password_refused": "{reasons}",
+}
+
+#: What an account may be refused to do (``NotAllowed``), in English.
+DOINGS: dict[str, str] = {
+    "change_clients": "change clients",
+    "change_missions": "change missions",
+    "handle_personal_data": "handle personal data requests",
+}
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """What is wrong with one field: a code of ``FIELD_PROBLEMS`` and the values its words
+    need, e.g. ``FieldProblem("too_long", {"max": 100})``."""
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.code not in FIELD_PROBLEMS:
+            raise ValueError(f"unknown field problem: {self.code}")
+
+    def __str__(self) -> str:
+        return FIELD_PROBLEMS[self.code].format(**self.params)
+
 
 class DomainError(Exception):
-    """Base class of every refusal the domain rules make."""
+    """Base class of every refusal the domain rules make: ``code`` says which, ``params``
+    hold its values (plain data: text, numbers, statuses), ``english`` is the message the
+    command line prints, filled from ``english_values``."""
+
+    code: ClassVar[str]
+    english: ClassVar[str]
+
+    def __init__(self, **params: Any) -> None:
+        self.params = params
+        super().__init__(self.english.format(**self.english_values()))
+
+    def english_values(self) -> Mapping[str, Any]:
+        return self.params
 
 
 class ValidationError(DomainError):
     """Some fields are invalid; ``errors`` maps each field name to what is wrong with it."""
 
-    def __init__(self, errors: Mapping[str, str]) -> None:
+    code = "field_invalid"
+    english = "{problems}"
+
+    def __init__(self, errors: Mapping[str, FieldProblem]) -> None:
         self.errors = dict(errors)
-        super().__init__("; ".join(f"{field}: {problem}" for field, problem in self.errors.items()))
+        problems = "; ".join(f"{name}: {problem}" for name, problem in self.errors.items())
+        super().__init__(problems=problems)
 
 
 class NotAllowed(DomainError):
-    """The user may see the row but not change it (support staff, a deactivated account)."""
+    """The user may see the row but not change it (support staff, a deactivated account);
+    ``doing`` is a code of ``DOINGS``."""
+
+    code = "not_allowed"
+    english = "{account} may not {doing}"
+
+    def __init__(self, account: object, doing: str) -> None:
+        if doing not in DOINGS:
+            raise ValueError(f"unknown refused doing: {doing}")
+        self.doing = doing
+        super().__init__(account=str(account), doing=doing)
+
+    def english_values(self) -> Mapping[str, Any]:
+        return {**self.params, "doing": DOINGS[self.doing]}
 
 
 class NotFound(DomainError):
     """No row with this id exists for the acting user (it may exist for someone else)."""
 
+    code = "not_found"
+    english = "{kind} {id} not found"
     kind = "row"
 
     def __init__(self, row_id: str) -> None:
         self.row_id = row_id
-        super().__init__(f"{self.kind} {row_id} not found")
+        super().__init__(kind=self.kind, id=row_id)
 
 
 class MissionNotFound(NotFound):
@@ -44,30 +121,40 @@ class ClientNotFound(NotFound):
 class TransitionRefused(DomainError):
     """The action is not allowed from the mission's current status."""
 
+    code = "transition_refused"
+    english = "cannot {action} this mission: it is {status.label}"
+
     def __init__(self, action: str, status: MissionStatus) -> None:
         self.action = action
         self.status = status
-        super().__init__(f"cannot {action} this mission: it is {status.label}")
+        super().__init__(action=action, status=status)
 
 
 class MissionChanged(DomainError):
-    """Someone else changed the mission between our read and our write; nothing was written."""
+    """Someone else changed the mission between our read and our write; nothing was written.
+    ``current`` is None when the mission was deleted meanwhile."""
+
+    code = "mission_changed"
+    english = "cannot {action} this mission: it was changed by someone else (was {was}, now {now})"
 
     def __init__(self, action: str, expected: MissionStatus, current: MissionStatus | None) -> None:
         self.action = action
         self.expected = expected
         self.current = current
-        now = current.label if current else "deleted"
-        super().__init__(
-            f"cannot {action} this mission: it was changed by someone else "
-            f"(was {expected.label}, now {now})"
-        )
+        super().__init__(action=action, was=expected, now=current)
+
+    def english_values(self) -> Mapping[str, Any]:
+        now = self.current.label if self.current else "deleted"
+        return {**self.params, "was": self.expected.label, "now": now}
 
 
 class EditConflict(DomainError):
     """The row was saved by someone else after the editor loaded it; nothing was written."""
 
+    code = "edit_conflict"
+    english = "{kind} {id} was changed by someone else since it was loaded"
+
     def __init__(self, kind: str, row_id: str) -> None:
         self.kind = kind
         self.row_id = row_id
-        super().__init__(f"{kind} {row_id} was changed by someone else since it was loaded")
+        super().__init__(kind=kind, id=row_id)

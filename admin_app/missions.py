@@ -15,6 +15,7 @@ from .audit import record_refused_access
 from .concurrency import check_version, commit_or_conflict
 from .db_types import utcnow
 from .errors import (
+    FieldProblem,
     MissionChanged,
     MissionNotFound,
     NotAllowed,
@@ -25,22 +26,8 @@ from .extensions import db
 from .models import Client, Mission, MissionEvent, MissionStatus, User, is_row_id
 from .scoping import is_partner, may_change_rows, scope_filter
 from .tally import count_registration, count_transition
+from .transitions import transition
 from .validation import clean_notes, configured_phone_region, normalise_client_fields
-
-# action -> (statuses it may start from, status it leads to); DESIGN.md's transition table.
-TRANSITIONS: dict[str, tuple[frozenset[MissionStatus], MissionStatus]] = {
-    "start": (frozenset({MissionStatus.PENDING}), MissionStatus.IN_PROGRESS),
-    "complete": (frozenset({MissionStatus.IN_PROGRESS}), MissionStatus.COMPLETED),
-    "cancel": (
-        frozenset({MissionStatus.PENDING, MissionStatus.IN_PROGRESS}),
-        MissionStatus.CANCELLED,
-    ),
-}
-
-
-def available_actions(status: MissionStatus) -> list[str]:
-    """The transitions DESIGN.md allows from ``status``, in button order."""
-    return [name for name, (sources, _) in TRANSITIONS.items() if status in sources]
 
 
 def register_walk_in_client(
@@ -52,7 +39,7 @@ def register_walk_in_client(
     """
     cleaned = normalise_client_fields(fields, phone_region=configured_phone_region())
     if not is_partner(partner):
-        raise ValidationError({"partner": "not an active partner account"})
+        raise ValidationError({"partner": FieldProblem("not_active_partner")})
     now = utcnow()
     client = Client(partner_id=partner.id, created_at=now, updated_at=now, **cleaned)
     mission = Mission(
@@ -81,7 +68,7 @@ def update_mission_notes(
     """Save a mission's notes; its status only ever changes through a transition. A mission
     changed since the editor loaded it (``expected_version``) is refused with ``EditConflict``."""
     if not may_change_rows(actor):
-        raise NotAllowed(f"{actor} may not change missions")
+        raise NotAllowed(actor, "change_missions")
     current_status(mission_id, actor)
     mission = db.session.get_one(Mission, mission_id)
     check_version(mission, expected_version)
@@ -109,10 +96,13 @@ def apply_transition(mission_id: str, actor: User, action: str) -> Mission:
     The UPDATE names the status that was read, so of two people acting at once exactly one
     wins; the other gets ``MissionChanged`` and the row keeps the winner's change.
     """
+    step = transition(action)
     if not may_change_rows(actor):
-        raise NotAllowed(f"{actor} may not change missions")
+        raise NotAllowed(actor, "change_missions")
     current = current_status(mission_id, actor)
-    target = target_status(action, current)
+    if current not in step.sources:
+        raise TransitionRefused(action, current)
+    target = step.target
     now = utcnow()
     values: dict[str, Any] = {"status": target, "updated_at": now, "version": Mission.version + 1}
     if target is MissionStatus.COMPLETED:
@@ -134,16 +124,6 @@ def apply_transition(mission_id: str, actor: User, action: str) -> Mission:
     count_transition(mission_id, current, target)
     db.session.commit()
     return db.session.get_one(Mission, mission_id, populate_existing=True)
-
-
-def target_status(action: str, current: MissionStatus) -> MissionStatus:
-    """Where ``action`` leads from ``current``; ``TransitionRefused`` where the table says no."""
-    if action not in TRANSITIONS:
-        raise ValueError(f"unknown mission action: {action}")
-    allowed_from, target = TRANSITIONS[action]
-    if current not in allowed_from:
-        raise TransitionRefused(action, current)
-    return target
 
 
 def current_status(mission_id: str, user: User) -> MissionStatus:

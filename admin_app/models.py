@@ -233,17 +233,25 @@ class MissionEvent(db.Model):
 class AuditEvent(db.Model):
     """Who did what, when, from where: logins, account changes, deletions, exports, refusals.
 
-    ``actor_email`` is a copy, so the record keeps its meaning after the account is deleted.
-    Never holds a password or a token.
+    ``actor_email`` (who acted) and ``account_email`` (the account the event concerns: the one
+    logging in, created or changed; else the actor's) are copies, so the record keeps its
+    meaning after the account is deleted. Never holds a password or a token.
     """
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_at", "at"), Index("ix_audit_event_action", "action"))
+    # The log's order (newest first) and each of its filters, ending in ``id`` like the lists.
+    __table_args__ = (
+        Index("ix_audit_event_at", "at", "id"),
+        Index("ix_audit_event_action", "action", "at", "id"),
+        Index("ix_audit_event_account", "account_email", "at", "id"),
+        Index("ix_audit_event_address", "address", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     actor_email: Mapped[str | None] = mapped_column(Text)
+    account_email: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(Text)
     action: Mapped[str] = mapped_column(Text)
     target: Mapped[str | None] = mapped_column(Text)

@@ -15,7 +15,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
-from .errors import ValidationError
+from .errors import FieldProblem, ValidationError
 
 REQUIRED_FIELDS = ("first_name", "last_name", "email", "phone")
 OPTIONAL_FIELDS = ("address", "city", "postal_code", "country")
@@ -38,7 +38,11 @@ POSTAL_CODE = re.compile(r"[A-Z0-9][A-Z0-9 -]*")
 
 
 class FieldError(ValueError):
-    """One field's problem, in words meant for the person who typed it."""
+    """One field's problem: a code of ``errors.FIELD_PROBLEMS`` and its values."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.problem = FieldProblem(code, params)
+        super().__init__(str(self.problem))
 
 
 def configured_phone_region() -> str | None:
@@ -55,12 +59,12 @@ def normalise_client_fields(
     if unknown:
         raise TypeError(f"unknown client fields: {', '.join(unknown)}")
     cleaned: dict[str, str | None] = {}
-    errors: dict[str, str] = {}
+    errors: dict[str, FieldProblem] = {}
     for name in CLIENT_FIELDS:
         try:
             cleaned[name] = clean_field(name, fields.get(name), phone_region=phone_region)
-        except FieldError as problem:
-            errors[name] = str(problem)
+        except FieldError as error:
+            errors[name] = error.problem
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -71,10 +75,10 @@ def clean_field(name: str, raw: object, *, phone_region: str | None) -> str | No
     text = single_line_text(raw)
     if not text:
         if name in REQUIRED_FIELDS:
-            raise FieldError("is required")
+            raise FieldError("required")
         return None
     if len(text) > MAX_LENGTHS[name]:
-        raise FieldError(f"must be at most {MAX_LENGTHS[name]} characters")
+        raise FieldError("too_long", max=MAX_LENGTHS[name])
     if name == "phone":
         return canonical_phone(text, phone_region)
     rule = FORMAT_RULES.get(name)
@@ -86,10 +90,10 @@ def single_line_text(raw: object) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str):
-        raise FieldError("must be text")
+        raise FieldError("not_text")
     text = " ".join(unicodedata.normalize("NFC", raw).split())
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
-        raise FieldError("must not contain control characters")
+        raise FieldError("control_characters")
     return text
 
 
@@ -98,12 +102,12 @@ def clean_notes(raw: object) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise ValidationError({"notes": "must be text"})
+        raise ValidationError({"notes": FieldProblem("not_text")})
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").strip()
     if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t" for c in text):
-        raise ValidationError({"notes": "must not contain control characters"})
+        raise ValidationError({"notes": FieldProblem("control_characters")})
     if len(text) > MAX_NOTES_LENGTH:
-        raise ValidationError({"notes": f"must be at most {MAX_NOTES_LENGTH} characters"})
+        raise ValidationError({"notes": FieldProblem("too_long", {"max": MAX_NOTES_LENGTH})})
     return text or None
 
 
@@ -113,9 +117,9 @@ def person_name(text: str) -> str:
         unicodedata.category(char)[0] in "LM" or char in NAME_PUNCTUATION for char in text
     )
     if not allowed:
-        raise FieldError("may contain only letters, spaces, hyphens, apostrophes and dots")
+        raise FieldError("name_characters")
     if not any(unicodedata.category(char)[0] == "L" for char in text):
-        raise FieldError("must contain a letter")
+        raise FieldError("needs_letter")
     return text
 
 
@@ -123,7 +127,7 @@ def email_address(text: str) -> str:
     try:
         checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError as problem:
-        raise FieldError("not a valid address") from problem
+        raise FieldError("invalid_email") from problem
     return checked.normalized.lower()
 
 
@@ -132,16 +136,16 @@ def canonical_phone(text: str, region: str | None) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as problem:
-        raise FieldError("not a valid phone number") from problem
+        raise FieldError("invalid_phone") from problem
     if not phonenumbers.is_valid_number(number):
-        raise FieldError("not a valid phone number")
+        raise FieldError("invalid_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def postal_code(text: str) -> str:
     code = text.upper()
     if not POSTAL_CODE.fullmatch(code):
-        raise FieldError("may contain only letters, digits, spaces and hyphens")
+        raise FieldError("postal_code_characters")
     return code
 
 

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_security import hash_password
+from werkzeug.test import TestResponse
 
 from admin_app import create_app
 from admin_app.extensions import db, limiter, security
@@ -140,9 +141,10 @@ def csrf_token(client: FlaskClient, url: str) -> str:
     return value.group(1)
 
 
-def log_in(client: FlaskClient, account: Account):
-    """Log in through the real login form, CSRF token included, and the authenticator code
-    when the account uses two-factor authentication."""
+def attempt_login(client: FlaskClient, account: Account) -> TestResponse:
+    """Post the real login form, CSRF token included, and the authenticator code when the
+    account uses two-factor authentication; return the last answer, whatever it is (for tests
+    of refused logins)."""
     response = client.post(
         "/login",
         data={
@@ -157,6 +159,21 @@ def log_in(client: FlaskClient, account: Account):
         and "tf-" in response.headers["Location"]
     ):
         response = enter_totp_code(client, account, response.headers["Location"])
+    return response
+
+
+def log_in(client: FlaskClient, account: Account, *, landing: str = "/admin/") -> TestResponse:
+    """Log in and check that it took: the login form redirects to the panel, and the panel
+    answers 200, or sends the account to ``landing`` first (an admin without two-factor
+    authentication goes to set it up). Tests that expect a refusal use ``attempt_login``."""
+    response = attempt_login(client, account)
+    assert response.status_code == 302, f"login refused ({response.status_code})"
+    assert response.headers["Location"] == "/admin/", response.headers["Location"]
+    panel = client.get("/admin/")
+    if landing == "/admin/":
+        assert panel.status_code == 200, f"logged in, but the panel answers {panel.status_code}"
+    else:
+        assert panel.headers.get("Location") == landing, (panel.status_code, landing)
     return response
 
 
@@ -179,8 +196,7 @@ def login_as(client: FlaskClient, make_account: Callable[..., Account]) -> Calla
 
     def login(role: RoleName) -> Account:
         account = make_account(role)
-        response = log_in(client, account)
-        assert response.status_code == 302, response.get_data(as_text=True)
+        log_in(client, account)
         return account
 
     return login

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from admin_app.cli import DEMO_ACCOUNTS
 from admin_app.extensions import db
 from admin_app.models import Client, Mission, MissionStatus, Role, RoleName, User
-from tests.conftest import Account, log_in
+from tests.conftest import Account, attempt_login, log_in
 
 PRINTED_ACCOUNT = re.compile(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)$", re.MULTILINE)
 
@@ -56,12 +56,9 @@ def test_demo_creates_accounts_with_printed_passwords_that_log_in(app, runner):
         client = app.test_client()
         with app.app_context():
             user_id = db.session.scalar(select(User.id).where(User.email == email))
-        assert log_in(client, Account(user_id, email, password)).status_code == 302
-        panel = client.get("/admin/")
-        if email.startswith("admin@"):
-            assert panel.headers["Location"] == "/tf-setup"  # admins set up 2FA first
-        else:
-            assert panel.status_code == 200
+        # Admins set up two-factor authentication first.
+        landing = "/tf-setup" if email.startswith("admin@") else "/admin/"
+        log_in(client, Account(user_id, email, password), landing=landing)
 
 
 def test_demo_gives_each_partner_missions_in_every_status(app, runner):
@@ -118,10 +115,7 @@ def test_flask_security_user_commands_work(app, runner, client):
         ).one()
         assert user.has_role(RoleName.PARTNER) and user.password.startswith("$argon2")
         user_id = user.id
-    assert (
-        log_in(client, Account(user_id, "new.partner@walkin.example.com", password)).status_code
-        == 302
-    )
+    log_in(client, Account(user_id, "new.partner@walkin.example.com", password))
 
 
 def test_deactivate_command_blocks_login(app, runner, client, make_account):
@@ -130,5 +124,50 @@ def test_deactivate_command_blocks_login(app, runner, client, make_account):
     result = runner.invoke(args=["users", "deactivate", account.email])
 
     assert result.exit_code == 0, result.output
-    assert log_in(client, account).status_code == 200
+    assert attempt_login(client, account).status_code == 200
     assert client.get("/admin/").status_code == 302
+
+
+def test_mission_command_moves_a_mission_and_says_so(app, runner, world):
+    result = runner.invoke(
+        args=["walkin", "mission", "complete", world.a_started_mission, "--by",
+              world.partner_a.email]
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Mission {world.a_started_mission} completed.\n"
+    with app.app_context():
+        mission = db.session.get_one(Mission, world.a_started_mission)
+        assert mission.status is MissionStatus.COMPLETED
+
+
+@pytest.mark.parametrize(
+    ("action", "mission", "by", "said"),
+    [
+        ("complete", "a_mission", "partner_a",
+         "Not done: cannot complete this mission: it is pending."),
+        ("start", "a_mission", "partner_b", "Not done: mission {id} not found."),
+        ("start", "a_mission", "support", "may not change missions."),
+    ],
+)  # fmt: skip
+def test_mission_command_prints_a_refusal_in_english_and_fails(
+    app, runner, world, action, mission, by, said
+):
+    mission_id = getattr(world, mission)
+
+    result = runner.invoke(
+        args=["walkin", "mission", action, mission_id, "--by", getattr(world, by).email]
+    )
+
+    assert result.exit_code == 1
+    assert said.format(id=mission_id) in result.output
+    with app.app_context():
+        assert db.session.get_one(Mission, mission_id).status is MissionStatus.PENDING
+
+
+def test_mission_command_knows_only_the_actions_of_the_table(runner, world):
+    result = runner.invoke(
+        args=["walkin", "mission", "archive", world.a_mission, "--by", world.partner_a.email]
+    )
+
+    assert result.exit_code == 2 and "'start', 'complete', 'cancel'" in result.output

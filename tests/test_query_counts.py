@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
+from admin_app.audit import record
 from admin_app.extensions import db
 from admin_app.missions import start_mission
 from admin_app.models import RoleName, User
@@ -82,3 +83,36 @@ def test_query_count_is_the_same_with_25_and_200_rows(app, client, make_account,
     assert few == many
     assert max(many[page] for page in LIST_PAGES) <= 3, many
     assert max(many[page] for page in DASHBOARD_PAGES) <= 4, many
+
+
+AUDIT_PAGES = [
+    "/admin/audit/",
+    "/admin/audit/?page_size=100",
+    "/admin/audit/?page=1",
+    "/admin/audit/?flt0_0=export",
+    "/admin/audit/?flt0_1=someone@walkin.example.com",
+]
+
+
+def add_events(app, count: int) -> None:
+    with app.app_context():
+        for index in range(count):
+            record("export", details={"type": "csv", "email": f"u{index % 7}@walkin.example.com"})
+
+
+def test_audit_log_pages_cost_the_same_with_25_and_200_events(app, client, make_account):
+    log_in(client, make_account(RoleName.ADMIN))
+
+    add_events(app, 25)
+    few = {page: len(queries_of(app, client, page)) for page in AUDIT_PAGES}
+    add_events(app, 175)
+    many = {page: len(queries_of(app, client, page)) for page in AUDIT_PAGES}
+
+    assert few == many
+    assert max(many.values()) <= 3, many
+
+
+def queries_of(app, client, page: str) -> list[str]:
+    with counted_queries(app) as statements:
+        assert client.get(page).status_code == 200
+    return statements

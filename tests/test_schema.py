@@ -61,7 +61,7 @@ def test_expected_indexes_exist(ctx):
     inspector = inspect(db.engine)
     indexed = {
         table: {tuple(index["column_names"]) for index in inspector.get_indexes(table)}
-        for table in ("walk_in_client", "walk_in_mission")
+        for table in ("walk_in_client", "walk_in_mission", "audit_event")
     }
 
     assert {
@@ -79,6 +79,13 @@ def test_expected_indexes_exist(ctx):
         ("email",),
         ("phone",),
     } <= indexed["walk_in_client"]
+    # The audit log's order, then each of its filters in that order (``admin/audit.py``).
+    assert {
+        ("at", "id"),
+        ("action", "at", "id"),
+        ("account_email", "at", "id"),
+        ("address", "at", "id"),
+    } <= indexed["audit_event"]
 
 
 def test_search_indexes_are_trigram_indexes_on_postgresql(ctx):
@@ -189,3 +196,51 @@ def row_counts() -> tuple[int, int, int]:
             connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
             for table in ("walk_in_client", "walk_in_mission", "mission_event")
         )
+
+
+def test_migration_0006_names_the_account_of_events_already_recorded(tmp_path):
+    """The account an event concerns: the email its details name, else its actor's."""
+    with fresh_database(tmp_path, "audit_accounts") as url:
+        app = create_app(settings_for_tests(url))
+        with app.app_context():
+            upgrade(revision="0005")
+            insert_audit_events_of_revision_0005()
+            upgrade()
+            assert audit_accounts() == [
+                ("login.failure", "tried@example.com"),
+                ("login.success", "admin@walkin.example.com"),
+                ("account.update", "partner@walkin.example.com"),
+                ("login.failure", None),
+                ("export", "admin@walkin.example.com"),
+            ]
+            downgrade(revision="0005")
+            upgrade()
+            assert len(audit_accounts()) == 5
+            db.session.remove()
+            db.engine.dispose()
+
+
+def insert_audit_events_of_revision_0005() -> None:
+    admin = "admin@walkin.example.com"
+    events = (
+        ("login.failure", None, '{"email": " Tried@Example.com", "step": "login"}'),
+        ("login.success", admin, None),
+        ("account.update", admin, '{"email": "partner@walkin.example.com", "active": true}'),
+        ("login.failure", None, '{"email": "", "step": "two_factor_token_validation"}'),
+        ("export", admin, '{"type": "csv"}'),
+    )
+    for action, actor, details in events:
+        db.session.execute(
+            text(
+                "INSERT INTO audit_event (at, actor_email, action, details)"
+                " VALUES (:now, :actor, :action, :details)"
+            ),
+            {"now": "2026-01-01 00:00:00", "actor": actor, "action": action, "details": details},
+        )
+    db.session.commit()
+
+
+def audit_accounts() -> list[tuple]:
+    with db.engine.connect() as connection:
+        query = text("SELECT action, account_email FROM audit_event ORDER BY id")
+        return [tuple(row) for row in connection.execute(query)]

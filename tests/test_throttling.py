@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from admin_app.models import RoleName
-from tests.conftest import Account, csrf_token, log_in
+from tests.conftest import Account, attempt_login, csrf_token
 
 
 def wrong(account: Account) -> Account:
@@ -15,8 +15,8 @@ def test_account_is_throttled_after_five_failures_even_with_the_right_password(
 ):
     account = make_account(RoleName.PARTNER)
 
-    statuses = [log_in(client, wrong(account)).status_code for _ in range(5)]
-    blocked = log_in(client, account)
+    statuses = [attempt_login(client, wrong(account)).status_code for _ in range(5)]
+    blocked = attempt_login(client, account)
 
     assert statuses == [200] * 5
     assert blocked.status_code == 429
@@ -27,9 +27,9 @@ def test_account_is_throttled_after_five_failures_even_with_the_right_password(
 def test_throttling_one_account_leaves_others_alone(client, make_account):
     target, colleague = make_account(RoleName.PARTNER), make_account(RoleName.PARTNER)
     for _ in range(5):
-        log_in(client, wrong(target))
+        attempt_login(client, wrong(target))
 
-    assert log_in(client, colleague).status_code == 302
+    assert attempt_login(client, colleague).status_code == 302
 
 
 def test_email_case_and_spaces_do_not_dodge_the_account_limit(client, make_account):
@@ -41,29 +41,29 @@ def test_email_case_and_spaces_do_not_dodge_the_account_limit(client, make_accou
         account.email,
         account.email,
     ):
-        log_in(client, Account(account.id, variant, "not-the-password-at-all"))
+        attempt_login(client, Account(account.id, variant, "not-the-password-at-all"))
 
-    assert log_in(client, account).status_code == 429
+    assert attempt_login(client, account).status_code == 429
 
 
 def test_address_is_throttled_across_accounts(app, client, make_account, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ADDRESS", "3 per 15 minutes")
     accounts = [make_account(RoleName.PARTNER) for _ in range(4)]
 
-    statuses = [log_in(client, wrong(account)).status_code for account in accounts[:3]]
+    statuses = [attempt_login(client, wrong(account)).status_code for account in accounts[:3]]
 
     assert statuses == [200, 200, 200]
-    assert log_in(client, accounts[3]).status_code == 429
+    assert attempt_login(client, accounts[3]).status_code == 429
     other_address = app.test_client()
     other_address.environ_base["REMOTE_ADDR"] = "10.0.0.9"
-    assert log_in(other_address, accounts[3]).status_code == 302
+    assert attempt_login(other_address, accounts[3]).status_code == 302
 
 
 def test_successful_logins_are_not_counted(client, make_account):
     account = make_account(RoleName.PARTNER)
 
     for _ in range(7):
-        assert log_in(client, account).status_code == 302
+        assert attempt_login(client, account).status_code == 302
         client.get("/admin/")
         client.delete_cookie("session")
 
@@ -71,7 +71,7 @@ def test_successful_logins_are_not_counted(client, make_account):
 def test_throttle_message_is_translated(client, make_account):
     account = make_account(RoleName.PARTNER)
     for _ in range(5):
-        log_in(client, wrong(account))
+        attempt_login(client, wrong(account))
 
     response = client.post(
         "/login",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from admin_app.extensions import db
 from admin_app.models import AuditEvent, RoleName, User
-from tests.conftest import Account, csrf_token, enter_totp_code, log_in, totp_code
+from tests.conftest import Account, attempt_login, csrf_token, enter_totp_code, log_in, totp_code
 
 
 def admin_without_two_factor(app, make_account) -> Account:
@@ -22,7 +22,7 @@ def admin_without_two_factor(app, make_account) -> Account:
 
 
 def test_admin_without_two_factor_is_sent_to_set_it_up(app, client, make_account):
-    log_in(client, admin_without_two_factor(app, make_account))
+    log_in(client, admin_without_two_factor(app, make_account), landing="/tf-setup")
 
     for url in ("/admin/", "/admin/accounts/", "/admin/clients/", "/admin/figures.json"):
         response = client.get(url)
@@ -31,7 +31,7 @@ def test_admin_without_two_factor_is_sent_to_set_it_up(app, client, make_account
 
 def test_admin_sets_up_an_authenticator_and_gets_recovery_codes(app, client, make_account):
     account = admin_without_two_factor(app, make_account)
-    log_in(client, account)
+    log_in(client, account, landing="/tf-setup")
 
     page = client.post(
         "/tf-setup",
@@ -84,7 +84,7 @@ def test_admin_login_asks_for_the_code_and_refuses_a_wrong_one(app, client, make
 def test_partners_and_support_need_no_second_factor(client, make_account):
     for role in (RoleName.PARTNER, RoleName.SUPPORT):
         fresh = client.application.test_client()
-        assert log_in(fresh, make_account(role)).headers["Location"] == "/admin/"
+        assert attempt_login(fresh, make_account(role)).headers["Location"] == "/admin/"
 
 
 def test_a_recovery_code_replaces_a_lost_authenticator_once(app, client, make_account):

@@ -2,8 +2,9 @@
 
 Flask-Admin reaches rows by more paths than ``get_query`` (see STACK-NOTES.md): ``get_one`` serves
 details, edit, delete and inline editing; actions receive raw ids; lists count in a query of
-their own (here one statement built from the scoped query: ``listing.py``). ``ScopedModelView``
-closes each of them here, so no view repeats the rule.
+their own (here one statement built from the scoped query: ``listing.py``, whose machinery
+the scoped view mixes in). ``ScopedModelView`` closes each of them here, so no view repeats the
+rule.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import ModelView
@@ -21,18 +22,17 @@ from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy.orm import Query, joinedload
-from sqlalchemy.orm.interfaces import LoaderOption
+from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
 from ..audit import record, record_refused_access
-from ..extensions import database_dialect, db
-from ..models import RoleName, User, is_row_id
+from ..extensions import db
+from ..models import RoleName, is_row_id
 from ..scoping import may_change_rows, scope_filter, sees_all_partners
-from ..search import MAX_WORDS, client_matches, has_too_many_words, is_broad
+from ..search import client_matches, is_broad
 from .filters import MAX_ID, PartnerFilter
 from .forms import partner_choices
-from .listing import ListCount, Scan, read_page
+from .listing import ListingMixin, Scan
 
 PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.SUPPORT)
 WRITE_VIEWS = frozenset(
@@ -207,7 +207,7 @@ class SecureModelView(AccessGate, ModelView):
         return False
 
 
-class ScopedModelView(SecureModelView):
+class ScopedModelView(ListingMixin, SecureModelView):
     """Base of every view over rows that belong to a partner (clients, missions).
 
     Partners reach only their own rows, admins and support staff every row; a row outside the
@@ -277,92 +277,12 @@ class ScopedModelView(SecureModelView):
     def get_query(self) -> Query:
         return super().get_query().filter(scope_filter(self.model, current_user))
 
-    def searched(self, query: Query, text: str) -> Query:
-        """``query`` narrowed to the rows of the clients matching ``text``, found through the
-        search indexes (``search.py``); each view says how its rows name their client."""
-        raise NotImplementedError
-
-    def _apply_search(
-        self, query: Query, count_query: Query | None, joins: dict, count_joins: dict, search: str
-    ) -> tuple[Query, Query | None, dict, dict]:
-        """Search through the indexes instead of ``ILIKE '%x%'`` on every searchable column (a
-        full scan at a million rows)."""
-        if not search.strip():
-            return query, count_query, joins, count_joins
-        if has_too_many_words(search):
-            flash(gettext("Only the first %(num)d words of a search are used.", num=MAX_WORDS))
-        if count_query is not None:
-            count_query = self.searched(count_query, search)
-        return self.searched(query, search), count_query, joins, count_joins
-
-    def get_list(
-        self,
-        page: int | None,
-        sort_column: str | None,
-        sort_desc: bool,
-        search: str | None,
-        filters: Any,
-        execute: bool = True,
-        page_size: int | None = None,
-    ) -> tuple[ListCount, list[Any]]:
-        """One statement a page whatever the table size: see ``listing.py``. (``execute`` is
-        Flask-Admin's parameter; the rows are always read.)"""
-        page = max(page or 0, 0)
-        page_size = page_size or self.page_size
-        scan = None
-        if search and search.strip() and self._scan_may_pay(sort_column, page, page_size):
-            by_row = self.get_query().filter(
-                client_matches(search, getattr(self.model, self.client_key))
-            )
-            scan = Scan(self._narrowed(by_row, None, filters), is_broad(search, current_user))
-        return read_page(
-            self.model,
-            self._narrowed(self.get_query(), search, filters),
-            self.get_query(),
-            lambda query: self._sorted(query, sort_column, sort_desc),
-            self._row_loads(),
-            page,
-            page_size,
-            scan,
+    def search_scan(self, search: str, filters: Any) -> Scan:
+        """A search's clients tested row by row in the list's order (see ``search.py``)."""
+        by_row = self.get_query().filter(
+            client_matches(search, getattr(self.model, self.client_key))
         )
-
-    def _row_loads(self) -> list[LoaderOption]:
-        """Each row's relations, joined in the page's statement; of a partner's account only its
-        email, which the list shows: its password hash, secrets and recovery codes would be read
-        for nothing, and each account loaded in full sets up its mutable columns."""
-        loads = []
-        for relation in self._auto_joins:
-            load = joinedload(relation)
-            if relation.property.mapper.class_ is User:
-                load = load.load_only(User.email)
-            loads.append(load)
-        return loads
-
-    def _narrowed(self, query: Query, search: str | None, filters: Any) -> Query:
-        if self._search_supported and search:
-            query = self._apply_search(query, None, {}, {}, search)[0]
-        if filters and self._filters:
-            query = self._apply_filters(query, None, {}, {}, filters)[0]
-        return query
-
-    def _scan_may_pay(self, sort_column: str | None, page: int, page_size: int) -> bool:
-        """Whether a search's first pages may be read through the list's order index (see
-        ``search.py``): on SQLite only (PostgreSQL's planner weighs this from its statistics),
-        in the default order's column, and on the first ``SEARCH_SCAN_MAX_ROWS`` rows (a scan
-        reads every row it skips)."""
-        return (
-            database_dialect() == "sqlite"
-            and sort_column in (None, self.column_default_sort[0])
-            and (page + 1) * page_size <= current_app.config["SEARCH_SCAN_MAX_ROWS"]
-        )
-
-    def _sorted(self, query: Query, sort_column: str | None, sort_desc: bool) -> Query:
-        """The chosen order, then the id in the same direction: rows that tie (same creation
-        time) keep one order, so pages neither repeat nor skip them. The list indexes end in
-        ``id`` for this."""
-        descending = sort_desc if sort_column is not None else self.column_default_sort[1]
-        tie_break = self.model.id.desc() if descending else self.model.id.asc()
-        return self._apply_sorting(query, {}, sort_column, sort_desc)[0].order_by(tie_break)
+        return Scan(self._narrowed(by_row, None, filters), is_broad(search, current_user))
 
     def get_one(self, id: Any) -> Any:
         """The row named by ``id`` within the user's scope, else 404 (also for a malformed id)."""

@@ -40,6 +40,15 @@ def local_datetime(value: datetime | None) -> str:
     return _short_datetime(str(locale)).apply(value.astimezone(g.date_zone), locale)
 
 
+def local_datetime_with_zone(value: datetime | None) -> str:
+    """``local_datetime`` followed by the zone's abbreviation ("01/12/2026 21:05 CET"), where
+    a time must not be misread (the audit log)."""
+    if not value:
+        return ""
+    text = local_datetime(value)
+    return f"{text} {value.astimezone(g.date_zone).tzname()}"
+
+
 @cache
 def _short_datetime(locale: str) -> dates.DateTimePattern:
     """Babel's "short" date and time of ``locale`` as one pattern: ``format_datetime`` formats

@@ -1,5 +1,5 @@
 """Forms of the panel. They only collect input: the domain rules validate it, and
-``show_domain_errors`` puts their messages back at the fields they concern."""
+``show_domain_errors`` puts their problems, in words, back at the fields they concern."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from ..errors import EditConflict, ValidationError
 from ..extensions import db
 from ..models import Role, RoleName, User
 from ..validation import CLIENT_FIELDS, MAX_LENGTHS, MAX_NOTES_LENGTH, REQUIRED_FIELDS
+from .messages import problem_text
 
 KIND_NAMES = {"walk_in_client": _l("client"), "walk_in_mission": _l("mission")}
 FIELD_LABELS = {
@@ -33,34 +34,6 @@ FIELD_LABELS = {
     "country": _l("Country"),
     "notes": _l("Notes"),
 }
-
-# The domain's messages, in the words the panel shows (and translates).
-PROBLEMS = {
-    "is required": _l("This field is required."),
-    "not a valid address": _l("This is not a valid email address."),
-    "not a valid phone number": _l("This is not a valid phone number."),
-    "must be text": _l("This must be text."),
-    "must not contain control characters": _l("This must not contain control characters."),
-    "must contain a letter": _l("This must contain a letter."),
-    "may contain only letters, spaces, hyphens, apostrophes and dots": _l(
-        "Use only letters, spaces, hyphens, apostrophes and dots."
-    ),
-    "may contain only letters, digits, spaces and hyphens": _l(
-        "Use only letters, digits, spaces and hyphens."
-    ),
-    "not an active partner account": _l("Choose an active partner account."),
-    "already used by another account": _l("Another account already uses this email."),
-    "partner and support cannot be combined": _l("An account cannot be both partner and support."),
-    "the last active admin must stay an active admin": _l(
-        "The last active admin must stay an active admin."
-    ),
-}
-
-
-def translated_problem(problem: str) -> str:
-    if problem.startswith("must be at most "):
-        return gettext("At most %(count)s characters.", count=problem.split()[3])
-    return str(PROBLEMS.get(problem, problem))
 
 
 def optional_id(value: object) -> int | None:
@@ -141,7 +114,7 @@ def show_domain_errors(form: BaseForm, error: ValidationError) -> None:
     for name, problem in error.errors.items():
         field: Field | None = form._fields.get(name)
         if field is None:
-            flash(translated_problem(problem), "danger")
+            flash(problem_text(problem), "danger")
             continue
-        field.errors = [*field.errors, translated_problem(problem)]
+        field.errors = [*field.errors, problem_text(problem)]
     flash(gettext("Please correct the fields marked below."), "danger")

@@ -11,6 +11,9 @@ statement:
 - one row more than the page tells whether there is a next page;
 - a search whose rows an index in the list's order finds faster (``Scan``) reads them that way
   when a condition of the same statement says so (see ``search.py``).
+
+``ListingMixin`` gives a Flask-Admin model view such a list; each view says how its rows are
+searched (``searched``) and which indexes serve its orders and filters.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
-from flask_babel import format_decimal
+from flask import current_app, flash
+from flask_babel import format_decimal, gettext
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
@@ -32,10 +35,12 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Query
+from sqlalchemy.orm import Query, joinedload
 from sqlalchemy.orm.interfaces import LoaderOption
 
-from ..extensions import db
+from ..extensions import database_dialect, db
+from ..models import User
+from ..search import MAX_WORDS, has_too_many_words
 
 
 class ListCount(int):
@@ -137,3 +142,97 @@ def page_ids(
     limit = rows if when is None else case((when, rows), else_=0)
     window = ordered.with_entities(model.id).limit(limit).offset(page * page_size)
     return select(window.subquery().c[0])
+
+
+class ListingMixin:
+    """A Flask-Admin SQLAlchemy model view whose list pages are read by ``read_page``: capped
+    count, bounded paging, one statement a page, searches through the indexes. Put it before
+    the model view in the bases (``class V(ListingMixin, SecureModelView)``)."""
+
+    def searched(self, query: Query, text: str) -> Query:
+        """``query`` narrowed to the rows matching ``text`` through indexes; views with a
+        search box say how (``search.py``)."""
+        raise NotImplementedError
+
+    def search_scan(self, search: str, filters: Any) -> Scan | None:
+        """Another way to find a search's first pages (see ``Scan``); none by default."""
+        return None
+
+    def get_list(
+        self,
+        page: int | None,
+        sort_column: str | None,
+        sort_desc: bool,
+        search: str | None,
+        filters: Any,
+        execute: bool = True,
+        page_size: int | None = None,
+    ) -> tuple[ListCount, list[Any]]:
+        """One statement a page whatever the table size. (``execute`` is Flask-Admin's
+        parameter; the rows are always read.)"""
+        page = max(page or 0, 0)
+        page_size = page_size or self.page_size
+        scan = None
+        if search and search.strip() and self._scan_may_pay(sort_column, page, page_size):
+            scan = self.search_scan(search, filters)
+        return read_page(
+            self.model,
+            self._narrowed(self.get_query(), search, filters),
+            self.get_query(),
+            lambda query: self._sorted(query, sort_column, sort_desc),
+            self._row_loads(),
+            page,
+            page_size,
+            scan,
+        )
+
+    def _apply_search(
+        self, query: Query, count_query: Query | None, joins: dict, count_joins: dict, search: str
+    ) -> tuple[Query, Query | None, dict, dict]:
+        """Search through the indexes instead of ``ILIKE '%x%'`` on every searchable column (a
+        full scan at a million rows)."""
+        if not search.strip():
+            return query, count_query, joins, count_joins
+        if has_too_many_words(search):
+            flash(gettext("Only the first %(num)d words of a search are used.", num=MAX_WORDS))
+        if count_query is not None:
+            count_query = self.searched(count_query, search)
+        return self.searched(query, search), count_query, joins, count_joins
+
+    def _row_loads(self) -> list[LoaderOption]:
+        """Each row's relations, joined in the page's statement; of an account only its email,
+        which lists show: its password hash, secrets and recovery codes would be read for
+        nothing, and each account loaded in full sets up its mutable columns."""
+        loads = []
+        for relation in self._auto_joins:
+            load = joinedload(relation)
+            if relation.property.mapper.class_ is User:
+                load = load.load_only(User.email)
+            loads.append(load)
+        return loads
+
+    def _narrowed(self, query: Query, search: str | None, filters: Any) -> Query:
+        if self._search_supported and search:
+            query = self._apply_search(query, None, {}, {}, search)[0]
+        if filters and self._filters:
+            query = self._apply_filters(query, None, {}, {}, filters)[0]
+        return query
+
+    def _scan_may_pay(self, sort_column: str | None, page: int, page_size: int) -> bool:
+        """Whether a search's first pages may be read through the list's order index (see
+        ``search.py``): on SQLite only (PostgreSQL's planner weighs this from its statistics),
+        in the default order's column, and on the first ``SEARCH_SCAN_MAX_ROWS`` rows (a scan
+        reads every row it skips)."""
+        return (
+            database_dialect() == "sqlite"
+            and sort_column in (None, self.column_default_sort[0])
+            and (page + 1) * page_size <= current_app.config["SEARCH_SCAN_MAX_ROWS"]
+        )
+
+    def _sorted(self, query: Query, sort_column: str | None, sort_desc: bool) -> Query:
+        """The chosen order, then the id in the same direction: rows that tie (same creation
+        time) keep one order, so pages neither repeat nor skip them. The list indexes end in
+        ``id`` for this."""
+        descending = sort_desc if sort_column is not None else self.column_default_sort[1]
+        tie_break = self.model.id.desc() if descending else self.model.id.asc()
+        return self._apply_sorting(query, {}, sort_column, sort_desc)[0].order_by(tie_break)

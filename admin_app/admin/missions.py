@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from functools import partial
 from typing import Any
 from urllib.parse import quote as url_quote
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
-from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -19,27 +19,18 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Query, aliased
 from werkzeug.wrappers import Response
 
-from ..errors import (
-    DomainError,
-    MissionChanged,
-    NotFound,
-    TransitionRefused,
-)
-from ..missions import (
-    TRANSITIONS,
-    apply_transition,
-    available_actions,
-    mission_history,
-    update_mission_notes,
-)
+from ..errors import DomainError, NotFound
+from ..missions import apply_transition, mission_history, update_mission_notes
 from ..models import Client, Mission, MissionEvent, MissionStatus
 from ..plan_hints import LeftFirstJoin
 from ..scoping import scope_filter
 from ..search import client_search
+from ..transitions import TRANSITIONS, available_actions, transition
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
 from .filters import ChoiceFilter, PartnerFilter, day_filters
 from .formatting import STATUS_LABELS, local_datetime, local_datetime_formatter, status_formatter
 from .forms import FIELD_LABELS, NotesForm, saved_through_rules
+from .messages import refusal_reason
 
 #: The clients a search matches, joined to their missions (one alias: built once).
 SEARCHED_CLIENT = aliased(Client, name="searched_client")
@@ -56,40 +47,6 @@ def contact_formatter(view: Any, context: Any, model: Mission, name: str) -> Mar
     return Markup("%s<br><small>%s</small>") % (model.client.email, model.client.phone)
 
 
-REFUSED_BECAUSE = {
-    MissionStatus.PENDING: _l("still pending"),
-    MissionStatus.IN_PROGRESS: _l("already in progress"),
-    MissionStatus.COMPLETED: _l("already completed"),
-    MissionStatus.CANCELLED: _l("already cancelled"),
-}
-
-
-def refusal_reason(error: DomainError) -> str:
-    if isinstance(error, TransitionRefused):
-        return str(REFUSED_BECAUSE[error.status])
-    if isinstance(error, MissionChanged):
-        return gettext("someone else changed it")
-    if isinstance(error, NotFound):
-        return gettext("it no longer exists")
-    return gettext("not allowed")
-
-
-def done_message(action_name: str, count: int) -> str:
-    """``count`` missions moved by ``action_name``, in words that agree with the count."""
-    if action_name == "start":
-        return ngettext("%(num)d mission started", "%(num)d missions started", count)
-    if action_name == "complete":
-        return ngettext("%(num)d mission completed", "%(num)d missions completed", count)
-    return ngettext("%(num)d mission cancelled", "%(num)d missions cancelled", count)
-
-
-@dataclass(frozen=True)
-class TransitionButton:
-    label: str
-    css: str
-    confirm: str = ""
-
-
 TRANSITION_FORM = Markup(
     '<form method="post" action="{action}" class="d-inline transition-form">'
     '<input type="hidden" name="csrf_token" value="{csrf}">'
@@ -103,18 +60,23 @@ TRANSITION_FORM = Markup(
 ID_SLOT = Markup("\0")
 
 
+#: A button's colour, by its action's tone (``transitions.py``).
+TONES = {"primary": "btn-primary", "success": "btn-success", "danger": "btn-outline-danger"}
+
+
 def transition_forms(
-    action: str, csrf: str, return_url: str, buttons: dict[str, TransitionButton]
+    action: str, csrf: str, return_url: str
 ) -> dict[MissionStatus, tuple[Markup, ...]]:
-    """Each status's Start / Complete / Cancel forms, made once a page and cut where the
-    mission's id goes: a row joins the pieces with its id (``MissionView.row_buttons``)."""
+    """Each status's Start / Complete / Cancel forms, in the user's language, made once a page
+    and cut where the mission's id goes: a row joins the pieces with its id
+    (``MissionView.row_buttons``)."""
 
     def form(name: str) -> Markup:
-        button = buttons[name]
-        confirm = Markup(' data-confirm="{}"').format(button.confirm) if button.confirm else ""
+        step = transition(name)
+        confirm = Markup(' data-confirm="{}"').format(step.ask_first) if step.ask_first else ""
         return TRANSITION_FORM.format(
             action=action, csrf=csrf, id=ID_SLOT, name=name, url=return_url,
-            css=button.css, confirm=confirm, label=button.label,
+            css=TONES[step.tone], confirm=confirm, label=step.button,
         )  # fmt: skip
 
     return {
@@ -209,19 +171,9 @@ class MissionView(ScopedModelView):
         """Also what every row's Start / Complete / Cancel buttons share, in the user's
         language: looked up once a page instead of translated again for each button."""
         links = super().row_links(return_url)
-        buttons = {
-            "start": TransitionButton(gettext("Start"), "btn-primary"),
-            "complete": TransitionButton(gettext("Complete"), "btn-success"),
-            "cancel": TransitionButton(
-                gettext("Cancel"),
-                "btn-outline-danger",
-                gettext("Cancel this mission? This cannot be undone."),
-            ),
-        }
         forms = {}
         if self.may_write():
-            action = self.get_url(".transition_view")
-            forms = transition_forms(action, links.csrf, return_url, buttons)
+            forms = transition_forms(self.get_url(".transition_view"), links.csrf, return_url)
         return replace(links, extra={"forms": forms})
 
     def row_buttons(self, row: Mission, links: RowLinks) -> Markup:
@@ -256,20 +208,20 @@ class MissionView(ScopedModelView):
         except DomainError as error:
             flash(gettext("Not done: %(reason)s.", reason=refusal_reason(error)), "danger")
         else:
-            flash(done_message(name, 1) + ".", "success")
+            flash(transition(name).done(1) + ".", "success")
         return redirect(get_redirect_target() or url_for(".index_view"))
 
-    @action("start", _l("Start"), _l("Start the selected missions?"))
-    def action_start(self, ids: list[str]) -> None:
-        self._run_batch("start", ids)
-
-    @action("complete", _l("Complete"), _l("Complete the selected missions?"))
-    def action_complete(self, ids: list[str]) -> None:
-        self._run_batch("complete", ids)
-
-    @action("cancel", _l("Cancel"), _l("Cancel the selected missions? This cannot be undone."))
-    def action_cancel(self, ids: list[str]) -> None:
-        self._run_batch("cancel", ids)
+    def init_actions(self) -> None:
+        """A batch action for each mission action of ``transitions.py``, in its order (what
+        Flask-Admin's ``@action`` decorator would record)."""
+        super().init_actions()
+        for step in TRANSITIONS.values():
+            self._actions.append((step.name, step.button))
+            self._actions_data[step.name] = (
+                partial(self._run_batch, step.name),
+                step.button,
+                step.batch_question,
+            )
 
     def _run_batch(self, name: str, ids: list[str]) -> None:
         """Each mission goes through the rules on its own; one summary tells what happened."""
@@ -285,7 +237,7 @@ class MissionView(ScopedModelView):
 
     def _summary(self, name: str, done: int, refusals: Counter[str]) -> str:
         """For example "3 missions started; 2 refused: 1 already completed, 1 still pending."."""
-        text = done_message(name, done)
+        text = transition(name).done(done)
         if not refusals:
             return text + "."
         reasons = ", ".join(f"{count} {reason}" for reason, count in refusals.most_common())

@@ -1,0 +1,49 @@
+"""The domain's error codes in the panel's words: the one place the panel turns a code and
+its values into a translated message (``errors.py`` holds the codes and the English)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..errors import DomainError, FieldProblem, TransitionRefused
+from ..transitions import transition
+
+#: ``errors.FIELD_PROBLEMS`` by code; ``%(name)s`` takes the problem's value of that name.
+PROBLEM_WORDS = {
+    "required": _l("This field is required."),
+    "too_long": _l("At most %(max)d characters."),
+    "not_text": _l("This must be text."),
+    "control_characters": _l("This must not contain control characters."),
+    "name_characters": _l("Use only letters, spaces, hyphens, apostrophes and dots."),
+    "needs_letter": _l("This must contain a letter."),
+    "postal_code_characters": _l("Use only letters, digits, spaces and hyphens."),
+    "invalid_email": _l("This is not a valid email address."),
+    "invalid_phone": _l("This is not a valid phone number."),
+    "not_active_partner": _l("Choose an active partner account."),
+    "email_taken": _l("Another account already uses this email."),
+    "partner_and_support": _l("An account cannot be both partner and support."),
+    "unknown_roles": _l("Unknown roles: %(roles)s."),
+    "last_admin": _l("The last active admin must stay an active admin."),
+    # Flask-Security's own reasons, already in the user's language.
+    "password_refused": _l("This password cannot be used: %(reasons)s"),
+}
+
+#: Why an action on a row was not done ("Not done: …"), by ``DomainError.code``; a refused
+#: transition says why from the mission's status (``transitions.py``).
+REFUSAL_WORDS = {
+    "mission_changed": _l("someone else changed it"),
+    "not_found": _l("it no longer exists"),
+    "not_allowed": _l("not allowed"),
+}
+
+
+def problem_text(problem: FieldProblem) -> str:
+    """What is wrong with a field, in the user's language."""
+    return str(PROBLEM_WORDS[problem.code]) % dict(problem.params)
+
+
+def refusal_reason(error: DomainError) -> str:
+    """Why an action on one row was refused, in the user's language."""
+    if isinstance(error, TransitionRefused):
+        return str(transition(error.action).refused_because[error.status])
+    return str(REFUSAL_WORDS[error.code])

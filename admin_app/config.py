@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 SECRETS_FILE = "secrets.json"
+#: Our message catalog, and our corrections to Flask-Admin's and Flask-Security's (see i18n.py).
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 SECRET_NAMES = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "TOTP_SECRET")
 
 
@@ -74,6 +76,8 @@ STATIC_SETTINGS: dict[str, Any] = {
     "SECURITY_POST_LOGIN_VIEW": "/admin/",
     "SECURITY_POST_LOGOUT_VIEW": "/login",
     "SECURITY_LOGIN_ERROR_VIEW": None,
+    # Flask-Security merges these in order: our corrections come after its own catalog and win.
+    "SECURITY_I18N_DIRNAME": ["builtin", str(TRANSLATIONS_DIR)],
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": ["en", "fr"],

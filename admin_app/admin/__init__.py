@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..http_security import csp_nonce
+from ..i18n import prefer_our_flask_admin_wording
 from ..models import AuditEvent, Client, Mission, User
 from .accounts import AccountView
 from .audit import AuditView
@@ -19,6 +20,7 @@ from .missions import MissionView
 
 
 def init_admin(app: Flask) -> Admin:
+    prefer_our_flask_admin_wording()
     admin = Admin(
         app,
         name="Walk-in",

@@ -68,7 +68,16 @@ STATIC_SETTINGS: dict[str, Any] = {
     "SECURITY_TWO_FACTOR_ENABLED_METHODS": ["authenticator"],
     "SECURITY_TOTP_ISSUER": "Walk-in",
     "SECURITY_MULTI_FACTOR_RECOVERY_CODES": True,
+    # After set-up: the recovery codes just made, to keep (two_factor.py).
     "SECURITY_TWO_FACTOR_POST_SETUP_VIEW": "/mf-recovery-codes",
+    # The panel sends no email: never offer a code by email as a way in.
+    "SECURITY_TWO_FACTOR_RESCUE_EMAIL": False,
+    # Messages in the panel's words and colours (the French is in flask_security.po).
+    "SECURITY_MSG_TWO_FACTOR_CHANGE_METHOD_SUCCESSFUL": (
+        "Two-factor authentication is on.",
+        "success",
+    ),
+    "SECURITY_MSG_REAUTHENTICATION_SUCCESSFUL": ("Password confirmed.", "success"),
     "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False},
     "SECURITY_TRACKABLE": True,
     "SECURITY_REGISTERABLE": False,

@@ -10,9 +10,8 @@ from html.parser import HTMLParser
 import pytest
 from flask.testing import FlaskClient
 
-from admin_app.extensions import db
-from admin_app.models import RoleName, User
-from tests.conftest import Account, csrf_token, log_in
+from admin_app.models import RoleName
+from tests.conftest import csrf_token, log_in
 
 
 @dataclass
@@ -42,15 +41,6 @@ def log_out_forms(page: str) -> list[Form]:
     parser = FormParser()
     parser.feed(page)
     return [form for form in parser.forms if form.action.split("?")[0] == "/logout"]
-
-
-def admin_in_set_up(app, make_account) -> Account:
-    account = make_account(RoleName.ADMIN)
-    with app.app_context():
-        user = db.session.get_one(User, account.id)
-        user.tf_primary_method, user.tf_totp_secret = None, None
-        db.session.commit()
-    return account
 
 
 def admin_keeping_codes(client: FlaskClient) -> None:
@@ -92,7 +82,7 @@ def test_every_log_out_button_on_every_page_logs_out(app, make_account, situatio
 
     for page_url in plan.pages:
         # An account per page: an admin's password step counts against the failed-login limit.
-        account = admin_in_set_up(app, make_account) if plan.in_set_up else make_account(plan.role)
+        account = make_account(plan.role, two_factor=not plan.in_set_up)
         client = app.test_client()
         assert log_in(client, account).status_code == 302
         if plan.prepare:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 
+from tests.browser_support import english_on
 from tests.conftest import log_in
 from tools import check_translations as check
 
@@ -80,3 +81,14 @@ def test_french_login_page_uses_our_wording_over_flask_securitys(client):
     page = client.get("/login", headers={"Accept-Language": "fr"}).get_data(as_text=True)
 
     assert "Adresse e-mail" in page and "Adresse email" not in page
+
+
+def test_english_text_is_told_from_french():
+    assert english_on("Liste (5)\nExporter\n20 par page\nSe déconnecter") == []
+    assert sorted(english_on("List (5)\nExport\n20 items")) == ["Export", "List", "items"]
+    found = english_on(
+        "You have 3 unused recovery codes. Codes are shown once, when they are made."
+    )
+    assert found == [
+        "You have %(num)d unused recovery codes. Codes are shown once, when they are made."
+    ]

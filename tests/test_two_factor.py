@@ -6,35 +6,29 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
-from passlib.totp import TOTP
 from sqlalchemy import select
 
 from admin_app.extensions import db, security
 from admin_app.models import AuditEvent, RoleName, User
-from tests.conftest import Account, csrf_token, enter_totp_code, log_in, post_with_csrf, totp_code
+from tests.conftest import (
+    Account,
+    code_for_key,
+    csrf_token,
+    enter_totp_code,
+    log_in,
+    post_with_csrf,
+    totp_code,
+)
 
 RECOVERY_CODE = re.compile(r"\b[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}\b")
 TOTP_KEY = re.compile(r'data-testid="totp-key">\s*([A-Z2-7]{4}(?:-[A-Z2-7]{1,4})+)\s*<')
 SETUP_ACTION = re.compile(r'<form action="(/tf-setup/[^"]+)" method="post"')
 
 
-def admin_without_two_factor(app, make_account) -> Account:
-    account = make_account(RoleName.ADMIN)
-    with app.app_context():
-        user = db.session.get_one(User, account.id)
-        user.tf_primary_method, user.tf_totp_secret = None, None
-        db.session.commit()
-    return Account(account.id, account.email, account.password)
-
-
 def setup_page(client: FlaskClient) -> tuple[str, str]:
     """The key and form target that the set-up page shows on its first view."""
     page = client.get("/tf-setup").get_data(as_text=True)
     return TOTP_KEY.search(page).group(1), SETUP_ACTION.search(page).group(1)
-
-
-def code_for(key: str) -> str:
-    return TOTP(key=key.replace("-", ""), format="base32").generate().token
 
 
 def post_from(client: FlaskClient, page: str, url: str, data: dict | None = None):
@@ -44,7 +38,7 @@ def post_from(client: FlaskClient, page: str, url: str, data: dict | None = None
 
 def set_up_authenticator(client: FlaskClient):
     key, action = setup_page(client)
-    return post_from(client, "/tf-setup", action, {"code": code_for(key)})
+    return post_from(client, "/tf-setup", action, {"code": code_for_key(key)})
 
 
 def keep_codes(client: FlaskClient, ticked: bool = True):
@@ -64,7 +58,7 @@ def stored_codes(app, account: Account) -> list[str]:
 
 
 def test_admin_without_two_factor_is_sent_to_set_it_up(app, client, make_account):
-    log_in(client, admin_without_two_factor(app, make_account))
+    log_in(client, make_account(RoleName.ADMIN, two_factor=False))
 
     for url in ("/admin/", "/admin/accounts/", "/admin/clients/", "/admin/figures.json"):
         response = client.get(url)
@@ -72,7 +66,7 @@ def test_admin_without_two_factor_is_sent_to_set_it_up(app, client, make_account
 
 
 def test_set_up_page_shows_the_qr_code_and_key_at_once(app, client, make_account):
-    log_in(client, admin_without_two_factor(app, make_account))
+    log_in(client, make_account(RoleName.ADMIN, two_factor=False))
 
     page = client.get("/tf-setup").get_data(as_text=True)
 
@@ -82,9 +76,9 @@ def test_set_up_page_shows_the_qr_code_and_key_at_once(app, client, make_account
 
 
 def test_a_mistyped_code_shows_the_same_key_again(app, client, make_account):
-    log_in(client, admin_without_two_factor(app, make_account))
+    log_in(client, make_account(RoleName.ADMIN, two_factor=False))
     key, action = setup_page(client)
-    wrong = f"{(int(code_for(key)) + 1) % 1_000_000:06d}"
+    wrong = f"{(int(code_for_key(key)) + 1) % 1_000_000:06d}"
 
     refused = post_from(client, "/tf-setup", action, {"code": wrong})
     page = client.get(refused.headers["Location"]).get_data(as_text=True)
@@ -96,7 +90,7 @@ def test_a_mistyped_code_shows_the_same_key_again(app, client, make_account):
 
 
 def test_set_up_makes_recovery_codes_and_shows_them_until_kept(app, client, make_account):
-    account = admin_without_two_factor(app, make_account)
+    account = make_account(RoleName.ADMIN, two_factor=False)
     log_in(client, account)
 
     done = set_up_authenticator(client)

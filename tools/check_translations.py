@@ -186,16 +186,17 @@ def stale(domain: str, corrections: Catalog, used: Iterable[MsgId]) -> list[str]
 
 
 def english_words() -> dict[str, str]:
-    """Each message the panel can show whose French differs from its English: English text
-    on a French page is one of these (singular forms; placeholders left in)."""
+    """Each message the panel can show whose French differs from its English, singular and
+    plural forms alike: English text on a French page is one of these (placeholders left in)."""
     words = {}
     for domain in DOMAINS:
         known = french(domain)
         for message in used_messages(domain):
-            english = message if isinstance(message, str) else message[0]
-            translated = known.get(message, (english,))[0]
-            if translated != english:
-                words[english] = translated
+            forms = (message,) if isinstance(message, str) else message
+            translated = known.get(message, forms)
+            for english, french_form in zip(forms, translated, strict=False):
+                if french_form != english:
+                    words[english] = french_form
     return words
 
 

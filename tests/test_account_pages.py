@@ -26,6 +26,7 @@ def pages_on_the_way_in(client, make_account) -> dict[str, str]:
     """The login page, and the pages between the password and the second factor."""
     admin = make_account(RoleName.ADMIN)
     pages = {"/tf-validate": password_step(client, admin), "/mf-recovery": "/mf-recovery"}
+    pages["/tf-rescue"] = "/tf-rescue"
     pages["/login"] = "/login"  # last: showing the login form starts over
     return pages
 

@@ -34,6 +34,8 @@ def test_two_factor_from_first_login_to_recovery_code_in_french(
         page.wait_for_url(re.compile(re.escape(f"{live_server}{path}") + r"(\?.*)?$"))
         english_words.extend(f"{path}: {words}" for words in english_on(reader_text(page)))
 
+    page.goto(f"{live_server}/login")
+    at("/login")
     submit_login(page, live_server, admin)
     at("/tf-setup")
     assert page.locator("#qrcode").is_visible() and page.locator("input[type=radio]").count() == 0

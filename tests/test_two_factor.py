@@ -75,6 +75,19 @@ def test_set_up_page_shows_the_qr_code_and_key_at_once(app, client, make_account
     assert 'type="radio"' not in page  # no method to pick: there is only one
 
 
+def test_flask_securitys_own_method_form_still_leads_to_the_qr_code(app, client, make_account):
+    """Its method form, posted as its stock page would, gets the same steps in our words."""
+    log_in(client, make_account(RoleName.ADMIN, two_factor=False))
+
+    page = post_from(client, "/tf-setup", "/tf-setup", {"setup": "authenticator"})
+    html = page.get_data(as_text=True)
+    key, action = TOTP_KEY.search(html).group(1), SETUP_ACTION.search(html).group(1)
+    done = post_from(client, "/tf-setup", action, {"code": code_for_key(key)})
+
+    assert page.status_code == 200 and 'id="qrcode"' in html
+    assert done.headers["Location"] == "/mf-recovery-codes"
+
+
 def test_a_mistyped_code_shows_the_same_key_again(app, client, make_account):
     log_in(client, make_account(RoleName.ADMIN, two_factor=False))
     key, action = setup_page(client)

@@ -116,3 +116,21 @@ def test_change_password_answers_in_green(client, make_account):
     assert re.search(
         r"alert-success[^>]*>\s*<button[^>]*>.*?</button>\s*You successfully", page, re.S
     )
+
+
+def test_confirming_the_password_answers_in_green_in_the_users_language(client, make_account):
+    account = make_account(RoleName.PARTNER)
+    log_in(client, account)
+    french = {"Accept-Language": "fr"}
+
+    done = client.post(
+        "/verify?next=/change",
+        data={"password": account.password, "csrf_token": csrf_token(client, "/verify")},
+        headers=french,
+    )
+    page = client.get(done.headers["Location"], headers=french).get_data(as_text=True)
+
+    assert done.headers["Location"] == "/change"
+    assert re.search(
+        r"alert-success[^>]*>\s*<button[^>]*>.*?</button>\s*Mot de passe confirmé", page, re.S
+    )

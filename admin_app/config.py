@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 SECRETS_FILE = "secrets.json"
+#: Our message catalog, and our corrections to Flask-Admin's and Flask-Security's (see i18n.py).
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 SECRET_NAMES = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "TOTP_SECRET")
 
 
@@ -66,7 +68,16 @@ STATIC_SETTINGS: dict[str, Any] = {
     "SECURITY_TWO_FACTOR_ENABLED_METHODS": ["authenticator"],
     "SECURITY_TOTP_ISSUER": "Walk-in",
     "SECURITY_MULTI_FACTOR_RECOVERY_CODES": True,
+    # After set-up: the recovery codes just made, to keep (two_factor.py).
     "SECURITY_TWO_FACTOR_POST_SETUP_VIEW": "/mf-recovery-codes",
+    # The panel sends no email: never offer a code by email as a way in.
+    "SECURITY_TWO_FACTOR_RESCUE_EMAIL": False,
+    # Messages in the panel's words and colours (the French is in flask_security.po).
+    "SECURITY_MSG_TWO_FACTOR_CHANGE_METHOD_SUCCESSFUL": (
+        "Two-factor authentication is on.",
+        "success",
+    ),
+    "SECURITY_MSG_REAUTHENTICATION_SUCCESSFUL": ("Password confirmed.", "success"),
     "SECURITY_EMAIL_VALIDATOR_ARGS": {"check_deliverability": False},
     "SECURITY_TRACKABLE": True,
     "SECURITY_REGISTERABLE": False,
@@ -74,6 +85,8 @@ STATIC_SETTINGS: dict[str, Any] = {
     "SECURITY_POST_LOGIN_VIEW": "/admin/",
     "SECURITY_POST_LOGOUT_VIEW": "/login",
     "SECURITY_LOGIN_ERROR_VIEW": None,
+    # Flask-Security merges these in order: our corrections come after its own catalog and win.
+    "SECURITY_I18N_DIRNAME": ["builtin", str(TRANSLATIONS_DIR)],
     "BABEL_DEFAULT_LOCALE": "en",
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": ["en", "fr"],

@@ -6,10 +6,13 @@ from typing import Any
 
 from flask import Flask
 from flask_security import LoginForm as BaseLoginForm
-from flask_security import SQLAlchemyUserDatastore
+from flask_security import SQLAlchemyUserDatastore, TwoFactorRescueForm
+from wtforms import RadioField
 
+from .admin.account_pages import render_account_page
 from .extensions import db, security
 from .models import Role, RoleName, User
+from .two_factor import init_two_factor
 
 ROLE_DESCRIPTIONS = {
     RoleName.ADMIN: "Sees every partner's rows and manages accounts",
@@ -26,8 +29,23 @@ class LoginForm(BaseLoginForm):
         return super().validate(**kwargs)
 
 
+class RescueForm(TwoFactorRescueForm):
+    """Only the ways out that work: Flask-Security adds "use a recovery code" when the user has
+    some; its "Contact Administrator" sends an email, and the panel sends none."""
+
+    help_setup = RadioField(choices=[])
+
+
 def init_security(app: Flask) -> None:
-    security.init_app(app, SQLAlchemyUserDatastore(db, User, Role), login_form=LoginForm)
+    """Flask-Security, its pages rendered in the panel's layout (``render_account_page``)."""
+    security.init_app(
+        app,
+        SQLAlchemyUserDatastore(db, User, Role),
+        login_form=LoginForm,
+        two_factor_rescue_form=RescueForm,
+        render_template=render_account_page,
+    )
+    init_two_factor(app)
 
 
 def ensure_roles() -> list[str]:

@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_security import hash_password
+from passlib.totp import TOTP
 from werkzeug.test import TestResponse
 
 from admin_app import create_app
@@ -19,6 +20,9 @@ from admin_app.extensions import db, limiter, security
 from admin_app.models import RoleName, User
 from admin_app.security import ensure_roles
 from tests.databases import fresh_database, postgres_problem, server_url
+
+#: Browser tests' fixtures (live_server, browser) and helpers.
+pytest_plugins = ("tests.browser_support",)
 
 CHEAP_HASHING = {"argon2__rounds": 1, "argon2__memory_cost": 256, "argon2__parallelism": 1}
 
@@ -96,9 +100,12 @@ class Account:
 
 @pytest.fixture
 def make_account(app: Flask) -> Callable[..., Account]:
-    """Create an account with the given roles; returns its id, email and password."""
+    """Create an account with the given roles; returns its id, email and password. Admins get
+    an authenticator app unless ``two_factor=False`` (they then must set one up first)."""
 
-    def make(*roles: RoleName, email: str | None = None, active: bool = True) -> Account:
+    def make(
+        *roles: RoleName, email: str | None = None, active: bool = True, two_factor: bool = True
+    ) -> Account:
         email = email or f"user-{secrets.token_hex(4)}@walkin.example.com"
         password = secrets.token_urlsafe(16)
         with app.app_context():
@@ -108,7 +115,7 @@ def make_account(app: Flask) -> Callable[..., Account]:
                 active=active,
                 roles=[role.value for role in roles],
             )
-            if RoleName.ADMIN in roles:
+            if RoleName.ADMIN in roles and two_factor:
                 # Admins must use two-factor authentication: give them an authenticator app.
                 user.tf_primary_method = "authenticator"
                 user.tf_totp_secret = security._totp_factory.generate_totp_secret()
@@ -180,6 +187,11 @@ def log_in(client: FlaskClient, account: Account, *, landing: str = "/admin/") -
 def totp_code(app: Flask, secret: str) -> str:
     with app.app_context():
         return security._totp_factory.generate_totp_password(secret)
+
+
+def code_for_key(key: str) -> str:
+    """The code an authenticator app shows for the key a set-up page shows (``ABCD-EFGH-...``)."""
+    return TOTP(key=key.replace("-", ""), format="base32").generate().token
 
 
 def enter_totp_code(client: FlaskClient, account: Account, page: str):

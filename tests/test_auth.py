@@ -34,7 +34,7 @@ def test_deactivated_account_cannot_log_in(client, make_account):
 
 def failure_message(client, email: str, password: str) -> str:
     page = attempt_login(client, Account(0, email, password)).get_data(as_text=True)
-    return re.sub(r'(value|nonce)="[^"]*"', "", page)
+    return re.sub(r'(value|nonce)="[^"]*"', "", page)  # tokens and nonces differ
 
 
 def test_login_never_tells_whether_an_email_exists(client, make_account):

@@ -2,72 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
-import threading
-from collections.abc import Iterator
-
-import pytest
-from werkzeug.serving import make_server
-
 from admin_app.models import RoleName
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-if not shutil.which(CHROMIUM):
-    pytest.skip(f"no Chromium at {CHROMIUM}: browser tests skipped", allow_module_level=True)
-
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The test app served over real HTTP on a free local port."""
-    app.config["DASHBOARD_REFRESH_SECONDS"] = 0.5
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        app.config["DASHBOARD_REFRESH_SECONDS"] = 5
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+from tests.browser_support import log_in_browser, new_context, playwright_api
 
 
 def figure(page, name: str) -> str:
     return page.locator(f'[data-figure="{name}"]').inner_text()
 
 
-def test_partner_registers_a_client_and_works_its_mission(live_server, browser, make_account):
+def test_partner_registers_a_client_and_works_its_mission(app, live_server, browser, make_account):
+    expect = playwright_api().expect
     partner = make_account(RoleName.PARTNER)
-    context = browser.new_context(locale="en-GB", timezone_id="Europe/Paris")
-    violations: list[str] = []
-    context.on("console", lambda message: _record_violation(message.text, violations))
+    context, watch = new_context(browser, "en")
     page = context.new_page()
 
-    page.goto(f"{live_server}/admin/")
-    page.fill("input[name=email]", partner.email)
-    page.fill("input[name=password]", partner.password)
-    page.click("[type=submit]")
-    page.wait_for_url(f"{live_server}/admin/")
+    log_in_browser(page, live_server, partner, app)
     assert (figure(page, "active"), figure(page, "completed")) == ("0", "0")
 
     page.goto(f"{live_server}/admin/clients/")
@@ -91,16 +40,8 @@ def test_partner_registers_a_client_and_works_its_mission(live_server, browser, 
     page.wait_for_selector("text=1 mission completed.")
 
     # No reload: the page's own script fetches the new figures.
-    sync_api.expect(dashboard.locator('[data-figure="completed"]')).to_have_text(
-        "1", timeout=10_000
-    )
+    expect(dashboard.locator('[data-figure="completed"]')).to_have_text("1", timeout=10_000)
     assert figure(dashboard, "active") == "0"
     assert "Completed" in dashboard.locator("#latest-missions").inner_text()
     context.close()
-    assert violations == [], "\n".join(violations)
-
-
-def _record_violation(text: str, violations: list[str]) -> None:
-    """The panel must work under its Content-Security-Policy without a single violation."""
-    if "Content Security Policy" in text:
-        violations.append(text)
+    watch.assert_clean()

@@ -47,7 +47,11 @@ def expected_drift(name: str) -> Path:
 
 
 def test_copies_are_the_templates_known_to_be_copied():
-    assert copied_templates() == ["admin/actions.html", "admin/model/layout.html"]
+    assert copied_templates() == [
+        "admin/actions.html",
+        "admin/base.html",
+        "admin/model/layout.html",
+    ]
 
 
 @pytest.mark.parametrize("name", copied_templates())

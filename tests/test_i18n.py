@@ -57,7 +57,8 @@ def test_browser_language_picks_french(client, world):
         as_text=True
     )
 
-    assert "Tableau de bord" in page and "Missions en cours" in page and "Se déconnecter" in page
+    assert "Tableau de bord" in page and "Missions actives" in page and "Se déconnecter" in page
+    assert "Missions en cours" not in page  # reads like the "En cours" status
 
 
 def test_menu_switch_changes_language_and_returns_to_the_page(client, world):

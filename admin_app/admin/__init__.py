@@ -9,7 +9,9 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from ..http_security import csp_nonce
+from ..i18n import prefer_our_flask_admin_wording
 from ..models import AuditEvent, Client, Mission, User
+from .account_pages import init_account_pages
 from .accounts import AccountView
 from .audit import AuditView
 from .clients import ClientView
@@ -19,6 +21,7 @@ from .missions import MissionView
 
 
 def init_admin(app: Flask) -> Admin:
+    prefer_our_flask_admin_wording()
     admin = Admin(
         app,
         name="Walk-in",
@@ -30,6 +33,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(MissionView(Mission, name=_l("Missions"), endpoint="missions"))
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))
     admin.add_view(AuditView(AuditEvent, name=_l("Audit log"), endpoint="audit"))
+    init_account_pages(app, admin)
     app.jinja_env.globals.update(
         status_badge=status_badge, local_datetime=local_datetime, get_locale=get_locale
     )

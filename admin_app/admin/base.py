@@ -19,7 +19,7 @@ from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_security import current_user
+from flask_security import current_user, url_for_security
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy.orm import Query
@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models import RoleName, is_row_id
 from ..scoping import may_change_rows, scope_filter, sees_all_partners
 from ..search import client_matches, is_broad
+from ..two_factor import must_confirm_recovery_codes
 from .filters import MAX_ID, PartnerFilter
 from .forms import partner_choices
 from .listing import ListingMixin, Scan
@@ -78,13 +79,18 @@ class RowLinks:
 class AccessGate:
     """``is_accessible`` is the one check every panel page passes; anonymous users go to the
     login page (and come back), logged-in users without a role get 403 (a redirect would loop),
-    and an admin goes nowhere in the panel before setting up two-factor authentication.
+    an admin goes nowhere in the panel before setting up two-factor authentication, and nobody
+    before confirming they kept the recovery codes just made for them.
     """
 
     allowed_roles: tuple[RoleName, ...] = PANEL_ROLES
 
     def is_accessible(self) -> bool:
-        return has_panel_role(self.allowed_roles) and not needs_two_factor_setup()
+        return (
+            has_panel_role(self.allowed_roles)
+            and not needs_two_factor_setup()
+            and not must_confirm_recovery_codes()
+        )
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         if not current_user.is_authenticated:
@@ -92,6 +98,8 @@ class AccessGate:
         if has_panel_role(self.allowed_roles) and needs_two_factor_setup():
             flash(gettext("Admins must set up two-factor authentication before anything else."))
             return redirect(url_for("security.two_factor_setup"))
+        if has_panel_role(self.allowed_roles) and must_confirm_recovery_codes():
+            return redirect(url_for_security("mf_recovery_codes"))
         abort(403)
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from admin_app.models import RoleName
+from datetime import UTC
+from zoneinfo import ZoneInfo
+
+from admin_app.extensions import db
+from admin_app.models import Mission, RoleName
 from tests.browser_support import log_in_browser, new_context, playwright_api
+from tests.conftest import register_client
 
 
 def figure(page, name: str) -> str:
@@ -43,5 +48,27 @@ def test_partner_registers_a_client_and_works_its_mission(app, live_server, brow
     expect(dashboard.locator('[data-figure="completed"]')).to_have_text("1", timeout=10_000)
     assert figure(dashboard, "active") == "0"
     assert "Completed" in dashboard.locator("#latest-missions").inner_text()
+    context.close()
+    watch.assert_clean()
+
+
+def test_first_panel_page_after_logging_in_shows_times_in_the_browsers_zone(
+    app, live_server, browser, make_account
+):
+    """The zone comes from the login page, before the first panel page is drawn (the dashboard
+    showed UTC until its first refresh)."""
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        _, mission_id = register_client(partner.id, "Zoé")
+        opened = db.session.get_one(Mission, mission_id).created_at
+    in_paris = opened.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M")
+    in_utc = opened.astimezone(UTC).strftime("%H:%M")
+    context, watch = new_context(browser, "fr")  # Europe/Paris, a browser never seen before
+    page = context.new_page()
+
+    log_in_browser(page, live_server, partner, app)
+
+    shown = page.locator("#latest-missions").inner_text()
+    assert in_paris in shown and in_utc not in shown, shown
     context.close()
     watch.assert_clean()

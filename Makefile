@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install translations check-translations
+.PHONY: run test lint install translations check-translations screenshots
 
 run: $(STAMP)
 	$(FLASK) db upgrade
@@ -43,3 +43,7 @@ translations: $(STAMP)
 
 check-translations: $(STAMP)
 	$(BIN)/python tools/check_translations.py
+
+# README's screenshots (docs/screenshots/), from a throw-away demo database, in Chromium.
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py

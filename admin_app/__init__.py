@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from .admin import init_admin
 from .audit import init_audit
+from .authn import init_authn
 from .bench_probe import init_bench_probes
 from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, settings_from_environment
@@ -57,11 +58,13 @@ def init_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _configure_sqlite)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    # Before the CSRF check: a session that cannot be read answers 503, not "form expired".
+    init_sessions(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     init_security(app)
-    init_sessions(app)
     init_throttling(app)
+    init_authn(app)
 
 
 #: SQLite reads the database file through memory mapping up to this size: pages come from the

@@ -34,9 +34,17 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
         "PHONE_DEFAULT_REGION": env.get("PHONE_DEFAULT_REGION", "FR"),
         "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT", "0")),
+        "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED", "1")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_FAILURES_PER_ACCOUNT": env.get("LOGIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_FAILURES_PER_ADDRESS": env.get("LOGIN_FAILURES_PER_ADDRESS", "30 per 15 minutes"),
+        "SECOND_FACTOR_FAILURES_PER_ACCOUNT": env.get(
+            "SECOND_FACTOR_FAILURES_PER_ACCOUNT", "5 per 15 minutes"
+        ),
+        "SECOND_FACTOR_FAILURES_PER_ADDRESS": env.get(
+            "SECOND_FACTOR_FAILURES_PER_ADDRESS", "30 per 15 minutes"
+        ),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
         "BENCH_PROBES": _flag(env.get("BENCH_PROBES", "")),
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),
         "SESSION_MAX_HOURS": int(env.get("SESSION_MAX_HOURS", "12")),
@@ -55,6 +63,9 @@ STATIC_SETTINGS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # A multipart form's text fields are read into memory: none may be larger than this. (A
+    # URL-encoded form is read whole, within ``MAX_CONTENT_LENGTH``.)
+    "MAX_FORM_MEMORY_SIZE": 100_000,
     "SECURITY_PASSWORD_HASH": "argon2",
     "SECURITY_PASSWORD_LENGTH_MIN": 12,
     "SECURITY_PASSWORD_COMPLEXITY_CHECKER": "zxcvbn",
@@ -64,6 +75,8 @@ STATIC_SETTINGS: dict[str, Any] = {
     "SECURITY_POST_CHANGE_VIEW": "/admin/",
     "SECURITY_TWO_FACTOR": True,
     "SECURITY_TWO_FACTOR_ENABLED_METHODS": ["authenticator"],
+    # Seconds either side of now: the codes of the previous, current and next 30 s step.
+    "SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY": 30,
     "SECURITY_TOTP_ISSUER": "Walk-in",
     "SECURITY_MULTI_FACTOR_RECOVERY_CODES": True,
     "SECURITY_TWO_FACTOR_POST_SETUP_VIEW": "/mf-recovery-codes",

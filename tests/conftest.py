@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -12,11 +13,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_security import hash_password
+from sqlalchemy import select
 
 from admin_app import create_app
-from admin_app.extensions import db, limiter, security
+from admin_app.extensions import db, security
 from admin_app.models import RoleName, User
 from admin_app.security import ensure_roles
+from admin_app.throttling import EXTENSION as THROTTLE
 from tests.databases import fresh_database, postgres_problem, server_url
 
 CHEAP_HASHING = {"argon2__rounds": 1, "argon2__memory_cost": 256, "argon2__parallelism": 1}
@@ -68,7 +71,8 @@ def app(session_app: Flask) -> Iterator[Flask]:
             db.session.execute(table.delete())
         db.session.commit()
         ensure_roles()
-        limiter.reset()
+        if session_app.extensions[THROTTLE]:
+            session_app.extensions[THROTTLE].reset()
     yield session_app
 
 
@@ -160,9 +164,23 @@ def log_in(client: FlaskClient, account: Account):
     return response
 
 
+TOTP_STEP = 30
+
+
 def totp_code(app: Flask, secret: str) -> str:
+    """A code the authenticator app for ``secret`` shows now, or, once that step's code has
+    been used (a code logs in once), the next step's; waits for a step when both are used."""
     with app.app_context():
-        return security._totp_factory.generate_totp_password(secret)
+        last = db.session.scalar(
+            select(User.tf_totp_last_step).where(User.tf_totp_secret == secret)
+        )
+        step = int(time.time() // TOTP_STEP)
+        if last is not None and last > step:
+            time.sleep((last + 1) * TOTP_STEP - time.time())
+            step = last
+        counter = step if last is None or last < step else step + 1
+        totp = security.totp_factory._totp.from_source(secret)
+        return totp.generate(time=counter * TOTP_STEP).token
 
 
 def enter_totp_code(client: FlaskClient, account: Account, page: str):

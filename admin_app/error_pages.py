@@ -13,7 +13,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
 
-HANDLED_CODES = (400, 403, 404, 405, 429, 500)
+#: Answered with the panel's error page (500 and 503 have handlers of their own).
+HANDLED_CODES = (400, 403, 404, 405, 413, 415, 429)
 
 
 def _messages() -> dict[int, str]:
@@ -22,6 +23,8 @@ def _messages() -> dict[int, str]:
         403: gettext("You are not allowed to do this."),
         404: gettext("This page does not exist, or you may not see it."),
         405: gettext("This action is not available here."),
+        413: gettext("This request is too large: nothing was saved."),
+        415: gettext("This page only accepts its own forms."),
         429: gettext("Too many attempts. Wait a moment, then try again."),
         500: gettext("Something went wrong on our side. Nothing was half-saved; try again."),
         503: gettext("The database cannot be reached right now. Try again in a moment."),
@@ -77,7 +80,7 @@ def _database_unreachable(error: OperationalError) -> tuple[str, int]:
 
 def register_error_pages(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
-    for code in (400, 403, 404, 405, 429):
+    for code in HANDLED_CODES:
         app.register_error_handler(code, _http_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.register_error_handler(OperationalError, _database_unreachable)

@@ -16,6 +16,7 @@ from flask_security import hash_password
 from sqlalchemy import select
 
 from admin_app import create_app
+from admin_app.config import SECRET_NAMES
 from admin_app.extensions import db, security
 from admin_app.models import RoleName, User
 from admin_app.security import ensure_roles
@@ -36,9 +37,9 @@ def settings_for_tests(database_url: str) -> dict[str, object]:
     }
 
 
-def build_app(database_url: str) -> Flask:
-    """A test app on ``database_url``, migrated to the latest schema."""
-    app = create_app(settings_for_tests(database_url))
+def build_app(database_url: str, **settings: object) -> Flask:
+    """A test app on ``database_url``, migrated to the latest schema; ``settings`` override."""
+    app = create_app({**settings_for_tests(database_url), **settings})
     with app.app_context():
         upgrade()
     return app
@@ -61,6 +62,22 @@ def session_app(database_url: str) -> Iterator[Flask]:
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sibling_app(database_url: str, session_app: Flask) -> Iterator[Callable[..., Flask]]:
+    """Build another app on the session's database, with its secrets and ``settings``."""
+    built: list[Flask] = []
+
+    def build(**settings: object) -> Flask:
+        secrets_ = {name: session_app.config[name] for name in SECRET_NAMES}
+        built.append(build_app(database_url, **secrets_, **settings))
+        return built[-1]
+
+    yield build
+    for app in built:
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

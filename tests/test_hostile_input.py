@@ -231,3 +231,38 @@ def test_far_dates_huge_ids_and_odd_keys_never_cause_a_server_error(
     for index in range(20):  # every filter index of the view, whatever its position
         probe = re.sub(r"flt0_\d+", f"flt0_{index}", url) if "flt0_" in url else url
         assert client.get(probe).status_code < 500, probe
+
+
+def test_an_oversized_login_body_is_refused_with_the_panels_page(client):
+    response = client.post(
+        "/login",
+        data=b"email=a%40b.co&password=" + b"x" * (2 * 1024 * 1024),
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 413
+    assert "This request is too large" in response.get_data(as_text=True)
+
+
+def test_a_client_form_with_a_huge_extra_field_saves_nothing(app, client, world):
+    log_in(client, world.partner_a)
+    fields = {"first_name": "Zoé", "last_name": "Big", "email": "zoe.big@example.com",
+              "phone": "+33612345678", "padding": "x" * (2 * 1024 * 1024)}  # fmt: skip
+
+    response = post_with_csrf(client, "/admin/clients/new/", fields)
+
+    assert response.status_code == 413
+    with app.app_context():
+        assert db.session.scalar(select(Client.id).where(Client.last_name == "Big")) is None
+
+
+def test_an_oversized_multipart_field_is_refused(client, world):
+    log_in(client, world.partner_a)
+
+    response = client.post(
+        "/admin/clients/new/",
+        data={"first_name": "Zoé", "notes": "x" * 200_000},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 413

@@ -12,6 +12,9 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
+
+from sqlalchemy.engine import URL, make_url
 
 SECRETS_FILE = "secrets.json"
 SECRET_NAMES = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "TOTP_SECRET")
@@ -25,6 +28,41 @@ def database_url(raw: str | None, instance_path: str) -> str:
         if raw.startswith(prefix):
             return "postgresql+psycopg://" + raw[len(prefix) :]
     return raw
+
+
+def read_write_sqlite(url: str) -> str:
+    """``url`` unchanged, except that a SQLite file is opened read-write only (a URI with
+    ``mode=rw``): a missing file is then an error (503) instead of a new, empty database that
+    pooled connections would stay bound to once the real file is back."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return url
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return url
+    uri = parsed.set(
+        database=f"file:{quote(parsed.database)}",
+        query={**parsed.query, "mode": "rw", "uri": "true"},
+    )
+    return uri.render_as_string(hide_password=False)
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL (plain or URI form), or None for other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:"):
+        return Path(unquote(parsed.database.removeprefix("file:").split("?")[0]))
+    return Path(parsed.database)
+
+
+def create_sqlite_file(url: str | URL) -> None:
+    """Create a missing SQLite file: ``flask db upgrade`` (migrations/env.py) does, and only
+    it, since the app opens the file read-write only (``read_write_sqlite``)."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
 
 
 def settings_from_environment(instance_path: str) -> dict[str, Any]:
@@ -48,6 +86,7 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
         "BENCH_PROBES": _flag(env.get("BENCH_PROBES", "")),
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),
         "SESSION_MAX_HOURS": int(env.get("SESSION_MAX_HOURS", "12")),
+        "SESSION_PRUNE_SECONDS": int(env.get("SESSION_PRUNE_SECONDS", "60")),
         "SESSION_COOKIE_SECURE": _flag(env.get("SECURE_COOKIES", "")),
         "REMEMBER_COOKIE_SECURE": _flag(env.get("SECURE_COOKIES", "")),
     }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -14,6 +16,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_security import hash_password
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from admin_app import create_app
 from admin_app.config import SECRET_NAMES
@@ -99,6 +102,20 @@ def ctx(app: Flask) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve ``app`` over real HTTP on a free local port, a thread per request."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
 
 
 @pytest.fixture

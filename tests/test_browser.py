@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from admin_app.models import RoleName
+from tests.conftest import serve
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
@@ -27,19 +26,11 @@ BROWSER_ARGS = [
 
 
 @pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The test app served over real HTTP on a free local port."""
-    app.config["DASHBOARD_REFRESH_SECONDS"] = 0.5
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        app.config["DASHBOARD_REFRESH_SECONDS"] = 5
+def live_server(app, monkeypatch) -> Iterator[str]:
+    """The test app served over real HTTP, its dashboard refreshing every half second."""
+    monkeypatch.setitem(app.config, "DASHBOARD_REFRESH_SECONDS", 0.5)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,9 @@ from admin_app.config import (
     SECRETS_FILE,
     database_url,
     fill_secrets,
+    read_write_sqlite,
     settings_from_environment,
+    sqlite_file,
 )
 
 
@@ -108,3 +111,15 @@ def test_throttling_is_on_unless_turned_off(monkeypatch, tmp_path):
 
     assert default is True
     assert settings_from_environment(str(tmp_path))["RATELIMIT_ENABLED"] is False
+
+
+def test_sqlite_files_are_opened_read_write_only_so_a_missing_file_is_an_error():
+    url = read_write_sqlite("sqlite:////srv/my instance/walkin.sqlite3")
+
+    assert url == "sqlite:///file%3A/srv/my%2520instance/walkin.sqlite3?mode=rw&uri=true"
+    assert sqlite_file(url) == Path("/srv/my instance/walkin.sqlite3")
+    assert read_write_sqlite(url) == url
+    assert (
+        read_write_sqlite("postgresql+psycopg://u@db/walkin") == "postgresql+psycopg://u@db/walkin"
+    )
+    assert sqlite_file("postgresql+psycopg://u@db/walkin") is None

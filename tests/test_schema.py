@@ -10,10 +10,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from admin_app import SQLITE_MMAP_BYTES, create_app
+from admin_app.config import sqlite_file
 from admin_app.extensions import db
 from admin_app.missions import register_walk_in_client
 from admin_app.models import RoleName, made_on
-from tests.conftest import settings_for_tests
+from tests.conftest import csrf_token, settings_for_tests
 from tests.databases import fresh_database
 
 APP_TABLES = {
@@ -189,3 +190,26 @@ def row_counts() -> tuple[int, int, int]:
             connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
             for table in ("walk_in_client", "walk_in_mission", "mission_event")
         )
+
+
+def test_only_db_upgrade_creates_a_missing_sqlite_file(tmp_path):
+    with fresh_database(tmp_path, "created") as url:
+        path = sqlite_file(url)
+        if path is None:
+            pytest.skip("SQLite only: this run is on PostgreSQL")
+        app = create_app(settings_for_tests(url))
+        visitor = app.test_client()
+
+        before = visitor.post(
+            "/login",
+            data={"email": "a@walkin.example.com", "password": "x" * 12,
+                  "csrf_token": csrf_token(visitor, "/login")},
+        )  # fmt: skip
+        created_by_a_request = path.exists()
+        upgraded = app.test_cli_runner().invoke(args=["db", "upgrade"])
+
+        assert before.status_code == 503 and not created_by_a_request
+        assert upgraded.exit_code == 0, upgraded.output
+        assert path.exists() and app.test_client().get("/login").status_code == 200
+        with app.app_context():
+            db.engine.dispose()

@@ -8,6 +8,7 @@ closes each of them here, so no view repeats the rule.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -30,6 +31,7 @@ from ..extensions import database_dialect, db
 from ..models import RoleName, User, is_row_id
 from ..scoping import may_change_rows, scope_filter, sees_all_partners
 from ..search import MAX_WORDS, client_matches, has_too_many_words, is_broad
+from ..web import has_control_characters
 from .filters import MAX_ID, PartnerFilter
 from .forms import partner_choices
 from .listing import ListCount, Scan, read_page
@@ -41,12 +43,17 @@ WRITE_VIEWS = frozenset(
 
 
 MAX_PAGE = 100_000
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Characters a spreadsheet may read as the start of a formula, the fullwidth forms included.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def neutralise_formula(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe; so does
+    one starting with an invisible character (zero-width space, joiner, byte-order mark...),
+    which could hide such a start."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value.startswith(FORMULA_STARTS) or unicodedata.category(value[0]) == "Cf":
         return "'" + value
     return value
 
@@ -89,6 +96,10 @@ class AccessGate:
         abort(403)
 
 
+def flash_words_dropped() -> None:
+    flash(gettext("Only the first %(num)d words of a search are used.", num=MAX_WORDS))
+
+
 def has_panel_role(roles: tuple[RoleName, ...]) -> bool:
     return bool(current_user.is_authenticated and current_user.active) and any(
         current_user.has_role(role) for role in roles
@@ -114,6 +125,25 @@ class SecureModelView(AccessGate, ModelView):
 
     def __init__(self, model: type, **kwargs: Any) -> None:
         super().__init__(model, db, **kwargs)
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        """A return address (``url``) that no redirect may carry is refused before anything
+        is done: after the change, the redirect would fail and hide that it was made."""
+        refused = super()._handle_view(name, **kwargs)
+        if refused is None and has_control_characters(request.values.get("url", "")):
+            abort(400)
+        return refused
+
+    def _apply_search(
+        self, query: Query, count_query: Query | None, joins: dict, count_joins: dict, search: str
+    ) -> tuple[Query, Query | None, dict, dict]:
+        """Flask-Admin's search (accounts, audit) on the first ``MAX_WORDS`` words: each word is
+        a condition on every searchable column, and SQLite refuses thousands of them."""
+        words = search.split()
+        if len(words) > MAX_WORDS:
+            flash_words_dropped()
+            search = " ".join(words[:MAX_WORDS])
+        return super()._apply_search(query, count_query, joins, count_joins, search)
 
     def get_one(self, id: Any) -> Any:
         """Rows with integer ids (accounts, audit): a malformed or unknown id answers 404."""
@@ -247,7 +277,7 @@ class ScopedModelView(SecureModelView):
         if not search.strip():
             return query, count_query, joins, count_joins
         if has_too_many_words(search):
-            flash(gettext("Only the first %(num)d words of a search are used.", num=MAX_WORDS))
+            flash_words_dropped()
         if count_query is not None:
             count_query = self.searched(count_query, search)
         return self.searched(query, search), count_query, joins, count_joins

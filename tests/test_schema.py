@@ -213,3 +213,20 @@ def test_only_db_upgrade_creates_a_missing_sqlite_file(tmp_path):
         assert path.exists() and app.test_client().get("/login").status_code == 200
         with app.app_context():
             db.engine.dispose()
+
+
+def test_the_database_refuses_two_accounts_whose_emails_differ_only_by_case(ctx):
+    def insert_account(email: str) -> None:
+        db.session.execute(
+            text(
+                'INSERT INTO "user" (email, active, fs_uniquifier, create_datetime,'
+                " update_datetime) VALUES (:email, true, :uniquifier, :now, :now)"
+            ),
+            {"email": email, "uniquifier": email, "now": "2026-01-01 00:00:00"},
+        )
+
+    insert_account("one.case@walkin.example.com")
+    insert_account("another.case@walkin.example.com")
+    with pytest.raises(IntegrityError, match="(?i)unique|duplicate"):
+        insert_account("One.Case@walkin.example.com")
+    db.session.rollback()

@@ -38,13 +38,15 @@ CODE_TRIES_PER_LOGIN = 5
 CODE_FAILURES = "tf_code_failures"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Attempt:
-    """One authentication step: what it checks, whose account it names (``account``, or the
-    address typed when no account has it: ``identity``) and how it went."""
+    """One authentication step: what it checks, whose account it names (its id and email, or
+    the address typed when no account has it: ``identity``), and whether the user was logged
+    in already (re-entering a password, setting up an authenticator)."""
 
     secret: Secret
-    account: User | None
+    account_id: int | None
+    account_email: str | None
     identity: str | None
     was_authenticated: bool
 
@@ -56,19 +58,19 @@ class Attempt:
     def throttle_key(self) -> str | None:
         """The account by its id when one is found, so that any spelling Flask-Security
         resolves to it counts against it."""
-        if self.account is not None:
-            return f"user:{self.account.id}"
+        if self.account_id is not None:
+            return f"user:{self.account_id}"
         return f"email:{self.identity}" if self.identity else None
 
     @property
     def target(self) -> str | None:
-        return f"user:{self.account.id}" if self.account is not None else None
+        return f"user:{self.account_id}" if self.account_id is not None else None
 
     @property
     def email(self) -> str | None:
         """Recorded in the audit log: the account's, else the address typed (only ever a
         valid address, never whatever was typed, which may be a password)."""
-        email = self.account.email if self.account is not None else self.identity
+        email = self.account_email or self.identity
         return email[:MAX_DETAIL_TEXT] if email else None
 
     @property
@@ -101,7 +103,14 @@ def start_attempt() -> None:
     secret = GUARDED.get(request.endpoint or "")
     if secret is None or request.method != "POST":
         return
-    attempt = Attempt(secret, *_named_account(), was_authenticated=current_user.is_authenticated)
+    account, identity = _named_account()
+    attempt = Attempt(
+        secret,
+        account.id if account is not None else None,
+        account.email if account is not None else None,
+        identity,
+        was_authenticated=current_user.is_authenticated,
+    )
     g.authn_attempt = attempt
     if is_throttled(secret, attempt.throttle_key):
         abort(429)

@@ -10,12 +10,12 @@ import secrets
 
 import pytest
 import redis
-from sqlalchemy import select
 
-from admin_app.extensions import db
-from admin_app.models import AuditEvent, RoleName
+from admin_app.extensions import security
+from admin_app.models import RoleName
 from admin_app.throttling import EXTENSION as THROTTLE
 from tests.conftest import Account, csrf_token, log_in, totp_code
+from tests.test_audit import events
 
 REDIS_URL = "redis://127.0.0.1:6379/9"
 WRONG_PASSWORD = "not-the-password-at-all"
@@ -313,8 +313,6 @@ def test_a_code_two_steps_old_is_refused(app, client, make_account):
     """Codes are accepted one 30-second step either side of now, not two minutes."""
     admin = make_account(RoleName.ADMIN)
     with app.app_context():
-        from admin_app.extensions import security
-
         totp = security.totp_factory._totp.from_source(admin.totp_secret)
         old = totp.generate(time=totp.now() - 60).token
     password_step(client, admin.email, admin.password)
@@ -360,15 +358,6 @@ def test_a_weak_new_password_is_not_counted_as_a_wrong_one(client, make_account)
     assert changed.status_code == 302
 
 
-def audit(app, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-        ).all()
-        db.session.expunge_all()
-        return list(rows)
-
-
 def test_every_authentication_event_names_the_account(app, client, make_account):
     admin = make_account(RoleName.ADMIN)
     password_step(client, admin.email, admin.password)
@@ -376,15 +365,15 @@ def test_every_authentication_event_names_the_account(app, client, make_account)
     post_code(client, "/mf-recovery", "0000-0000-0000")
     post_code(client, "/tf-validate", totp_code(app, admin.totp_secret))
 
-    events = [
-        *audit(app, "login.second_factor_asked"),
-        *audit(app, "login.failure"),
-        *audit(app, "login.success"),
+    recorded = [
+        *events(app, "login.second_factor_asked"),
+        *events(app, "login.failure"),
+        *events(app, "login.success"),
     ]
 
-    assert [json.loads(e.details)["email"] for e in events] == [admin.email] * 4
-    assert {e.target for e in events} == {f"user:{admin.id}"}
-    steps = [json.loads(e.details)["step"] for e in audit(app, "login.failure")]
+    assert [json.loads(e.details)["email"] for e in recorded] == [admin.email] * 4
+    assert {e.target for e in recorded} == {f"user:{admin.id}"}
+    steps = [json.loads(e.details)["step"] for e in events(app, "login.failure")]
     assert steps == ["two_factor_token_validation", "mf_recovery"]
 
 
@@ -394,7 +383,7 @@ def test_a_dropped_second_factor_step_is_recorded(app, client, make_account):
     for _ in range(5):
         post_code(client, "/tf-validate", wrong_code(app, admin))
 
-    [dropped] = audit(app, "login.second_factor_dropped")
+    [dropped] = events(app, "login.second_factor_dropped")
 
     assert json.loads(dropped.details) == {"email": admin.email, "failures": 5}
 
@@ -403,7 +392,7 @@ def test_text_typed_as_an_email_is_recorded_only_when_it_is_an_address(app, clie
     password_step(client, "my-Secret-passphrase-99", "whatever-password-1")
     password_step(client, "nobody@walkin.example.com", "whatever-password-1")
 
-    failures = [json.loads(e.details) for e in audit(app, "login.failure")]
+    failures = [json.loads(e.details) for e in events(app, "login.failure")]
 
     assert [f.get("email") for f in failures] == [None, "nobody@walkin.example.com"]
     assert "my-Secret-passphrase-99" not in str(failures)

@@ -7,26 +7,41 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
+from werkzeug.wrappers import Response
 
 from .admin import init_admin
 from .audit import init_audit
+from .authn import init_authn
 from .bench_probe import init_bench_probes
 from .cli import walkin
-from .config import STATIC_SETTINGS, fill_secrets, settings_from_environment
-from .error_pages import register_error_pages
+from .config import STATIC_SETTINGS, fill_secrets, read_write_sqlite, settings_from_environment
+from .error_pages import DATABASE_ERRORS, register_error_pages, unavailable_page
 from .extensions import babel, csrf, db, migrate
 from .http_security import init_http_security
 from .security import init_security
-from .sessions import init_sessions
+from .sessions import forget_session, init_sessions
 from .throttling import init_throttling
 from .web import register_web, select_locale, select_timezone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class WalkIn(Flask):
+    """Flask, except that the work done after the view (Flask-Security's commit, the
+    after-request hooks, saving the session) answers 503 when it finds the database gone, as
+    the view would: Flask's error handlers no longer apply there, so it would be a 500."""
+
+    def process_response(self, response: Response) -> Response:
+        try:
+            return super().process_response(response)
+        except DATABASE_ERRORS as error:
+            forget_session(error)
+            return super().process_response(unavailable_page(error))
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides settings (tests pass their database URL)."""
-    app = Flask(
+    app = WalkIn(
         __name__,
         instance_path=str(PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -48,6 +63,7 @@ def load_settings(app: Flask, overrides: dict[str, Any]) -> None:
     app.config.update(STATIC_SETTINGS)
     app.config.update(settings_from_environment(app.instance_path))
     app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = read_write_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
     fill_secrets(app.config, app.instance_path)
 
 
@@ -57,11 +73,13 @@ def init_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _configure_sqlite)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    # Before the CSRF check: a session that cannot be read answers 503, not "form expired".
+    init_sessions(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     init_security(app)
-    init_sessions(app)
     init_throttling(app)
+    init_authn(app)
 
 
 #: SQLite reads the database file through memory mapping up to this size: pages come from the

@@ -6,25 +6,30 @@ from collections.abc import Iterable
 
 from flask_security import hash_password
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from .audit import record
 from .errors import FieldProblem, ValidationError
 from .extensions import db, security
 from .models import Role, RoleName, User
 from .sessions import revoke_sessions
-from .validation import FieldError, email_address
 
 
 def create_account(email: str, password: str, roles: Iterable[str], active: bool = True) -> User:
-    """Create an account; the password is checked by Flask-Security's rules and hashed."""
+    """Create an account; the password is checked by Flask-Security's rules and hashed. The
+    address is compared as Flask-Security compares it at login (``security_utils.MailUtil``)."""
     address = _checked_email(email)
-    if security.datastore.find_user(email=address) is not None:
-        raise ValidationError({"email": FieldProblem("email_taken")})
+    if security.datastore.find_user(case_insensitive=True, email=address) is not None:
+        raise _address_taken()
     _check_password(password, email=address)
     user = security.datastore.create_user(
         email=address, password=hash_password(password), active=active, roles=_roles(roles)
     )
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError as error:  # the same address, created at the same moment
+        db.session.rollback()
+        raise _address_taken() from error
     record("account.create", target=f"user:{user.id}", details=_account_summary(user))
     return user
 
@@ -62,11 +67,15 @@ def _account_summary(user: User) -> dict[str, object]:
     return {"email": user.email, "roles": sorted(r.name for r in user.roles), "active": user.active}
 
 
+def _address_taken() -> ValidationError:
+    return ValidationError({"email": FieldProblem("email_taken")})
+
+
 def _checked_email(email: str) -> str:
     try:
-        return email_address(" ".join((email or "").split()))
-    except FieldError as error:
-        raise ValidationError({"email": error.problem}) from error
+        return security.mail_util.validate(" ".join((email or "").split()))
+    except ValueError as problem:
+        raise ValidationError({"email": FieldProblem("invalid_email")}) from problem
 
 
 def _check_password(password: str, **context: object) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 from flask import Flask, has_request_context, request
 from flask_security import current_user
 from sqlalchemy import insert, select
-from werkzeug.wrappers import Response
 
 from .db_types import utcnow
 from .extensions import db
@@ -74,30 +73,6 @@ def _user_or_none(user: Any) -> User | None:
     return user if getattr(user, "is_authenticated", False) else None
 
 
-LOGIN_ENDPOINTS = frozenset(
-    {"security.login", "security.two_factor_token_validation", "security.mf_recovery"}
-)
-
-
-def _record_login_attempts(response: Response) -> Response:
-    """Flask-Security answers a login step with a redirect on success and the form again on
-    failure; an admin's password step leads to the second factor, which is not yet a login."""
-    if request.endpoint not in LOGIN_ENDPOINTS or request.method != "POST":
-        return response
-    if current_user.is_authenticated:
-        record("login.success")
-    elif response.status_code == 302 and "/tf-" in response.headers.get("Location", ""):
-        record("login.second_factor_asked", details={"email": _attempted_email()})
-    else:
-        details = {"email": _attempted_email(), "step": request.endpoint.split(".")[-1]}
-        record("login.failure", details={**details, "status": response.status_code})
-    return response
-
-
-def _attempted_email() -> str:
-    return (request.form.get("email") or "")[:MAX_DETAIL_TEXT]
-
-
 def _record_logout() -> None:
     """Before the view runs, while the user is still known."""
     if request.endpoint == "security.logout" and request.method == "POST":
@@ -107,4 +82,3 @@ def _record_logout() -> None:
 
 def init_audit(app: Flask) -> None:
     app.before_request(_record_logout)
-    app.after_request(_record_login_attempts)

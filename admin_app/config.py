@@ -12,6 +12,9 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
+
+from sqlalchemy.engine import URL, make_url
 
 SECRETS_FILE = "secrets.json"
 #: Our message catalog, and our corrections to Flask-Admin's and Flask-Security's (see i18n.py).
@@ -29,6 +32,41 @@ def database_url(raw: str | None, instance_path: str) -> str:
     return raw
 
 
+def read_write_sqlite(url: str) -> str:
+    """``url`` unchanged, except that a SQLite file is opened read-write only (a URI with
+    ``mode=rw``): a missing file is then an error (503) instead of a new, empty database that
+    pooled connections would stay bound to once the real file is back."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return url
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return url
+    uri = parsed.set(
+        database=f"file:{quote(parsed.database)}",
+        query={**parsed.query, "mode": "rw", "uri": "true"},
+    )
+    return uri.render_as_string(hide_password=False)
+
+
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file of a SQLite URL (plain or URI form), or None for other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:"):
+        return Path(unquote(parsed.database.removeprefix("file:").split("?")[0]))
+    return Path(parsed.database)
+
+
+def create_sqlite_file(url: str | URL) -> None:
+    """Create a missing SQLite file: ``flask db upgrade`` (migrations/env.py) does, and only
+    it, since the app opens the file read-write only (``read_write_sqlite``)."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+
+
 def settings_from_environment(instance_path: str) -> dict[str, Any]:
     """Settings that depend on the environment (secrets excepted, see ``fill_secrets``)."""
     env = os.environ
@@ -36,12 +74,21 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
         "PHONE_DEFAULT_REGION": env.get("PHONE_DEFAULT_REGION", "FR"),
         "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT", "0")),
+        "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED", "1")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_FAILURES_PER_ACCOUNT": env.get("LOGIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_FAILURES_PER_ADDRESS": env.get("LOGIN_FAILURES_PER_ADDRESS", "30 per 15 minutes"),
+        "SECOND_FACTOR_FAILURES_PER_ACCOUNT": env.get(
+            "SECOND_FACTOR_FAILURES_PER_ACCOUNT", "5 per 15 minutes"
+        ),
+        "SECOND_FACTOR_FAILURES_PER_ADDRESS": env.get(
+            "SECOND_FACTOR_FAILURES_PER_ADDRESS", "30 per 15 minutes"
+        ),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
         "BENCH_PROBES": _flag(env.get("BENCH_PROBES", "")),
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),
         "SESSION_MAX_HOURS": int(env.get("SESSION_MAX_HOURS", "12")),
+        "SESSION_PRUNE_SECONDS": int(env.get("SESSION_PRUNE_SECONDS", "60")),
         "SESSION_COOKIE_SECURE": _flag(env.get("SECURE_COOKIES", "")),
         "REMEMBER_COOKIE_SECURE": _flag(env.get("SECURE_COOKIES", "")),
     }
@@ -57,6 +104,9 @@ STATIC_SETTINGS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # A multipart form's text fields are read into memory: none may be larger than this. (A
+    # URL-encoded form is read whole, within ``MAX_CONTENT_LENGTH``.)
+    "MAX_FORM_MEMORY_SIZE": 100_000,
     "SECURITY_PASSWORD_HASH": "argon2",
     "SECURITY_PASSWORD_LENGTH_MIN": 12,
     "SECURITY_PASSWORD_COMPLEXITY_CHECKER": "zxcvbn",
@@ -66,6 +116,8 @@ STATIC_SETTINGS: dict[str, Any] = {
     "SECURITY_POST_CHANGE_VIEW": "/admin/",
     "SECURITY_TWO_FACTOR": True,
     "SECURITY_TWO_FACTOR_ENABLED_METHODS": ["authenticator"],
+    # Seconds either side of now: the codes of the previous, current and next 30 s step.
+    "SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY": 30,
     "SECURITY_TOTP_ISSUER": "Walk-in",
     "SECURITY_MULTI_FACTOR_RECOVERY_CODES": True,
     # After set-up: the recovery codes just made, to keep (two_factor.py).

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, make_response, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
 
 from .extensions import db
 
-HANDLED_CODES = (400, 403, 404, 405, 429, 500)
+#: The database cannot be reached (a missing SQLite file, a PostgreSQL connection cut or refused):
+#: answered 503, and the app recovers by itself once it is back.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+DatabaseError = OperationalError | InterfaceError
+#: Answered with the panel's error page (500 and 503 have handlers of their own).
+HANDLED_CODES = (400, 403, 404, 405, 413, 415, 429)
 
 
 def _messages() -> dict[int, str]:
@@ -22,6 +28,8 @@ def _messages() -> dict[int, str]:
         403: gettext("You are not allowed to do this."),
         404: gettext("This page does not exist, or you may not see it."),
         405: gettext("This action is not available here."),
+        413: gettext("This request is too large: nothing was saved."),
+        415: gettext("This page only accepts its own forms."),
         429: gettext("Too many attempts. Wait a moment, then try again."),
         500: gettext("Something went wrong on our side. Nothing was half-saved; try again."),
         503: gettext("The database cannot be reached right now. Try again in a moment."),
@@ -68,16 +76,41 @@ def _server_error(error: InternalServerError) -> tuple[str, int]:
     return _render(500, _messages()[500], reference), 500
 
 
-def _database_unreachable(error: OperationalError) -> tuple[str, int]:
+def _database_unreachable(error: DatabaseError) -> tuple[str, int]:
     """The pool pings connections before use, so the app recovers by itself once it is back."""
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except DATABASE_ERRORS:
+        db.session.remove()
     current_app.logger.error("database unreachable: %s", type(error.orig).__name__)
     return error_page(503)
 
 
+def unavailable_page(error: DatabaseError) -> Response:
+    """The 503 page, for code that runs after the view (saving the session, after-request
+    hooks), where Flask's error handlers no longer apply."""
+    return make_response(_database_unreachable(error))
+
+
+def _close_database_session(_: BaseException | None) -> None:
+    """Flask-SQLAlchemy closes the request's session after the response is made; a connection
+    cut in between fails that close (its rollback), which would turn a finished answer into a
+    500. The dead connection is already dropped from the pool: the session is forgotten too.
+    (Registered after Flask-SQLAlchemy, so it runs first.)"""
+    try:
+        db.session.remove()
+    except DATABASE_ERRORS as error:
+        current_app.logger.warning(
+            "connection lost after the answer: %s", type(error.orig).__name__
+        )
+        db.session.registry.clear()
+
+
 def register_error_pages(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
-    for code in (400, 403, 404, 405, 429):
+    for code in HANDLED_CODES:
         app.register_error_handler(code, _http_error)
     app.register_error_handler(InternalServerError, _server_error)
-    app.register_error_handler(OperationalError, _database_unreachable)
+    app.teardown_appcontext(_close_database_session)
+    for database_error in DATABASE_ERRORS:
+        app.register_error_handler(database_error, _database_unreachable)

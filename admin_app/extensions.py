@@ -1,14 +1,14 @@
 """Flask extensions, created unbound; ``create_app`` binds them with ``init_app``."""
 
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_security import Security
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .security_utils import MailUtil, OneTimeTotp
 
 # Named constraints let Alembic's batch mode alter SQLite tables in later migrations.
 NAMING_CONVENTION = {
@@ -26,10 +26,9 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-security = Security()
+security = Security(totp_cls=OneTimeTotp, mail_util_cls=MailUtil)
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def database_dialect() -> str:

@@ -78,23 +78,25 @@ def update_mission_notes(
     return mission
 
 
-def start_mission(mission_id: str, actor: User) -> Mission:
+def start_mission(mission_id: str, actor: User) -> MissionStatus:
     return apply_transition(mission_id, actor, "start")
 
 
-def complete_mission(mission_id: str, actor: User) -> Mission:
+def complete_mission(mission_id: str, actor: User) -> MissionStatus:
     return apply_transition(mission_id, actor, "complete")
 
 
-def cancel_mission(mission_id: str, actor: User) -> Mission:
+def cancel_mission(mission_id: str, actor: User) -> MissionStatus:
     return apply_transition(mission_id, actor, "cancel")
 
 
-def apply_transition(mission_id: str, actor: User, action: str) -> Mission:
-    """Move a mission visible to ``actor`` by ``action``, as one conditional UPDATE.
+def apply_transition(mission_id: str, actor: User, action: str) -> MissionStatus:
+    """Move a mission visible to ``actor`` by ``action``, as one conditional UPDATE; return
+    the status it now has.
 
     The UPDATE names the status that was read, so of two people acting at once exactly one
-    wins; the other gets ``MissionChanged`` and the row keeps the winner's change.
+    wins; the other gets ``MissionChanged`` and the row keeps the winner's change. The row is
+    not read again after the commit: its client may be deleted the next instant.
     """
     step = transition(action)
     if not may_change_rows(actor):
@@ -123,7 +125,7 @@ def apply_transition(mission_id: str, actor: User, action: str) -> Mission:
     )
     count_transition(mission_id, current, target)
     db.session.commit()
-    return db.session.get_one(Mission, mission_id, populate_existing=True)
+    return target
 
 
 def current_status(mission_id: str, user: User) -> MissionStatus:

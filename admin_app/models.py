@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from flask_security.models import fsqla_v3 as fsqla
-from sqlalchemy import Enum, ForeignKey, Index, Integer, Text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .db_types import UTCDateTime, utcnow
@@ -67,6 +67,12 @@ class Role(db.Model, fsqla.FsRoleMixin):
 
 class User(db.Model, fsqla.FsUserMixin):
     __tablename__ = "user"
+    # Addresses are stored lower-cased (``security.MailUtil``); the index also refuses a row
+    # written some other way that differs from an existing one by case only.
+    __table_args__ = (Index("uq_user_email_lower", func.lower(text("email")), unique=True),)
+
+    #: The last authenticator time step that logged this account in: a code is used once.
+    tf_totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     def __str__(self) -> str:
         return self.email

@@ -1,17 +1,26 @@
-"""Flask-Security set-up: the user datastore over the app's models."""
+"""Flask-Security set-up: the user datastore over the app's models, and the panel's versions of
+its forms (its TOTP check and address normalisation are in ``security_utils.py``).
+
+A form that finds a wrong secret reports it to ``throttling.refuse``; ``authn`` counts and
+records it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, abort, request
+from flask_security import ChangePasswordForm as BaseChangePasswordForm
 from flask_security import LoginForm as BaseLoginForm
-from flask_security import SQLAlchemyUserDatastore, TwoFactorRescueForm
-from wtforms import RadioField
+from flask_security import MfRecoveryForm as BaseMfRecoveryForm
+from flask_security import SQLAlchemyUserDatastore
+from flask_security import TwoFactorRescueForm as BaseTwoFactorRescueForm
+from flask_security import VerifyForm as BaseVerifyForm
 
 from .admin.account_pages import render_account_page
 from .extensions import db, security
 from .models import Role, RoleName, User
+from .throttling import refuse
 from .two_factor import init_two_factor
 
 ROLE_DESCRIPTIONS = {
@@ -21,19 +30,52 @@ ROLE_DESCRIPTIONS = {
 }
 
 
+def _checked(valid: bool) -> bool:
+    if not valid:
+        refuse()
+    return valid
+
+
 class LoginForm(BaseLoginForm):
     """Never "remember me": a long-lived cookie would outlive the server-side session."""
 
     def validate(self, **kwargs: Any) -> bool:
         self.remember.data = False
-        return super().validate(**kwargs)
+        return _checked(super().validate(**kwargs))
 
 
-class RescueForm(TwoFactorRescueForm):
-    """Only the ways out that work: Flask-Security adds "use a recovery code" when the user has
-    some; its "Contact Administrator" sends an email, and the panel sends none."""
+class VerifyForm(BaseVerifyForm):
+    def validate(self, **kwargs: Any) -> bool:
+        return _checked(super().validate(**kwargs))
 
-    help_setup = RadioField(choices=[])
+
+class ChangePasswordForm(BaseChangePasswordForm):
+    """Only a wrong current password is a failure; a weak new one is not."""
+
+    def validate(self, **kwargs: Any) -> bool:
+        valid = super().validate(**kwargs)
+        _checked(valid or not self.password.errors)
+        return valid
+
+
+class MfRecoveryForm(BaseMfRecoveryForm):
+    def validate(self, **kwargs: Any) -> bool:
+        return _checked(super().validate(**kwargs))
+
+
+class TwoFactorRescueForm(BaseTwoFactorRescueForm):
+    """No "contact the administrator" choice: it sends a mail, and the panel sends none."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help_setup.choices = [c for c in self.help_setup.choices or () if c[0] != "help"]
+
+
+def refuse_json_bodies() -> None:
+    """The panel's sign-in pages post forms. Flask-Security would also read a JSON body (and
+    answer 500 to one that is not an object): refused whole."""
+    if request.blueprint == "security" and request.is_json:
+        abort(415)
 
 
 def init_security(app: Flask) -> None:
@@ -42,10 +84,14 @@ def init_security(app: Flask) -> None:
         app,
         SQLAlchemyUserDatastore(db, User, Role),
         login_form=LoginForm,
-        two_factor_rescue_form=RescueForm,
+        verify_form=VerifyForm,
+        change_password_form=ChangePasswordForm,
+        mf_recovery_form=MfRecoveryForm,
+        two_factor_rescue_form=TwoFactorRescueForm,
         render_template=render_account_page,
     )
     init_two_factor(app)
+    app.before_request(refuse_json_bodies)
 
 
 def ensure_roles() -> list[str]:

@@ -3,27 +3,35 @@ revokes them for real, a copied cookie included.
 
 The cookie holds only a random id; the table keeps its SHA-256, the session's data, its owner
 and two clocks: idle expiry (``SESSION_IDLE_MINUTES``) and absolute expiry
-(``SESSION_MAX_HOURS``). The id changes at login and at logout.
+(``SESSION_MAX_HOURS``). The id changes at login and at logout. Expired rows are deleted at most
+once every ``SESSION_PRUNE_SECONDS`` by each process, whatever the request.
+
+A session is stored only once it holds something: a visitor who merely opens the login page
+holds the login form's CSRF secret, which is kept in a signed cookie of its own (the
+double-submit pattern Flask-WTF uses with cookie sessions), so bots and health checks leave no
+row. The secret moves into the row when there is one (logging in, choosing a language).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, Request, request, session
+from flask import Flask, Request, g, request, session
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from flask_login import current_user, user_logged_in, user_logged_out
 from flask_security.signals import password_changed
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import delete, insert, or_, select, update
-from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import CallbackDict
 from werkzeug.wrappers import Response
 
 from .db_types import utcnow
+from .error_pages import DATABASE_ERRORS, DatabaseError
 from .extensions import db
 from .models import WebSession
 
@@ -32,6 +40,11 @@ TOUCH_EVERY = timedelta(minutes=1)
 #: script, a load test) would otherwise grow its session row with every form it posts, and make
 #: every later request read and write it all.
 MAX_FLASHES = 10
+#: The CSRF secret (``session["csrf_token"]``, Flask-WTF's) of a session that has no row.
+CSRF_KEY = "csrf_token"
+CSRF_COOKIE = "csrf"
+#: Flask-Security's marker for a CSRF cookie the panel does not use: never worth a row.
+IGNORED_KEYS = frozenset({"fs_cc"})
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):
@@ -43,7 +56,11 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.sid = sid
         self.modified = False
         self.rotate = False
-        self.error: OperationalError | None = None
+        #: The database failed for this session: it is neither read nor saved.
+        self.error: DatabaseError | None = None
+
+    def worth_a_row(self) -> bool:
+        return any(key not in IGNORED_KEYS and key != CSRF_KEY for key in self)
 
 
 def _digest(sid: str) -> str:
@@ -53,28 +70,30 @@ def _digest(sid: str) -> str:
 class DatabaseSessionInterface(SessionInterface):
     serializer = TaggedJSONSerializer()
 
+    def __init__(self) -> None:
+        self.next_prune = 0.0
+
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         sid = request.cookies.get(self.get_cookie_name(app))
-        if not sid:
-            return ServerSession()
         try:
-            return self._load(app, sid)
-        except OperationalError as error:
+            stored = self._load(app, sid) if sid else None
+        except DATABASE_ERRORS as error:
             unavailable = ServerSession()
             unavailable.error = error
             return unavailable
+        return stored or ServerSession(self._csrf_from_cookie(app, request))
 
-    def _load(self, app: Flask, sid: str) -> ServerSession:
+    def _load(self, app: Flask, sid: str) -> ServerSession | None:
         with db.engine.begin() as connection:
             row = connection.execute(
                 select(WebSession).where(WebSession.id == _digest(sid))
             ).one_or_none()
             if row is None:
-                return ServerSession()
+                return None
             now = utcnow()
             if self._expired(app, row.created_at, row.last_seen_at, now):
                 connection.execute(delete(WebSession).where(WebSession.id == row.id))
-                return ServerSession()
+                return None
             if now - row.last_seen_at > TOUCH_EVERY:
                 connection.execute(
                     update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now)
@@ -82,22 +101,33 @@ class DatabaseSessionInterface(SessionInterface):
         return ServerSession(self.serializer.loads(row.data), sid)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        """(A database failure here answers 503: ``WalkIn.process_response``.)"""
         if session.error is not None:
             return
+        self._prune_when_due(app)
+        self._save(app, session, response)
+
+    def _save(self, app: Flask, session: ServerSession, response: Response) -> None:
         name = self.get_cookie_name(app)
-        with db.engine.begin() as connection:
-            if session.sid and (session.rotate or not session):
+        worth_a_row = session.worth_a_row()
+        if session.sid and (session.rotate or not worth_a_row):
+            with db.engine.begin() as connection:
                 connection.execute(delete(WebSession).where(WebSession.id == _digest(session.sid)))
-                session.sid = None
-            if not session:
-                if name in request.cookies:
-                    response.delete_cookie(name, path=self.get_cookie_path(app))
-                return
-            if session.sid is None:
-                session.sid = secrets.token_urlsafe(32)
+            session.sid = None
+        if not worth_a_row:
+            self._keep_csrf_in_cookie(app, session, response)
+            if name in request.cookies:
+                response.delete_cookie(name, path=self.get_cookie_path(app))
+            return
+        if session.sid is None:
+            session.sid = secrets.token_urlsafe(32)
+            with db.engine.begin() as connection:
                 self._insert(connection, session)
-                self._set_cookie(app, response, session.sid)
-            elif session.modified:
+            self._set_cookie(app, response, name, session.sid)
+            if CSRF_COOKIE in request.cookies:
+                response.delete_cookie(CSRF_COOKIE, path=self.get_cookie_path(app))
+        elif session.modified:
+            with db.engine.begin() as connection:
                 connection.execute(
                     update(WebSession)
                     .where(WebSession.id == _digest(session.sid))
@@ -117,21 +147,51 @@ class DatabaseSessionInterface(SessionInterface):
         )
 
     def _dumps(self, session: ServerSession) -> str:
-        data = dict(session)
+        data = {key: value for key, value in session.items() if key not in IGNORED_KEYS}
         if len(data.get("_flashes", ())) > MAX_FLASHES:
             data["_flashes"] = data["_flashes"][-MAX_FLASHES:]
         return self.serializer.dumps(data)
 
-    def _set_cookie(self, app: Flask, response: Response, sid: str) -> None:
+    def _csrf_signer(self, app: Flask) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(app.secret_key or "", salt="walkin-csrf-cookie")
+
+    def _csrf_from_cookie(self, app: Flask, request: Request) -> dict[str, str]:
+        value = request.cookies.get(CSRF_COOKIE)
+        if not value:
+            return {}
+        max_age = app.config["SESSION_IDLE_MINUTES"] * 60
+        try:
+            return {CSRF_KEY: str(self._csrf_signer(app).loads(value, max_age=max_age))}
+        except BadSignature:
+            return {}
+
+    def _keep_csrf_in_cookie(self, app: Flask, session: ServerSession, response: Response) -> None:
+        """Set the cookie when the secret is new, and sign it again whenever a form shows it
+        (Flask-WTF keeps the form's token in ``g``), so its age counts from the last form."""
+        secret = session.get(CSRF_KEY)
+        if secret and (session.modified or CSRF_KEY in g):
+            self._set_cookie(app, response, CSRF_COOKIE, self._csrf_signer(app).dumps(secret))
+
+    def _set_cookie(self, app: Flask, response: Response, name: str, value: str) -> None:
         response.set_cookie(
-            self.get_cookie_name(app),
-            sid,
+            name,
+            value,
             httponly=self.get_cookie_httponly(app),
             secure=self.get_cookie_secure(app),
             samesite=self.get_cookie_samesite(app),
             path=self.get_cookie_path(app),
             domain=self.get_cookie_domain(app),
         )
+
+    def _prune_when_due(self, app: Flask) -> None:
+        now = time.monotonic()
+        if now < self.next_prune:
+            return
+        self.next_prune = now + app.config["SESSION_PRUNE_SECONDS"]
+        try:
+            prune_expired_sessions(app)
+        except DATABASE_ERRORS as error:  # a chore: it must not spoil the answer
+            app.logger.warning("expired sessions not pruned: %s", type(error.orig).__name__)
 
     @staticmethod
     def _expired(app: Flask, created: datetime, last_seen: datetime, now: datetime) -> bool:
@@ -165,15 +225,16 @@ def prune_expired_sessions(app: Flask) -> int:
         return connection.execute(query).rowcount
 
 
+def forget_session(error: DatabaseError) -> None:
+    """This request's session is neither saved nor used any more: the database failed."""
+    if isinstance(session, ServerSession):
+        session.error = error
+
+
 def _rotate(*_: Any, **__: Any) -> None:
     """A new id at login and at logout: a cookie seen before either is worth nothing after."""
     if isinstance(session, ServerSession):
         session.rotate = True
-
-
-def _rotate_and_prune(app: Flask, **_: Any) -> None:
-    _rotate()
-    prune_expired_sessions(app)
 
 
 def _password_changed(app: Flask, user: Any, **_: Any) -> None:
@@ -190,6 +251,6 @@ def _raise_session_store_error() -> None:
 def init_sessions(app: Flask) -> None:
     app.session_interface = DatabaseSessionInterface()
     app.before_request(_raise_session_store_error)
-    user_logged_in.connect(_rotate_and_prune, app)
+    user_logged_in.connect(_rotate, app)
     user_logged_out.connect(_rotate, app)
     password_changed.connect(_password_changed, app)

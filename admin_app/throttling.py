@@ -1,49 +1,85 @@
-"""Failed logins are throttled per account and per address (Flask-Limiter's storage: memory by
-default, Redis through ``RATELIMIT_STORAGE_URI`` when several processes serve).
+"""Failed authentication is throttled per account and per address, in Flask-Limiter's storage
+(memory by default, Redis through ``RATELIMIT_STORAGE_URI`` when several processes serve).
 
-Only failures count: a shop where ten people log in at once is not slowed down. Once a limit is
-reached the login form answers 429 until the window has passed, whatever the password.
+Only failures count: a shop where ten people log in at once is not slowed down. Passwords
+(login, ``/verify``, ``/change``) and second-factor codes (authenticator and recovery codes) are
+counted apart, each with its own limits. Once a limit is reached the page answers 429 until the
+window has passed, whatever is typed. ``RATELIMIT_ENABLED=False`` (Flask-Limiter's own setting)
+turns the throttle off, for a deployment that throttles in front of the app.
+
+Each app has a limiter of its own (like its ``Admin``): Flask-Limiter keeps its storage on the
+limiter object, so one limiter shared by several apps would follow whichever was built last.
 """
 
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, request
-from flask_security import current_user
+import enum
+
+from flask import Flask, current_app, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from limits import parse
-from werkzeug.wrappers import Response
 
-from .extensions import limiter
-
-
-def _login_keys() -> list[tuple[str, str, str]]:
-    """(setting, namespace, key) for each limit that applies to this login attempt."""
-    email = " ".join((request.form.get("email") or "").split()).lower()[:254]
-    keys = [("LOGIN_FAILURES_PER_ADDRESS", "login-address", request.remote_addr or "unknown")]
-    if email:
-        keys.append(("LOGIN_FAILURES_PER_ACCOUNT", "login-account", email))
-    return keys
+EXTENSION = "walkin.throttle"
 
 
-def _is_login_post() -> bool:
-    return request.endpoint == "security.login" and request.method == "POST"
+class Secret(enum.StrEnum):
+    """What an authentication step checks; each kind has its own limits."""
+
+    PASSWORD = "password"  # noqa: S105 - the name of a kind, not a password
+    CODE = "code"
 
 
-def refuse_throttled_logins() -> None:
-    if not _is_login_post():
+#: Settings naming each kind's limits, per account and per address.
+LIMITS = {
+    Secret.PASSWORD: ("LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS"),
+    Secret.CODE: ("SECOND_FACTOR_FAILURES_PER_ACCOUNT", "SECOND_FACTOR_FAILURES_PER_ADDRESS"),
+}
+
+
+def refuse() -> None:
+    """The secret this request checked was wrong (called by the panel's Flask-Security forms
+    and TOTP check); ``authn`` counts it after the view."""
+    g.authn_refused = True
+
+
+def was_refused() -> bool:
+    return bool(g.get("authn_refused"))
+
+
+def app_limiter() -> Limiter | None:
+    """This app's limiter, or None when throttling is turned off."""
+    return current_app.extensions[EXTENSION]
+
+
+def _limits(secret: Secret, account_key: str | None) -> list[tuple[str, str, str]]:
+    """(setting, namespace, key) of each limit that applies to an attempt."""
+    per_account, per_address = LIMITS[secret]
+    limits = [(per_address, f"{secret}-address", request.remote_addr or "unknown")]
+    if account_key:
+        limits.append((per_account, f"{secret}-account", account_key))
+    return limits
+
+
+def is_throttled(secret: Secret, account_key: str | None) -> bool:
+    """Whether the account or the address has used up its failures of this kind."""
+    limiter = app_limiter()
+    if limiter is None:
+        return False
+    return not all(
+        limiter.limiter.test(parse(current_app.config[setting]), namespace, key)
+        for setting, namespace, key in _limits(secret, account_key)
+    )
+
+
+def count_failure(secret: Secret, account_key: str | None) -> None:
+    limiter = app_limiter()
+    if limiter is None:
         return
-    for setting, namespace, key in _login_keys():
-        if not limiter.limiter.test(parse(current_app.config[setting]), namespace, key):
-            abort(429)
-
-
-def count_failed_logins(response: Response) -> Response:
-    if _is_login_post() and response.status_code != 429 and not current_user.is_authenticated:
-        for setting, namespace, key in _login_keys():
-            limiter.limiter.hit(parse(current_app.config[setting]), namespace, key)
-    return response
+    for setting, namespace, key in _limits(secret, account_key):
+        limiter.limiter.hit(parse(current_app.config[setting]), namespace, key)
 
 
 def init_throttling(app: Flask) -> None:
-    limiter.init_app(app)
-    app.before_request(refuse_throttled_logins)
-    app.after_request(count_failed_logins)
+    limiter = Limiter(get_remote_address, app=app, default_limits=[])
+    app.extensions[EXTENSION] = limiter if limiter.enabled else None

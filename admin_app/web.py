@@ -22,9 +22,13 @@ web = Blueprint("web", __name__)
 TIMEZONE_COOKIE = "tz"
 
 
+def has_control_characters(text: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+
+
 def safe_path(target: str | None, fallback: str) -> str:
     """``target`` if it is a path on this site; never another host or a script URL."""
-    if not target or "\\" in target or any(ord(c) < 32 for c in target):
+    if not target or "\\" in target or has_control_characters(target):
         return fallback
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

@@ -5,6 +5,7 @@ from flask import current_app
 
 from alembic import context
 
+from admin_app.config import create_sqlite_file
 from admin_app.models import made_on
 
 # this is the Alembic Config object, which provides
@@ -88,6 +89,8 @@ def run_migrations_online():
         conf_args["process_revision_directives"] = process_revision_directives
 
     connectable = get_engine()
+    # The app opens SQLite read-write only; the first upgrade creates the file.
+    create_sqlite_file(connectable.url)
 
     with connectable.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"

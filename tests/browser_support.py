@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,10 +18,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from admin_app.models import RoleName
-from tests.conftest import Account, World, log_in, totp_code
+from tests.conftest import Account, World, log_in, serve, totp_code
 from tools.check_translations import english_words
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -52,19 +50,12 @@ def playwright_api() -> Any:
 
 
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The test app served over real HTTP on a free local port; its base URL."""
-    app.config["DASHBOARD_REFRESH_SECONDS"] = 0.5
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        app.config["DASHBOARD_REFRESH_SECONDS"] = 5
+def live_server(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The test app served over real HTTP on a free local port, its dashboard refreshing every
+    half second; its base URL."""
+    monkeypatch.setitem(app.config, "DASHBOARD_REFRESH_SECONDS", 0.5)
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -13,12 +16,16 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_security import hash_password
 from passlib.totp import TOTP
+from sqlalchemy import select
+from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from admin_app import create_app
-from admin_app.extensions import db, limiter, security
+from admin_app.config import SECRET_NAMES
+from admin_app.extensions import db, security
 from admin_app.models import RoleName, User
 from admin_app.security import ensure_roles
+from admin_app.throttling import EXTENSION as THROTTLE
 from tests.databases import fresh_database, postgres_problem, server_url
 
 #: Browser tests' fixtures (live_server, browser) and helpers.
@@ -38,9 +45,9 @@ def settings_for_tests(database_url: str) -> dict[str, object]:
     }
 
 
-def build_app(database_url: str) -> Flask:
-    """A test app on ``database_url``, migrated to the latest schema."""
-    app = create_app(settings_for_tests(database_url))
+def build_app(database_url: str, **settings: object) -> Flask:
+    """A test app on ``database_url``, migrated to the latest schema; ``settings`` override."""
+    app = create_app({**settings_for_tests(database_url), **settings})
     with app.app_context():
         upgrade()
     return app
@@ -65,6 +72,22 @@ def session_app(database_url: str) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sibling_app(database_url: str, session_app: Flask) -> Iterator[Callable[..., Flask]]:
+    """Build another app on the session's database, with its secrets and ``settings``."""
+    built: list[Flask] = []
+
+    def build(**settings: object) -> Flask:
+        secrets_ = {name: session_app.config[name] for name in SECRET_NAMES}
+        built.append(build_app(database_url, **secrets_, **settings))
+        return built[-1]
+
+    yield build
+    for app in built:
+        with app.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture
 def app(session_app: Flask) -> Iterator[Flask]:
     """The session's app over empty tables (roles excepted)."""
@@ -73,7 +96,8 @@ def app(session_app: Flask) -> Iterator[Flask]:
             db.session.execute(table.delete())
         db.session.commit()
         ensure_roles()
-        limiter.reset()
+        if session_app.extensions[THROTTLE]:
+            session_app.extensions[THROTTLE].reset()
     yield session_app
 
 
@@ -83,6 +107,20 @@ def ctx(app: Flask) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve ``app`` over real HTTP on a free local port, a thread per request."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
 
 
 @pytest.fixture
@@ -184,14 +222,31 @@ def log_in(client: FlaskClient, account: Account, *, landing: str = "/admin/") -
     return response
 
 
+TOTP_STEP = 30
+
+
 def totp_code(app: Flask, secret: str) -> str:
+    """A code the authenticator app for ``secret`` shows now, or, once that step's code has
+    been used (a code logs in once), the next step's; waits for a step when both are used."""
     with app.app_context():
-        return security._totp_factory.generate_totp_password(secret)
+        last = db.session.scalar(
+            select(User.tf_totp_last_step).where(User.tf_totp_secret == secret)
+        )
+        step = int(time.time() // TOTP_STEP)
+        if last is not None and last > step:
+            time.sleep((last + 1) * TOTP_STEP - time.time())
+            step = last
+        counter = step if last is None or last < step else step + 1
+        totp = security.totp_factory._totp.from_source(secret)
+        return totp.generate(time=counter * TOTP_STEP).token
 
 
-def code_for_key(key: str) -> str:
-    """The code an authenticator app shows for the key a set-up page shows (``ABCD-EFGH-...``)."""
-    return TOTP(key=key.replace("-", ""), format="base32").generate().token
+def code_for_key(key: str, steps_ahead: int = 0) -> str:
+    """The code an authenticator app shows for the key a set-up page shows (``ABCD-EFGH-...``),
+    or the one it will show ``steps_ahead`` steps later (accepted one step early: a second
+    login within the step of the first needs it, a code logs in once)."""
+    totp = TOTP(key=key.replace("-", ""), format="base32")
+    return totp.generate(time=time.time() + steps_ahead * TOTP_STEP).token
 
 
 def enter_totp_code(client: FlaskClient, account: Account, page: str):

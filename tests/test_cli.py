@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from admin_app.cli import DEMO_ACCOUNTS
 from admin_app.extensions import db
 from admin_app.models import Client, Mission, MissionStatus, Role, RoleName, User
-from tests.conftest import Account, attempt_login, log_in
+from tests.conftest import Account, attempt_login, log_in, post_with_csrf
 
 PRINTED_ACCOUNT = re.compile(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)$", re.MULTILINE)
 
@@ -171,3 +171,29 @@ def test_mission_command_knows_only_the_actions_of_the_table(runner, world):
     )
 
     assert result.exit_code == 2 and "'start', 'complete', 'cancel'" in result.output
+
+
+def test_an_address_differing_only_by_case_is_the_same_account(app, runner, client, login_as):
+    """``flask users create`` and the accounts page store one form of an address, and the
+    second spelling of it is refused as taken instead of making an account that never logs in."""
+    password = "a-long-enough-Passw0rd"
+    created = runner.invoke(
+        args=["users", "create", "Mixed.Case@walkin.example.com", "--password", password,
+              "--active"]
+    )  # fmt: skip
+    login_as(RoleName.ADMIN)
+
+    again = post_with_csrf(
+        client,
+        "/admin/accounts/new/",
+        {"email": "mixed.case@walkin.example.com", "password": password, "roles": ["support"]},
+    )
+
+    assert created.exit_code == 0, created.output
+    assert "Another account already uses this email." in again.get_data(as_text=True)
+    with app.app_context():
+        emails = db.session.scalars(select(User.email).where(User.email.ilike("mixed.case@%")))
+        assert list(emails) == ["mixed.case@walkin.example.com"]
+    visitor = app.test_client()
+    signed_in = attempt_login(visitor, Account(0, "MIXED.Case@walkin.example.com", password))
+    assert signed_in.status_code == 302  # an account without a role yet: the panel answers 403

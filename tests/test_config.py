@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,9 @@ from admin_app.config import (
     SECRETS_FILE,
     database_url,
     fill_secrets,
+    read_write_sqlite,
     settings_from_environment,
+    sqlite_file,
 )
 
 
@@ -90,3 +93,33 @@ def test_a_secret_added_later_is_generated_without_changing_the_others(tmp_path)
     assert len(settings["TOTP_SECRET"]) >= 40
     assert settings["SECURITY_TOTP_SECRETS"] == {"1": settings["TOTP_SECRET"]}
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_request_size_limit_is_one_megabyte_unless_set(monkeypatch, tmp_path):
+    monkeypatch.delenv("MAX_CONTENT_LENGTH", raising=False)
+    default = settings_from_environment(str(tmp_path))["MAX_CONTENT_LENGTH"]
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "2097152")
+
+    assert default == 1024 * 1024
+    assert settings_from_environment(str(tmp_path))["MAX_CONTENT_LENGTH"] == 2 * 1024 * 1024
+
+
+def test_throttling_is_on_unless_turned_off(monkeypatch, tmp_path):
+    monkeypatch.delenv("RATELIMIT_ENABLED", raising=False)
+    default = settings_from_environment(str(tmp_path))["RATELIMIT_ENABLED"]
+    monkeypatch.setenv("RATELIMIT_ENABLED", "false")
+
+    assert default is True
+    assert settings_from_environment(str(tmp_path))["RATELIMIT_ENABLED"] is False
+
+
+def test_sqlite_files_are_opened_read_write_only_so_a_missing_file_is_an_error():
+    url = read_write_sqlite("sqlite:////srv/my instance/walkin.sqlite3")
+
+    assert url == "sqlite:///file%3A/srv/my%2520instance/walkin.sqlite3?mode=rw&uri=true"
+    assert sqlite_file(url) == Path("/srv/my instance/walkin.sqlite3")
+    assert read_write_sqlite(url) == url
+    assert (
+        read_write_sqlite("postgresql+psycopg://u@db/walkin") == "postgresql+psycopg://u@db/walkin"
+    )
+    assert sqlite_file("postgresql+psycopg://u@db/walkin") is None

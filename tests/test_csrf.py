@@ -57,7 +57,7 @@ def snapshot():
         User.__table__,
         Role.__table__,
     )
-    return [sorted(map(tuple, db.session.execute(select(table)))) for table in tables]
+    return [sorted(map(tuple, db.session.execute(select(table))), key=repr) for table in tables]
 
 
 @pytest.mark.parametrize("token", [None, "forged-token", ""])

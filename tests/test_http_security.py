@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
-from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from admin_app import missions as mission_rules
-from admin_app.extensions import db
-from tests.conftest import log_in, post_with_csrf
+from admin_app.config import sqlite_file
+from tests.conftest import csrf_token, log_in, post_with_csrf
+from tests.databases import app_database, database_outage
 
 
 def test_pages_carry_the_security_headers(client, world):
@@ -109,10 +106,8 @@ def test_unexpected_error_shows_no_trace_and_rolls_back(app, client, world, capl
 
 def test_database_outage_answers_503_and_recovers(app, client, world, tmp_path):
     log_in(client, world.partner_a)
-    with app.app_context():
-        url = db.engine.url
 
-    with database_outage(app, url, tmp_path):
+    with database_outage(app, tmp_path):
         down = client.get("/admin/clients/")
     up = client.get("/admin/clients/")
 
@@ -121,58 +116,39 @@ def test_database_outage_answers_503_and_recovers(app, client, world, tmp_path):
     assert up.status_code == 200
 
 
-class database_outage:
-    """Make the test database unreachable for a moment, for real."""
-
-    def __init__(self, app, url, scratch: Path) -> None:
-        self.app, self.url, self.scratch = app, url, scratch
-
-    def __enter__(self) -> None:
-        with self.app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if self.url.get_backend_name() == "sqlite":
-            shutil.move(self.url.database, self.scratch / "away.sqlite3")
-        else:
-            self._allow_connections(False)
-
-    def __exit__(self, *exc_info: object) -> None:
-        with self.app.app_context():
-            db.session.remove()
-        if self.url.get_backend_name() == "sqlite":
-            Path(self.url.database).unlink(missing_ok=True)
-            shutil.move(self.scratch / "away.sqlite3", self.url.database)
-            with self.app.app_context():
-                # A pooled SQLite connection still points at the removed file; a server outage
-                # (PostgreSQL) needs no such help: pre-ping replaces dead connections.
-                db.engine.dispose()
-        else:
-            self._allow_connections(True)
-
-    def _allow_connections(self, allowed: bool) -> None:
-        from sqlalchemy import create_engine
-
-        name = self.url.database
-        admin = create_engine(
-            make_url(self.url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as connection:
-            connection.execute(
-                text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
-            )
-            if not allowed:
-                connection.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"
-                    ),
-                    {"n": name},
-                )
-        admin.dispose()
-
-
 def test_error_pages_speak_the_users_language(client, world):
     log_in(client, world.partner_a)
 
     page = client.get("/admin/nowhere/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
 
     assert "Cette page n'existe pas" in page.replace("&#39;", "'") and "Référence" in page
+
+
+def test_a_post_during_an_outage_answers_503_not_form_expired(app, client, world, tmp_path):
+    """The session store is checked before the CSRF token: a form posted while the database
+    is away is told the database is away, not that the form expired."""
+    log_in(client, world.partner_a)
+    token = csrf_token(client, "/admin/missions/")
+
+    with database_outage(app, tmp_path):
+        response = client.post(
+            "/admin/missions/transition/",
+            data={"id": world.a_mission, "action": "start", "csrf_token": token},
+        )
+
+    assert response.status_code == 503
+    assert "The database cannot be reached right now." in response.get_data(as_text=True)
+
+
+def test_a_sqlite_outage_leaves_no_empty_database_behind(app, client, world, tmp_path):
+    path = sqlite_file(app_database(app))
+    if path is None:
+        pytest.skip("SQLite only: this run is on PostgreSQL")
+    log_in(client, world.partner_a)
+
+    with database_outage(app, tmp_path):
+        down = client.get("/admin/clients/")
+        created = path.exists()
+
+    assert down.status_code == 503 and not created
+    assert client.get("/admin/clients/").status_code == 200

@@ -374,3 +374,26 @@ def test_export_neutralises_spreadsheet_formulas(app, client, login_as, view):
         assert '\'=HYPERLINK("http://x")' in cells
     else:
         assert "'@SUM(A1)" in cells
+
+
+@pytest.mark.parametrize(
+    "start", ["\uff1d", "\uff0b", "\uff0d", "\uff20", "\u200b=", "\ufeff+", "\u2060@"]
+)
+def test_export_neutralises_fullwidth_and_hidden_formula_starts(app, client, login_as, start):
+    partner = login_as(RoleName.PARTNER)
+    with app.app_context():
+        _, mission = register_client(partner.id, "Eve", city=f"{start}SUM(A1)")
+        db.session.get_one(Mission, mission).notes = f"{start}cmd|' /C calc'!A0"
+        db.session.commit()
+
+    exported = {
+        view: [
+            cell
+            for row in csv.reader(io.StringIO(client.get(f"/admin/{view}/export/csv/").text))
+            for cell in row
+        ]
+        for view in ("clients", "missions")
+    }
+
+    assert f"'{start}SUM(A1)" in exported["clients"]
+    assert f"'{start}cmd|' /C calc'!A0" in exported["missions"]

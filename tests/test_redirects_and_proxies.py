@@ -8,6 +8,7 @@ import pytest
 
 from admin_app import create_app
 from admin_app.extensions import db
+from admin_app.models import Client, Mission, MissionStatus
 from tests.conftest import log_in, post_with_csrf, settings_for_tests
 
 HOSTILE = [
@@ -55,3 +56,24 @@ def test_forwarded_https_is_trusted_only_behind_a_configured_proxy(database_url,
     assert ("Strict-Transport-Security" in response.headers) is hsts
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("target", ["/admin/\r\n", "/admin/\nSet-Cookie: x=1", "/admin/\x00"])
+def test_a_return_address_no_redirect_may_carry_is_refused_before_acting(
+    app, client, world, target
+):
+    """Once the change was made, the redirect would fail and hide it: refused first."""
+    log_in(client, world.partner_a)
+
+    answers = [
+        post_with_csrf(client, "/admin/missions/transition/",
+                       {"id": world.a_mission, "action": "start", "url": target}),
+        post_with_csrf(client, "/admin/missions/action/",
+                       {"action": "cancel", "rowid": world.a_mission, "url": target}),
+        post_with_csrf(client, "/admin/clients/delete/", {"id": world.a_client, "url": target}),
+    ]  # fmt: skip
+
+    assert [answer.status_code for answer in answers] == [400, 400, 400]
+    with app.app_context():
+        assert db.session.get_one(Mission, world.a_mission).status is MissionStatus.PENDING
+        assert db.session.get(Client, world.a_client) is not None

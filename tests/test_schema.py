@@ -10,10 +10,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from admin_app import SQLITE_MMAP_BYTES, create_app
+from admin_app.config import sqlite_file
 from admin_app.extensions import db
 from admin_app.missions import register_walk_in_client
 from admin_app.models import RoleName, made_on
-from tests.conftest import settings_for_tests
+from tests.conftest import csrf_token, settings_for_tests
 from tests.databases import fresh_database
 
 APP_TABLES = {
@@ -244,3 +245,43 @@ def audit_accounts() -> list[tuple]:
     with db.engine.connect() as connection:
         query = text("SELECT action, account_email FROM audit_event ORDER BY id")
         return [tuple(row) for row in connection.execute(query)]
+
+
+def test_only_db_upgrade_creates_a_missing_sqlite_file(tmp_path):
+    with fresh_database(tmp_path, "created") as url:
+        path = sqlite_file(url)
+        if path is None:
+            pytest.skip("SQLite only: this run is on PostgreSQL")
+        app = create_app(settings_for_tests(url))
+        visitor = app.test_client()
+
+        before = visitor.post(
+            "/login",
+            data={"email": "a@walkin.example.com", "password": "x" * 12,
+                  "csrf_token": csrf_token(visitor, "/login")},
+        )  # fmt: skip
+        created_by_a_request = path.exists()
+        upgraded = app.test_cli_runner().invoke(args=["db", "upgrade"])
+
+        assert before.status_code == 503 and not created_by_a_request
+        assert upgraded.exit_code == 0, upgraded.output
+        assert path.exists() and app.test_client().get("/login").status_code == 200
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_the_database_refuses_two_accounts_whose_emails_differ_only_by_case(ctx):
+    def insert_account(email: str) -> None:
+        db.session.execute(
+            text(
+                'INSERT INTO "user" (email, active, fs_uniquifier, create_datetime,'
+                " update_datetime) VALUES (:email, true, :uniquifier, :now, :now)"
+            ),
+            {"email": email, "uniquifier": email, "now": "2026-01-01 00:00:00"},
+        )
+
+    insert_account("one.case@walkin.example.com")
+    insert_account("another.case@walkin.example.com")
+    with pytest.raises(IntegrityError, match="(?i)unique|duplicate"):
+        insert_account("One.Case@walkin.example.com")
+    db.session.rollback()

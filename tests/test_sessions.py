@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from admin_app.db_types import utcnow
 from admin_app.extensions import db
 from admin_app.models import RoleName, WebSession
 from admin_app.sessions import MAX_FLASHES
@@ -79,7 +78,7 @@ def test_deactivation_by_an_admin_ends_every_session_of_the_account(app, client,
 
 
 def test_session_id_changes_at_login(client, make_account):
-    client.get("/login")
+    client.post("/language", data={"language": "fr", "csrf_token": csrf_token(client, "/login")})
     before = session_cookie(client)
 
     log_in(client, make_account(RoleName.SUPPORT))
@@ -134,15 +133,56 @@ def test_cookie_flags(app, monkeypatch):
     assert "Secure" in secure
 
 
-def test_expired_rows_are_pruned_at_login(app, client, login_as, make_account):
+def session_rows(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(db.func.count()).select_from(WebSession))
+
+
+def test_expired_rows_are_pruned_on_a_schedule_by_any_request(
+    app, client, login_as, make_account, monkeypatch
+):
+    login_as(RoleName.PARTNER)
+    log_in(app.test_client(), make_account(RoleName.SUPPORT))
+    move_clocks(app, last_seen_at=timedelta(hours=1))
+    monkeypatch.setattr(app.session_interface, "next_prune", 0.0)
+
+    app.test_client().get("/login")  # anonymous: it writes nothing of its own
+
+    assert session_rows(app) == 0
+    assert app.session_interface.next_prune > 0
+
+
+def test_rows_are_pruned_at_most_once_a_minute(app, client, login_as, monkeypatch):
+    monkeypatch.setattr(app.session_interface, "next_prune", 0.0)
+    app.test_client().get("/login")
     login_as(RoleName.PARTNER)
     move_clocks(app, last_seen_at=timedelta(hours=1))
 
-    log_in(app.test_client(), make_account(RoleName.SUPPORT))
+    app.test_client().get("/login")
 
-    with app.app_context():
-        assert db.session.scalar(select(db.func.count()).select_from(WebSession)) == 1
-        assert utcnow() - db.session.scalar(select(WebSession.last_seen_at)) < timedelta(minutes=1)
+    assert session_rows(app) == 1
+
+
+def test_a_visitor_who_only_opens_the_login_page_leaves_no_row(app, make_account):
+    visitors = [app.test_client() for _ in range(20)]
+    pages = [visitor.get("/login") for visitor in visitors]
+
+    assert all(page.status_code == 200 for page in pages) and session_rows(app) == 0
+    account = make_account(RoleName.PARTNER)
+    assert log_in(visitors[0], account).status_code == 302
+    assert session_rows(app) == 1 and visitors[0].get("/admin/").status_code == 200
+
+
+def test_a_forged_csrf_cookie_is_worth_nothing(app, make_account):
+    visitor = app.test_client()
+    visitor.set_cookie("csrf", "forged")
+    account = make_account(RoleName.PARTNER)
+
+    refused = visitor.post(
+        "/login", data={"email": account.email, "password": account.password, "csrf_token": "x"}
+    )
+
+    assert refused.status_code == 400 and session_rows(app) == 0
 
 
 def test_remember_me_is_never_granted(client, make_account):

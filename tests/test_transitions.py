@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import delete, event, func, select
 
 from admin_app.errors import MissionChanged, MissionNotFound, NotAllowed, TransitionRefused
 from admin_app.extensions import db
@@ -18,7 +18,7 @@ from admin_app.missions import (
     register_walk_in_client,
     start_mission,
 )
-from admin_app.models import Mission, MissionEvent, MissionStatus, RoleName, User
+from admin_app.models import Client, Mission, MissionEvent, MissionStatus, RoleName, User
 
 P, IP, C, X = (
     MissionStatus.PENDING,
@@ -76,7 +76,8 @@ def test_every_cell_of_the_transition_table(make_user, status, action):
         assert event_count(mission.id) == events_before
         return
 
-    moved = ACTIONS[action](mission.id, partner)
+    assert ACTIONS[action](mission.id, partner) is expected
+    moved = db.session.get_one(Mission, mission.id, populate_existing=True)
     assert moved.status is expected
     assert moved.updated_at > before[1]
     assert (moved.completed_at is not None) == (expected is C)
@@ -119,7 +120,7 @@ def test_admin_may_move_any_partners_mission(make_user):
     partner, admin = make_user(RoleName.PARTNER), make_user(RoleName.ADMIN)
     mission = new_mission(partner)
 
-    assert cancel_mission(mission.id, admin).status is X
+    assert cancel_mission(mission.id, admin) is X
 
 
 @pytest.mark.parametrize("role", [RoleName.SUPPORT, None])
@@ -194,11 +195,33 @@ def test_concurrent_transitions_on_one_mission_exactly_one_wins(ctx, make_user):
     finally:
         event.remove(db.engine, "before_cursor_execute", hold_updates)
 
-    winners = [r for r in results if isinstance(r, Mission)]
+    winners = [r for r in results if isinstance(r, MissionStatus)]
     losers = [r for r in results if isinstance(r, MissionChanged)]
     assert (len(winners), len(losers)) == (1, 1), results
     final = db.session.get_one(Mission, mission_id)
-    assert final.status is winners[0].status
+    assert final.status is winners[0]
     assert losers[0].expected is P and losers[0].current is final.status
     assert "changed by someone else" in str(losers[0])
     assert event_count(mission_id) == 2  # creation + the winner's step
+
+
+def test_a_transition_answers_even_when_its_client_is_deleted_the_next_instant(ctx, make_user):
+    """The row is not read again after the commit: a delete racing the transition cannot turn
+    a transition that was made into an error."""
+    partner = make_user(RoleName.PARTNER)
+    mission = new_mission(partner)
+    mission_id, client_id = mission.id, mission.client_id
+
+    def delete_the_client(session) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(delete(Client).where(Client.id == client_id))
+
+    event.listen(db.session, "after_commit", delete_the_client, once=True)
+    try:
+        assert start_mission(mission_id, partner) is IP
+    finally:
+        if event.contains(db.session, "after_commit", delete_the_client):
+            event.remove(db.session, "after_commit", delete_the_client)
+
+    db.session.expunge_all()
+    assert db.session.get(Mission, mission_id) is None

@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,8 +73,11 @@ def shoot(page: Any, name: str) -> None:
     print(f"  {name}.png")
 
 
-def code_for(key: str) -> str:
-    return TOTP(key=key.replace("-", ""), format="base32").generate().token
+def code_for(key: str, steps_ahead: int = 0) -> str:
+    """The authenticator's code now, or ``steps_ahead`` 30-second steps later: accepted one step
+    early, which a second login within the step of the first needs (a code logs in once)."""
+    totp = TOTP(key=key.replace("-", ""), format="base32")
+    return totp.generate(time=time.time() + 30 * steps_ahead).token
 
 
 def first_login(page: Any, base_url: str, language: str) -> str:
@@ -90,7 +94,7 @@ def first_login(page: Any, base_url: str, language: str) -> str:
 
 def later_login(page: Any, base_url: str, language: str, key: str) -> None:
     """A login with the authenticator's code; the set-up page as it shows then."""
-    page.fill("form[name=two_factor_verify_code_form] input[name=code]", code_for(key))
+    page.fill("form[name=two_factor_verify_code_form] input[name=code]", code_for(key, 1))
     page.click("form[name=two_factor_verify_code_form] [type=submit]")
     page.wait_for_url(f"{base_url}/admin/")
     page.goto(f"{base_url}/tf-setup")

@@ -27,6 +27,9 @@ ACTION_WORDS = {
     "login.success": _l("Logged in"),
     "login.second_factor_asked": _l("Password accepted, code asked"),
     "login.failure": _l("Login refused"),
+    "login.second_factor_dropped": _l("Login dropped after too many wrong codes"),
+    "password.failure": _l("Wrong password"),
+    "two_factor.setup_failure": _l("Wrong code while setting up two-factor authentication"),
     "logout": _l("Logged out"),
     "account.create": _l("Account created"),
     "account.update": _l("Account changed"),
@@ -40,6 +43,7 @@ ACTION_WORDS = {
 #: The details' keys, in words; ``email`` is left out (the Account column shows it).
 DETAIL_WORDS = {
     "step": _l("Step"),
+    "failures": _l("Wrong codes"),
     "status": _l("HTTP status"),
     "roles": _l("Roles"),
     "active": _l("Active"),
@@ -53,6 +57,9 @@ STEP_WORDS = {
     "login": _l("password"),
     "two_factor_token_validation": _l("authenticator code"),
     "mf_recovery": _l("recovery code"),
+    "two_factor_setup": _l("authenticator set-up"),
+    "verify": _l("password confirmation"),
+    "change_password": _l("password change"),
 }
 #: What a target's prefix names (``walk_in_client:<id>``), or a list exported.
 TARGET_WORDS = {

@@ -9,6 +9,7 @@ rule.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -29,11 +30,12 @@ from ..audit import record, record_refused_access
 from ..extensions import db
 from ..models import RoleName, is_row_id
 from ..scoping import may_change_rows, scope_filter, sees_all_partners
-from ..search import client_matches, is_broad
+from ..search import MAX_WORDS, client_matches, is_broad
 from ..two_factor import must_confirm_recovery_codes
+from ..web import has_control_characters
 from .filters import MAX_ID, PartnerFilter
 from .forms import partner_choices
-from .listing import ListingMixin, Scan
+from .listing import ListingMixin, Scan, flash_words_dropped
 
 PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.SUPPORT)
 WRITE_VIEWS = frozenset(
@@ -48,12 +50,17 @@ STOCK_SUCCESS = (
     "Record was successfully saved.",
     "Record was successfully deleted.",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Characters a spreadsheet may read as the start of a formula, the fullwidth forms included.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def neutralise_formula(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe; so does
+    one starting with an invisible character (zero-width space, joiner, byte-order mark...),
+    which could hide such a start."""
+    if not isinstance(value, str) or not value:
+        return value
+    if value.startswith(FORMULA_STARTS) or unicodedata.category(value[0]) == "Cf":
         return "'" + value
     return value
 
@@ -143,6 +150,25 @@ class SecureModelView(AccessGate, ModelView):
 
     def __init__(self, model: type, **kwargs: Any) -> None:
         super().__init__(model, db, **kwargs)
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        """A return address (``url``) that no redirect may carry is refused before anything
+        is done: after the change, the redirect would fail and hide that it was made."""
+        refused = super()._handle_view(name, **kwargs)
+        if refused is None and has_control_characters(request.values.get("url", "")):
+            abort(400)
+        return refused
+
+    def _apply_search(
+        self, query: Query, count_query: Query | None, joins: dict, count_joins: dict, search: str
+    ) -> tuple[Query, Query | None, dict, dict]:
+        """Flask-Admin's search (accounts, audit) on the first ``MAX_WORDS`` words: each word is
+        a condition on every searchable column, and SQLite refuses thousands of them."""
+        words = search.split()
+        if len(words) > MAX_WORDS:
+            flash_words_dropped()
+            search = " ".join(words[:MAX_WORDS])
+        return super()._apply_search(query, count_query, joins, count_joins, search)
 
     def get_one(self, id: Any) -> Any:
         """Rows with integer ids (accounts, audit): a malformed or unknown id answers 404."""

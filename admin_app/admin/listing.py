@@ -43,6 +43,11 @@ from ..models import User
 from ..search import MAX_WORDS, has_too_many_words
 
 
+def flash_words_dropped() -> None:
+    """Tell the user a long search was cut to its first ``MAX_WORDS`` words."""
+    flash(gettext("Only the first %(num)d words of a search are used.", num=MAX_WORDS))
+
+
 class ListCount(int):
     """How many rows a list holds, counted up to a cap (``capped`` when there are more), with
     what the pager needs: whether a next page exists and the last reachable page."""
@@ -194,7 +199,7 @@ class ListingMixin:
         if not search.strip():
             return query, count_query, joins, count_joins
         if has_too_many_words(search):
-            flash(gettext("Only the first %(num)d words of a search are used.", num=MAX_WORDS))
+            flash_words_dropped()
         if count_query is not None:
             count_query = self.searched(count_query, search)
         return self.searched(query, search), count_query, joins, count_joins

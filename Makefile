@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 # Refresh the message catalogs after changing user-facing text, then translate the new entries
 # in admin_app/translations/fr/LC_MESSAGES/messages.po and run `make translations` again.
 # admin.po and flask_security.po beside it correct Flask-Admin's and Flask-Security's French
-# (edited by hand, see admin_app/i18n.py); `make check-translations` lists any message the panel
+# (edited by hand, see admin_app/platform/i18n.py); `make check-translations` lists any message the panel
 # can show without French.
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \

@@ -10,18 +10,19 @@ from sqlalchemy import event
 from werkzeug.wrappers import Response
 
 from .admin import init_admin
-from .audit import init_audit
-from .authn import init_authn
-from .bench_probe import init_bench_probes
+from .admin.account_pages import render_account_page
 from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, read_write_sqlite, settings_from_environment
-from .error_pages import DATABASE_ERRORS, register_error_pages, unavailable_page
 from .extensions import babel, csrf, db, migrate
-from .http_security import init_http_security
-from .security import init_security
-from .sessions import forget_session, init_sessions
-from .throttling import init_throttling
-from .web import register_web, select_locale, select_timezone
+from .platform.audit import init_audit
+from .platform.authn import init_authn
+from .platform.bench_probe import init_bench_probes
+from .platform.error_pages import DATABASE_ERRORS, register_error_pages, unavailable_page
+from .platform.http_security import init_http_security
+from .platform.security import init_security
+from .platform.sessions import forget_session, init_sessions
+from .platform.throttling import init_throttling
+from .platform.web import register_web, select_locale, select_timezone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,7 +78,7 @@ def init_extensions(app: Flask) -> None:
     init_sessions(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
-    init_security(app)
+    init_security(app, render_page=render_account_page)
     init_throttling(app)
     init_authn(app)
 

@@ -11,14 +11,14 @@ from flask.cli import AppGroup
 from flask_security import hash_password
 from sqlalchemy import func, select
 
-from .bench_data import BenchSize, DatabaseNotEmpty, fill
-from .errors import DomainError
+from .data.bench_data import BenchSize, DatabaseNotEmpty, fill
+from .data.models import Client, RoleName, User
+from .domain.errors import DomainError
+from .domain.missions import apply_transition, register_walk_in_client
+from .domain.tally import recount
+from .domain.transitions import TRANSITIONS, transition
 from .extensions import db, security
-from .missions import apply_transition, register_walk_in_client
-from .models import Client, RoleName, User
-from .security import ensure_roles
-from .tally import recount
-from .transitions import TRANSITIONS, transition
+from .platform.security import ensure_roles
 
 walkin = AppGroup("walkin", help="Walk-in set-up: roles and demo data.")
 
@@ -154,6 +154,7 @@ def bench_data(partners: int, clients: int, missions: int, force: bool, seed: in
     started = time.monotonic()
     try:
         made = fill(BenchSize(partners, clients, missions), force=force, seed=seed)
+        recount()
     except DatabaseNotEmpty as refusal:
         raise click.ClickException(str(refusal)) from refusal
     seconds = time.monotonic() - started

@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from .security_utils import MailUtil, OneTimeTotp
+from .platform.security_utils import MailUtil, OneTimeTotp
 
 # Named constraints let Alembic's batch mode alter SQLite tables in later migrations.
 NAMING_CONVENTION = {

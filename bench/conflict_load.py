@@ -92,9 +92,9 @@ def prepare(
     from flask_migrate import upgrade
 
     from admin_app import create_app
+    from admin_app.domain.missions import register_walk_in_client
     from admin_app.extensions import db, security
-    from admin_app.missions import register_walk_in_client
-    from admin_app.security import ensure_roles
+    from admin_app.platform.security import ensure_roles
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **settings})
     with app.app_context():

@@ -166,16 +166,18 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
     from sqlalchemy import func, select
 
     from admin_app import create_app
-    from admin_app.bench_data import BenchSize, fill
+    from admin_app.data.bench_data import BenchSize, fill
+    from admin_app.data.models import Mission, User
+    from admin_app.domain.tally import recount
     from admin_app.extensions import db, security
-    from admin_app.models import Mission, User
-    from admin_app.security import ensure_roles
+    from admin_app.platform.security import ensure_roles
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, **settings})
     with app.app_context():
         upgrade()
         ensure_roles()
         made = fill(BenchSize(100, max(missions // 10, 10), missions))
+        recount()
         busiest = db.session.execute(
             select(Mission.partner_id)
             .group_by(Mission.partner_id)
@@ -208,8 +210,8 @@ def list_sizes(partner_id: int) -> dict[str, int]:
     """How many clients and missions each role's lists hold."""
     from sqlalchemy import func, select
 
+    from admin_app.data.models import Client, Mission
     from admin_app.extensions import db
-    from admin_app.models import Client, Mission
 
     sizes = {}
     for model, name in ((Client, "clients"), (Mission, "missions")):

@@ -6,7 +6,7 @@ from flask import current_app
 from alembic import context
 
 from admin_app.config import create_sqlite_file
-from admin_app.models import made_on
+from admin_app.data.models import made_on
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.

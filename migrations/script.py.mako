@@ -8,7 +8,7 @@ Create Date: ${create_date}
 from alembic import op
 import sqlalchemy as sa
 import flask_security  # noqa: F401  (autogenerate writes flask_security.AsaList)
-import admin_app.db_types  # noqa: F401  (autogenerate writes admin_app.db_types.UTCDateTime)
+import admin_app.data.db_types  # noqa: F401  (autogenerate writes admin_app.data.db_types.UTCDateTime)
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from admin_app.models import RoleName
+from admin_app.data.models import RoleName
 from tests.conftest import Account, World, log_in, serve, totp_code
 from tools.check_translations import english_words
 

@@ -22,10 +22,10 @@ from werkzeug.test import TestResponse
 
 from admin_app import create_app
 from admin_app.config import SECRET_NAMES
+from admin_app.data.models import RoleName, User
 from admin_app.extensions import db, security
-from admin_app.models import RoleName, User
-from admin_app.security import ensure_roles
-from admin_app.throttling import EXTENSION as THROTTLE
+from admin_app.platform.security import ensure_roles
+from admin_app.platform.throttling import EXTENSION as THROTTLE
 from tests.databases import fresh_database, postgres_problem, server_url
 
 #: Browser tests' fixtures (live_server, browser) and helpers.
@@ -296,7 +296,7 @@ class World:
 
 
 def register_client(partner_id: int, first_name: str, **extra: str) -> tuple[str, str]:
-    from admin_app.missions import register_walk_in_client
+    from admin_app.domain.missions import register_walk_in_client
 
     client, mission = register_walk_in_client(
         db.session.get_one(User, partner_id),
@@ -311,7 +311,7 @@ def register_client(partner_id: int, first_name: str, **extra: str) -> tuple[str
 
 @pytest.fixture
 def world(app: Flask, make_account: Callable[..., Account]) -> World:
-    from admin_app.missions import start_mission
+    from admin_app.domain.missions import start_mission
 
     a, b = make_account(RoleName.PARTNER), make_account(RoleName.PARTNER)
     admin, support = make_account(RoleName.ADMIN), make_account(RoleName.SUPPORT)

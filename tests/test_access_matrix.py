@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from admin_app.data.models import Client, Mission, MissionEvent, RoleName, User
 from admin_app.extensions import db
-from admin_app.models import Client, Mission, MissionEvent, RoleName, User
 from tests.conftest import World, log_in, post_with_csrf
 
 ROLES = ("anonymous", "partner_a", "partner_b", "support", "admin")

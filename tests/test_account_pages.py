@@ -8,7 +8,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from admin_app.models import RoleName
+from admin_app.data.models import RoleName
 from tests.conftest import csrf_token, log_in, post_with_csrf
 
 

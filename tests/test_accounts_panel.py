@@ -7,10 +7,10 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from admin_app.accounts import lock_admin_role, update_account
-from admin_app.errors import ValidationError
+from admin_app.data.models import RoleName, User
+from admin_app.domain.accounts import lock_admin_role, update_account
+from admin_app.domain.errors import ValidationError
 from admin_app.extensions import db
-from admin_app.models import RoleName, User
 from tests.conftest import Account, attempt_login, log_in, post_with_csrf
 
 STRONG = "correct-horse-battery-staple-42"

@@ -6,8 +6,8 @@ import json
 
 from sqlalchemy import select
 
+from admin_app.data.models import AuditEvent, RoleName
 from admin_app.extensions import db
-from admin_app.models import AuditEvent, RoleName
 from tests.conftest import Account, attempt_login, log_in, post_with_csrf
 
 

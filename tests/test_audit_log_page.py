@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import event, select, update
 
 from admin_app.admin.audit import ACTION_WORDS
-from admin_app.audit import record
+from admin_app.data.models import AuditEvent
 from admin_app.extensions import db
-from admin_app.models import AuditEvent
+from admin_app.platform.audit import record
 from tests.conftest import Account, attempt_login, log_in, post_with_csrf
 
 ROW = re.compile(r"<tr>(.*?)</tr>", re.S)

@@ -7,8 +7,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from admin_app.data.models import RoleName, User
 from admin_app.extensions import db
-from admin_app.models import RoleName, User
 from tests.conftest import Account, attempt_login, csrf_token
 
 GENERIC_FAILURE = "Authentication failed - identity or password/passcode invalid"

@@ -6,11 +6,11 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
+from admin_app.data.models import Client, Mission, MissionStatus, PartnerTally, RoleName, User
+from admin_app.data.search_keys import name_key
+from admin_app.domain.scoping import visible
+from admin_app.domain.tally import recount
 from admin_app.extensions import db
-from admin_app.models import Client, Mission, MissionStatus, PartnerTally, RoleName, User
-from admin_app.scoping import visible
-from admin_app.search_keys import name_key
-from admin_app.tally import recount
 
 
 def test_bench_data_fills_a_small_database_realistically(app):

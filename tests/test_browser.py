@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
+from admin_app.data.models import Mission, RoleName
 from admin_app.extensions import db
-from admin_app.models import Mission, RoleName
 from tests.browser_support import log_in_browser, new_context, playwright_api
 from tests.conftest import register_client
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from admin_app.models import RoleName
+from admin_app.data.models import RoleName
 from tests.browser_support import (
     english_on,
     log_in_with_cookie,

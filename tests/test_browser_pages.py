@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from admin_app.models import RoleName
+from admin_app.data.models import RoleName
 from tests.browser_support import (
     account_of,
     english_on,

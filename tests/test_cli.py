@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from admin_app.cli import DEMO_ACCOUNTS
+from admin_app.data.models import Client, Mission, MissionStatus, Role, RoleName, User
 from admin_app.extensions import db
-from admin_app.models import Client, Mission, MissionStatus, Role, RoleName, User
 from tests.conftest import Account, attempt_login, log_in, post_with_csrf
 
 PRINTED_ACCOUNT = re.compile(r"^\s+(\w+)\s+(\S+@\S+)\s+(\S+)$", re.MULTILINE)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from admin_app.data.models import Client, Mission, MissionEvent, Role, User
 from admin_app.extensions import db
-from admin_app.models import Client, Mission, MissionEvent, Role, User
 from tests.conftest import log_in
 
 CLIENT = {

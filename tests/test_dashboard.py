@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from admin_app.data.models import User
+from admin_app.domain.missions import complete_mission
 from admin_app.extensions import db
-from admin_app.missions import complete_mission
-from admin_app.models import User
 from tests.conftest import log_in, register_client
 
 

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import delete, select
 
-from admin_app.errors import ValidationError
+from admin_app.data.models import Client, Mission
+from admin_app.domain.errors import ValidationError
+from admin_app.domain.validation import CLIENT_FIELDS, normalise_client_fields
 from admin_app.extensions import db
-from admin_app.models import Client, Mission
-from admin_app.validation import CLIENT_FIELDS, normalise_client_fields
 from tests.conftest import (
     Account,
     attempt_login,

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from admin_app import missions as mission_rules
 from admin_app.config import sqlite_file
+from admin_app.domain import missions as mission_rules
 from tests.conftest import csrf_token, log_in, post_with_csrf
 from tests.databases import app_database, database_outage
 

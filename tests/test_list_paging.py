@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
+from admin_app.data.models import Client, RoleName
 from admin_app.extensions import db
-from admin_app.models import Client, RoleName
 from tests.conftest import log_in, register_client
 
 ROW_NAME = re.compile(r">Client([A-Z]{2})\b")  # the cell's text, not its title

@@ -6,11 +6,11 @@ import re
 
 import pytest
 
-from admin_app.clients import update_client
-from admin_app.errors import EditConflict
+from admin_app.data.models import Client, Mission, User
+from admin_app.domain.clients import update_client
+from admin_app.domain.errors import EditConflict
+from admin_app.domain.missions import start_mission, update_mission_notes
 from admin_app.extensions import db
-from admin_app.missions import start_mission, update_mission_notes
-from admin_app.models import Client, Mission, User
 from tests.conftest import log_in, post_with_csrf
 
 CLIENT = {
@@ -111,7 +111,7 @@ def test_racing_saves_of_one_client_do_not_both_win(app, world):
                 .values(city="Nice", version=Client.version + 1)
             )
             other.commit()
-        from admin_app.concurrency import commit_or_conflict
+        from admin_app.domain.concurrency import commit_or_conflict
 
         with pytest.raises(EditConflict):
             commit_or_conflict(first)

@@ -12,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 
 from admin_app import create_app
 from admin_app.admin.messages import PROBLEM_WORDS, REFUSAL_WORDS, problem_text, refusal_reason
-from admin_app.errors import (
+from admin_app.data.models import Mission, MissionStatus, User
+from admin_app.domain.errors import (
     FIELD_PROBLEMS,
     ClientNotFound,
     DomainError,
@@ -24,10 +25,9 @@ from admin_app.errors import (
     TransitionRefused,
     ValidationError,
 )
+from admin_app.domain.missions import apply_transition
+from admin_app.domain.transitions import TRANSITIONS, Transition, UnknownAction, transition
 from admin_app.extensions import db
-from admin_app.missions import apply_transition
-from admin_app.models import Mission, MissionStatus, User
-from admin_app.transitions import TRANSITIONS, Transition, UnknownAction, transition
 from tests.conftest import log_in, post_with_csrf, settings_for_tests
 
 SAMPLE_PARAMS = {"max": 100, "roles": "boss", "reasons": "Too short."}

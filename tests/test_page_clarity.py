@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from admin_app.models import RoleName
+from admin_app.data.models import RoleName
 from tests.conftest import log_in, post_with_csrf
 
 ALERT = re.compile(r'<div class="alert alert-(\w+)[^"]*"[^>]*>(.*?)</div>', re.S)

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from admin_app.data.models import Client, Mission, MissionStatus, RoleName, User
+from admin_app.domain.missions import cancel_mission, complete_mission, start_mission
 from admin_app.extensions import db
-from admin_app.missions import cancel_mission, complete_mission, start_mission
-from admin_app.models import Client, Mission, MissionStatus, RoleName, User
 from tests.conftest import log_in, post_with_csrf, register_client
 
 NEW_CLIENT = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import String, Text, inspect, select
 
+from admin_app.data.models import User
+from admin_app.domain.missions import start_mission
 from admin_app.extensions import db
-from admin_app.missions import start_mission
-from admin_app.models import User
 from tests.conftest import log_in, post_with_csrf, register_client
 
 PERSON = {"last_name": "Erasmus", "email": "eva.erasmus@example.com", "phone": "+33699887766",

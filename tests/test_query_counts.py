@@ -12,10 +12,10 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from admin_app.audit import record
+from admin_app.data.models import RoleName, User
+from admin_app.domain.missions import start_mission
 from admin_app.extensions import db
-from admin_app.missions import start_mission
-from admin_app.models import RoleName, User
+from admin_app.platform.audit import record
 from tests.conftest import log_in, register_client
 
 LIST_PAGES = [

@@ -7,8 +7,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from admin_app import create_app
+from admin_app.data.models import Client, Mission, MissionStatus
 from admin_app.extensions import db
-from admin_app.models import Client, Mission, MissionStatus
 from tests.conftest import log_in, post_with_csrf, settings_for_tests
 
 HOSTILE = [

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from admin_app.errors import FieldProblem, ValidationError
+from admin_app.data.models import Client, Mission, MissionEvent, MissionStatus, RoleName
+from admin_app.domain.errors import FieldProblem, ValidationError
+from admin_app.domain.missions import register_walk_in_client
 from admin_app.extensions import db
-from admin_app.missions import register_walk_in_client
-from admin_app.models import Client, Mission, MissionEvent, MissionStatus, RoleName
 
 VALID = {
     "first_name": "Ana",

@@ -11,9 +11,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from admin_app import SQLITE_MMAP_BYTES, create_app
 from admin_app.config import sqlite_file
+from admin_app.data.models import RoleName, made_on
+from admin_app.domain.missions import register_walk_in_client
 from admin_app.extensions import db
-from admin_app.missions import register_walk_in_client
-from admin_app.models import RoleName, made_on
 from tests.conftest import csrf_token, settings_for_tests
 from tests.databases import fresh_database
 

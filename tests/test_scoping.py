@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from admin_app.data.models import Client, Mission, MissionEvent, RoleName, User
+from admin_app.domain.missions import register_walk_in_client, start_mission
+from admin_app.domain.scoping import visible
 from admin_app.extensions import db, security
-from admin_app.missions import register_walk_in_client, start_mission
-from admin_app.models import Client, Mission, MissionEvent, RoleName, User
-from admin_app.scoping import visible
 
 
 def register(partner: User, name: str) -> tuple[Client, Mission]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from admin_app.clients import update_client
+from admin_app.data.models import Client, RoleName, User
+from admin_app.domain.clients import update_client
+from admin_app.domain.search import MAX_WORDS, is_phone_like, matching_clients, phone_fragment
 from admin_app.extensions import db
-from admin_app.models import Client, RoleName, User
-from admin_app.search import MAX_WORDS, is_phone_like, matching_clients, phone_fragment
 from tests.conftest import log_in, register_client
 
 

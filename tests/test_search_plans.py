@@ -15,11 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from admin_app.admin.listing import Scan, either_page_ids
+from admin_app.data.models import Client, Mission, RoleName, User
+from admin_app.data.plan_hints import LeftFirstJoin, Unindexed
+from admin_app.domain.missions import start_mission
+from admin_app.domain.search import client_matches, client_search, is_broad
 from admin_app.extensions import db
-from admin_app.missions import start_mission
-from admin_app.models import Client, Mission, RoleName, User
-from admin_app.plan_hints import LeftFirstJoin, Unindexed
-from admin_app.search import client_matches, client_search, is_broad
 from tests.conftest import log_in, register_client
 
 ROW_NAME = re.compile(r">Client([A-Z]{2})\b")  # the cell's text, not its title

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from admin_app.data.models import RoleName, WebSession
 from admin_app.extensions import db
-from admin_app.models import RoleName, WebSession
-from admin_app.sessions import MAX_FLASHES
+from admin_app.platform.sessions import MAX_FLASHES
 from tests.conftest import csrf_token, log_in, post_with_csrf
 
 COOKIE = "session"

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 from flask.testing import FlaskClient
 
-from admin_app.models import RoleName
+from admin_app.data.models import RoleName
 from tests.conftest import csrf_token, log_in
 
 

@@ -7,13 +7,18 @@ import threading
 import pytest
 from sqlalchemy import func, select, update
 
-from admin_app.clients import delete_client, erase_client
-from admin_app.errors import TransitionRefused
+from admin_app.data.models import Client, Mission, MissionStatus, PartnerTally, RoleName, User
+from admin_app.domain.clients import delete_client, erase_client
+from admin_app.domain.errors import TransitionRefused
+from admin_app.domain.figures import dashboard_figures
+from admin_app.domain.missions import (
+    apply_transition,
+    cancel_mission,
+    complete_mission,
+    start_mission,
+)
+from admin_app.domain.tally import count_transition, recount
 from admin_app.extensions import db
-from admin_app.figures import dashboard_figures
-from admin_app.missions import apply_transition, cancel_mission, complete_mission, start_mission
-from admin_app.models import Client, Mission, MissionStatus, PartnerTally, RoleName, User
-from admin_app.tally import count_transition, recount
 from tests.conftest import register_client
 
 

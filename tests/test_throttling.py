@@ -11,9 +11,9 @@ import secrets
 import pytest
 import redis
 
+from admin_app.data.models import RoleName
 from admin_app.extensions import security
-from admin_app.models import RoleName
-from admin_app.throttling import EXTENSION as THROTTLE
+from admin_app.platform.throttling import EXTENSION as THROTTLE
 from tests.conftest import Account, attempt_login, csrf_token, totp_code
 from tests.test_audit import events
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import delete, event, func, select
 
-from admin_app.errors import MissionChanged, MissionNotFound, NotAllowed, TransitionRefused
-from admin_app.extensions import db
-from admin_app.missions import (
+from admin_app.data.models import Client, Mission, MissionEvent, MissionStatus, RoleName, User
+from admin_app.domain.errors import MissionChanged, MissionNotFound, NotAllowed, TransitionRefused
+from admin_app.domain.missions import (
     apply_transition,
     cancel_mission,
     complete_mission,
@@ -18,7 +18,7 @@ from admin_app.missions import (
     register_walk_in_client,
     start_mission,
 )
-from admin_app.models import Client, Mission, MissionEvent, MissionStatus, RoleName, User
+from admin_app.extensions import db
 
 P, IP, C, X = (
     MissionStatus.PENDING,

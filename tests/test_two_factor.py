@@ -8,8 +8,8 @@ import re
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from admin_app.data.models import AuditEvent, RoleName, User
 from admin_app.extensions import db, security
-from admin_app.models import AuditEvent, RoleName, User
 from tests.conftest import (
     Account,
     code_for_key,

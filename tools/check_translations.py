@@ -1,6 +1,6 @@
 """Check that every message the panel can show has a French translation.
 
-Three domains (see ``admin_app/i18n.py``): the panel's own (``messages``), Flask-Admin's
+Three domains (see ``admin_app/platform/i18n.py``): the panel's own (``messages``), Flask-Admin's
 (``admin``) and Flask-Security's (``flask_security``). A message is one the panel can show when:
 
 - ours: it is in ``messages.pot`` (everything ``make translations`` extracts);

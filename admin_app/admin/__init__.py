@@ -8,9 +8,9 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from ..http_security import csp_nonce
-from ..i18n import prefer_our_flask_admin_wording
-from ..models import AuditEvent, Client, Mission, User
+from ..data.models import AuditEvent, Client, Mission, User
+from ..platform.http_security import csp_nonce
+from ..platform.i18n import prefer_our_flask_admin_wording
 from .account_pages import init_account_pages
 from .accounts import AccountView
 from .audit import AuditView

@@ -15,7 +15,7 @@ from flask import Flask, abort, current_app
 from flask_admin import Admin, BaseView, expose
 from flask_babel import lazy_gettext as _l
 
-from ..two_factor import page_context
+from ..platform.two_factor import page_context
 
 EXTENSION_KEY = "walkin.account_page"
 

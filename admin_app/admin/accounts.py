@@ -12,9 +12,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import InputRequired
 
-from ..accounts import create_account, update_account
-from ..errors import ValidationError
-from ..models import RoleName, User
+from ..data.models import RoleName, User
+from ..domain.accounts import create_account, update_account
+from ..domain.errors import ValidationError
 from .base import SecureModelView
 from .formatting import local_datetime_formatter
 from .forms import show_domain_errors

@@ -16,7 +16,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..models import AuditEvent, RoleName
+from ..data.models import AuditEvent, RoleName
 from .accounts import ROLE_LABELS
 from .base import SecureModelView
 from .filters import ChoiceFilter, day_filters

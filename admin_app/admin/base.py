@@ -26,13 +26,13 @@ from markupsafe import Markup
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
-from ..audit import record, record_refused_access
+from ..data.models import RoleName, is_row_id
+from ..domain.scoping import may_change_rows, scope_filter, sees_all_partners
+from ..domain.search import MAX_WORDS, client_matches, is_broad
 from ..extensions import db
-from ..models import RoleName, is_row_id
-from ..scoping import may_change_rows, scope_filter, sees_all_partners
-from ..search import MAX_WORDS, client_matches, is_broad
-from ..two_factor import must_confirm_recovery_codes
-from ..web import has_control_characters
+from ..platform.audit import record, record_refused_access
+from ..platform.two_factor import must_confirm_recovery_codes
+from ..platform.web import has_control_characters
 from .filters import MAX_ID, PartnerFilter
 from .forms import partner_choices
 from .listing import ListingMixin, Scan, flash_words_dropped

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ..clients import delete_client, erase_client, personal_data, update_client
-from ..errors import DomainError, NotFound, ValidationError
+from ..data.models import Client, Mission, RoleName, User
+from ..domain.clients import delete_client, erase_client, personal_data, update_client
+from ..domain.errors import DomainError, NotFound, ValidationError
+from ..domain.missions import register_walk_in_client
+from ..domain.scoping import visible
+from ..domain.search import client_search
 from ..extensions import db
-from ..missions import register_walk_in_client
-from ..models import Client, Mission, RoleName, User
-from ..scoping import visible
-from ..search import client_search
 from .base import ScopedModelView
 from .filters import KeyIs, PartnerFilter, day_filters
 from .formatting import local_datetime_formatter

@@ -9,9 +9,9 @@ from flask_admin import expose
 from flask_security import current_user
 from werkzeug.wrappers import Response
 
-from ..figures import DashboardFigures, dashboard_figures
-from ..models import Mission
-from ..scoping import sees_all_partners
+from ..data.models import Mission
+from ..domain.figures import DashboardFigures, dashboard_figures
+from ..domain.scoping import sees_all_partners
 from .base import SecureIndexView
 from .filters import MAX_ID
 from .formatting import STATUS_BADGES, STATUS_LABELS, local_datetime

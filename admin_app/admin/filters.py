@@ -17,7 +17,7 @@ from flask_admin.contrib.sqla.filters import (
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 
-from ..search_keys import name_key
+from ..data.search_keys import name_key
 
 MIN_YEAR, MAX_YEAR = 1900, 9998
 MAX_ID = 2**31 - 1

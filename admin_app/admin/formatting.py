@@ -12,7 +12,7 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..models import MissionStatus
+from ..data.models import MissionStatus
 
 STATUS_LABELS = {
     MissionStatus.PENDING: _l("Pending"),

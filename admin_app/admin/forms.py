@@ -15,10 +15,10 @@ from wtforms import Field, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from ..errors import EditConflict, ValidationError
+from ..data.models import Role, RoleName, User
+from ..domain.errors import EditConflict, ValidationError
+from ..domain.validation import CLIENT_FIELDS, MAX_LENGTHS, MAX_NOTES_LENGTH, REQUIRED_FIELDS
 from ..extensions import db
-from ..models import Role, RoleName, User
-from ..validation import CLIENT_FIELDS, MAX_LENGTHS, MAX_NOTES_LENGTH, REQUIRED_FIELDS
 from .messages import problem_text
 
 KIND_NAMES = {"walk_in_client": _l("client"), "walk_in_mission": _l("mission")}

@@ -38,9 +38,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Query, joinedload
 from sqlalchemy.orm.interfaces import LoaderOption
 
+from ..data.models import User
+from ..domain.search import MAX_WORDS, has_too_many_words
 from ..extensions import database_dialect, db
-from ..models import User
-from ..search import MAX_WORDS, has_too_many_words
 
 
 def flash_words_dropped() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..errors import DomainError, FieldProblem, TransitionRefused
-from ..transitions import transition
+from ..domain.errors import DomainError, FieldProblem, TransitionRefused
+from ..domain.transitions import transition
 
 #: ``errors.FIELD_PROBLEMS`` by code; ``%(name)s`` takes the problem's value of that name.
 PROBLEM_WORDS = {

@@ -19,13 +19,13 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Query, aliased
 from werkzeug.wrappers import Response
 
-from ..errors import DomainError, NotFound
-from ..missions import apply_transition, mission_history, update_mission_notes
-from ..models import Client, Mission, MissionEvent, MissionStatus
-from ..plan_hints import LeftFirstJoin
-from ..scoping import scope_filter
-from ..search import client_search
-from ..transitions import TRANSITIONS, available_actions, transition
+from ..data.models import Client, Mission, MissionEvent, MissionStatus
+from ..data.plan_hints import LeftFirstJoin
+from ..domain.errors import DomainError, NotFound
+from ..domain.missions import apply_transition, mission_history, update_mission_notes
+from ..domain.scoping import scope_filter
+from ..domain.search import client_search
+from ..domain.transitions import TRANSITIONS, available_actions, transition
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
 from .filters import ChoiceFilter, PartnerFilter, day_filters
 from .formatting import STATUS_LABELS, local_datetime, local_datetime_formatter, status_formatter

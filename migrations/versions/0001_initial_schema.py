@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 import flask_security  # noqa: F401  (autogenerate writes flask_security.AsaList)
-import admin_app.db_types  # noqa: F401  (autogenerate writes admin_app.db_types.UTCDateTime)
+import admin_app.data.db_types  # noqa: F401  (autogenerate writes admin_app.data.db_types.UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
@@ -82,8 +82,8 @@ def upgrade():
     sa.Column('city', sa.Text(), nullable=True),
     sa.Column('postal_code', sa.Text(), nullable=True),
     sa.Column('country', sa.Text(), nullable=True),
-    sa.Column('created_at', admin_app.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', admin_app.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', admin_app.data.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', admin_app.data.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('partner_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['partner_id'], ['user.id'], name=op.f('fk_walk_in_client_partner_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_walk_in_client'))
@@ -100,9 +100,9 @@ def upgrade():
     sa.Column('partner_id', sa.Integer(), nullable=False),
     sa.Column('status', mission_status, server_default='pending', nullable=False),
     sa.Column('notes', sa.Text(), nullable=True),
-    sa.Column('created_at', admin_app.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', admin_app.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('completed_at', admin_app.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', admin_app.data.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', admin_app.data.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', admin_app.data.db_types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['client_id'], ['walk_in_client.id'], name=op.f('fk_walk_in_mission_client_id_walk_in_client'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['partner_id'], ['user.id'], name=op.f('fk_walk_in_mission_partner_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_walk_in_mission'))
@@ -118,7 +118,7 @@ def upgrade():
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('from_status', mission_status, nullable=True),
     sa.Column('to_status', mission_status, nullable=False),
-    sa.Column('at', admin_app.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', admin_app.data.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_mission_event_actor_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['mission_id'], ['walk_in_mission.id'], name=op.f('fk_mission_event_mission_id_walk_in_mission'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_mission_event'))

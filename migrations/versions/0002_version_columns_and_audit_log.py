@@ -8,7 +8,7 @@ Create Date: 2026-11-25 07:05:42.975762
 from alembic import op
 import sqlalchemy as sa
 import flask_security  # noqa: F401  (autogenerate writes flask_security.AsaList)
-import admin_app.db_types  # noqa: F401  (autogenerate writes admin_app.db_types.UTCDateTime)
+import admin_app.data.db_types  # noqa: F401  (autogenerate writes admin_app.data.db_types.UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
@@ -21,7 +21,7 @@ depends_on = None
 def upgrade():
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', admin_app.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', admin_app.data.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_email', sa.Text(), nullable=True),
     sa.Column('address', sa.Text(), nullable=True),

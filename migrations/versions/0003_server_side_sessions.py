@@ -8,7 +8,7 @@ Create Date: 2026-11-25 07:24:21.185813
 from alembic import op
 import sqlalchemy as sa
 import flask_security  # noqa: F401  (autogenerate writes flask_security.AsaList)
-import admin_app.db_types  # noqa: F401  (autogenerate writes admin_app.db_types.UTCDateTime)
+import admin_app.data.db_types  # noqa: F401  (autogenerate writes admin_app.data.db_types.UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
@@ -23,8 +23,8 @@ def upgrade():
     sa.Column('id', sa.Text(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('data', sa.Text(), nullable=False),
-    sa.Column('created_at', admin_app.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', admin_app.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', admin_app.data.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', admin_app.data.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_web_session_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_web_session'))
     )

@@ -14,7 +14,7 @@ import unicodedata
 from alembic import op
 import sqlalchemy as sa
 import flask_security  # noqa: F401  (autogenerate writes flask_security.AsaList)
-import admin_app.db_types  # noqa: F401  (autogenerate writes admin_app.db_types.UTCDateTime)
+import admin_app.data.db_types  # noqa: F401  (autogenerate writes admin_app.data.db_types.UTCDateTime)
 
 
 # revision identifiers, used by Alembic.
@@ -31,7 +31,7 @@ BACKFILL_BATCH = 5_000
 
 
 def name_key(text):
-    """``admin_app.search_keys.name_key`` as of this revision."""
+    """``admin_app.data.search_keys.name_key`` as of this revision."""
     bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", bare).casefold()
 

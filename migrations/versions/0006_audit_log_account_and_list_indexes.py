@@ -27,7 +27,7 @@ BACKFILL_BATCH = 5_000
 
 
 def concerned_account(actor_email, details):
-    """``admin_app.audit.concerned_account`` as of this revision, from the stored columns."""
+    """``admin_app.platform.audit.concerned_account`` as of this revision, from the stored columns."""
     try:
         named = json.loads(details).get("email") if details else None
     except (ValueError, AttributeError):

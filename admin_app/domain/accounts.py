@@ -8,11 +8,11 @@ from flask_security import hash_password
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from .audit import record
+from ..data.models import Role, RoleName, User
+from ..extensions import db, security
+from ..platform.audit import record
+from ..platform.sessions import revoke_sessions
 from .errors import FieldProblem, ValidationError
-from .extensions import db, security
-from .models import Role, RoleName, User
-from .sessions import revoke_sessions
 
 
 def create_account(email: str, password: str, roles: Iterable[str], active: bool = True) -> User:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from flask_admin import babel as admin_babel
 
-from .config import TRANSLATIONS_DIR
+from ..config import TRANSLATIONS_DIR
 
 
 def prefer_our_flask_admin_wording() -> None:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Insert, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .extensions import database_dialect, db
-from .models import Client, Mission, MissionStatus, PartnerTally
+from ..data.models import Client, Mission, MissionStatus, PartnerTally
+from ..extensions import database_dialect, db
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from flask import Flask, has_request_context, request
 from flask_security import current_user
 from sqlalchemy import insert, select
 
-from .db_types import utcnow
-from .extensions import db
-from .models import AuditEvent, Client, Mission, User, is_row_id
+from ..data.db_types import utcnow
+from ..data.models import AuditEvent, Client, Mission, User, is_row_id
+from ..extensions import db
 
 MAX_DETAIL_TEXT = 254
 

@@ -18,10 +18,9 @@ from typing import Any
 from flask_security import hash_password
 from sqlalchemy import func, insert, select
 
-from .extensions import database_dialect, db, security
+from ..extensions import database_dialect, db, security
 from .models import Client, Mission, MissionStatus, RoleName
 from .search_keys import name_key
-from .tally import recount
 
 FIRST_NAMES = (
     "Camille", "Léa", "Hugo", "Chloé", "Lucas", "Inès", "Yusuf", "Amira", "Mateo", "Zoé",
@@ -75,7 +74,9 @@ def partner_weights(count: int) -> list[float]:
 
 
 def fill(size: BenchSize, *, force: bool = False, seed: int = 1) -> dict[str, Any]:
-    """Create the partners, clients and missions; return what was made and the password."""
+    """Create the partners, clients and missions; return what was made and the password.
+
+    The dashboard totals are the domain's: callers rebuild them (``tally.recount``)."""
     if not force and db.session.scalar(select(func.count()).select_from(Client)):
         raise DatabaseNotEmpty("the database already holds clients (use --force to add more)")
     rng = random.Random(seed)  # noqa: S311 - reproducible data, not security
@@ -84,7 +85,6 @@ def fill(size: BenchSize, *, force: bool = False, seed: int = 1) -> dict[str, An
     clients = list(_clients(rng, size.clients, partner_ids, now))
     _write(Client, CLIENT_COLUMNS, clients)
     _write(Mission, MISSION_COLUMNS, _missions(rng, size.missions, clients, now))
-    recount()
     _refresh_statistics()
     return {"partners": partner_ids, "password": password, "busiest": partner_ids[0]}
 

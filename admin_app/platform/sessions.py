@@ -30,10 +30,10 @@ from sqlalchemy import delete, insert, or_, select, update
 from werkzeug.datastructures import CallbackDict
 from werkzeug.wrappers import Response
 
-from .db_types import utcnow
+from ..data.db_types import utcnow
+from ..data.models import WebSession
+from ..extensions import db
 from .error_pages import DATABASE_ERRORS, DatabaseError
-from .extensions import db
-from .models import WebSession
 
 TOUCH_EVERY = timedelta(minutes=1)
 #: Messages kept waiting to be shown, the newest: a client that never follows its redirects (a

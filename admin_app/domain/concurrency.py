@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..data.models import Client, Mission
+from ..extensions import db
 from .errors import EditConflict
-from .extensions import db
-from .models import Client, Mission
 
 
 def check_version(row: Client | Mission, expected_version: int | None) -> None:

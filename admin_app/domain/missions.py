@@ -11,9 +11,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from .audit import record_refused_access
+from ..data.db_types import utcnow
+from ..data.models import Client, Mission, MissionEvent, MissionStatus, User, is_row_id
+from ..extensions import db
+from ..platform.audit import record_refused_access
 from .concurrency import check_version, commit_or_conflict
-from .db_types import utcnow
 from .errors import (
     FieldProblem,
     MissionChanged,
@@ -22,8 +24,6 @@ from .errors import (
     TransitionRefused,
     ValidationError,
 )
-from .extensions import db
-from .models import Client, Mission, MissionEvent, MissionStatus, User, is_row_id
 from .scoping import is_partner, may_change_rows, scope_filter
 from .tally import count_registration, count_transition
 from .transitions import transition

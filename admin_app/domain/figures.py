@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .extensions import db
-from .models import Mission, PartnerTally, User
+from ..data.models import Mission, PartnerTally, User
+from ..extensions import db
 from .scoping import scope_for_partner
 from .tally import totals
 

@@ -7,6 +7,7 @@ records it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, abort, request
@@ -17,9 +18,8 @@ from flask_security import SQLAlchemyUserDatastore
 from flask_security import TwoFactorRescueForm as BaseTwoFactorRescueForm
 from flask_security import VerifyForm as BaseVerifyForm
 
-from .admin.account_pages import render_account_page
-from .extensions import db, security
-from .models import Role, RoleName, User
+from ..data.models import Role, RoleName, User
+from ..extensions import db, security
 from .throttling import refuse
 from .two_factor import init_two_factor
 
@@ -78,8 +78,9 @@ def refuse_json_bodies() -> None:
         abort(415)
 
 
-def init_security(app: Flask) -> None:
-    """Flask-Security, its pages rendered in the panel's layout (``render_account_page``)."""
+def init_security(app: Flask, render_page: Callable[..., Any]) -> None:
+    """Flask-Security, its pages rendered by ``render_page`` (the panel's layout: the app
+    factory passes ``admin.account_pages.render_account_page``)."""
     security.init_app(
         app,
         SQLAlchemyUserDatastore(db, User, Role),
@@ -88,7 +89,7 @@ def init_security(app: Flask) -> None:
         change_password_form=ChangePasswordForm,
         mf_recovery_form=MfRecoveryForm,
         two_factor_rescue_form=TwoFactorRescueForm,
-        render_template=render_account_page,
+        render_template=render_page,
     )
     init_two_factor(app)
     app.before_request(refuse_json_bodies)

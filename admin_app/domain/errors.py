@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .models import MissionStatus
+from ..data.models import MissionStatus
 
 #: What can be wrong with one field, by code, in English (the command line's words).
 FIELD_PROBLEMS: dict[str, str] = {

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
-from .models import Client, Mission, PartnerTally, RoleName, User
+from ..data.models import Client, Mission, PartnerTally, RoleName, User
 
 Scoped = TypeVar("Scoped", Client, Mission, PartnerTally)
 

@@ -10,8 +10,8 @@ from flask_security.models import fsqla_v3 as fsqla
 from sqlalchemy import Enum, ForeignKey, Index, Integer, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from ..extensions import db
 from .db_types import UTCDateTime, utcnow
-from .extensions import db
 from .search_keys import name_key
 
 fsqla.FsModels.set_db_info(db)

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import delete
 
-from .audit import record, record_refused_access
+from ..data.db_types import utcnow
+from ..data.models import Client, Mission, MissionStatus, RoleName, User, is_row_id
+from ..extensions import db
+from ..platform.audit import record, record_refused_access
 from .concurrency import check_version, commit_or_conflict
-from .db_types import utcnow
 from .errors import ClientNotFound, NotAllowed
-from .extensions import db
-from .models import Client, Mission, MissionStatus, RoleName, User, is_row_id
 from .scoping import may_change_rows, visible
 from .tally import count_client_removal
 from .validation import configured_phone_region, normalise_client_fields

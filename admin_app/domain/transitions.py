@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
 
-from .models import MissionStatus
+from ..data.models import MissionStatus
 
 
 class UnknownAction(ValueError):

@@ -19,9 +19,9 @@ from flask_security.tf_plugin import tf_clean_session
 from flask_security.utils import url_for_security
 from werkzeug.wrappers import Response
 
+from ..data.models import User
+from ..extensions import security
 from .audit import MAX_DETAIL_TEXT, record
-from .extensions import security
-from .models import User
 from .throttling import Secret, count_failure, is_throttled, was_refused
 
 #: Flask-Security's endpoints that check a secret, and which kind.

@@ -28,11 +28,11 @@ from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import aliased
 
-from .extensions import database_dialect
-from .models import Client, User
-from .plan_hints import Unindexed
+from ..data.models import Client, User
+from ..data.plan_hints import Unindexed
+from ..data.search_keys import name_key
+from ..extensions import database_dialect
 from .scoping import scope_filter
-from .search_keys import name_key
 from .validation import configured_phone_region
 
 PHONE_LIKE = re.compile(r"\+?[\d\s().-]+", re.ASCII)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from .extensions import db
+from ..extensions import db
 
 #: The database cannot be reached (a missing SQLite file, a PostgreSQL connection cut or refused):
 #: answered 503, and the app recovers by itself once it is back.

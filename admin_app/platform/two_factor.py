@@ -30,7 +30,7 @@ from flask_security import auth_required, current_user, url_for_security
 from flask_security.signals import tf_profile_changed
 from werkzeug.wrappers import Response
 
-from .extensions import security
+from ..extensions import security
 
 PENDING_SETUP = "walkin_tf_pending"
 CODES_UNCONFIRMED = "walkin_recovery_codes_unconfirmed"

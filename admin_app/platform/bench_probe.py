@@ -10,7 +10,7 @@ from flask import Flask, g, has_app_context
 from sqlalchemy import event
 from werkzeug.wrappers import Response
 
-from .extensions import db
+from ..extensions import db
 
 
 def _count_query(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:

@@ -1,0 +1,1 @@
+"""Tables, column types and keys, planner hints, and the bulk benchmark data."""

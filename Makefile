@@ -6,6 +6,8 @@ FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The suite on two processes (pytest-xdist), each with its own database; `PYTEST_ARGS=` for one.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint install translations check-translations screenshots
 

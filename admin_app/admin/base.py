@@ -358,6 +358,19 @@ class ScopedModelView(ListingMixin, SecureModelView):
                     kwargs[key] = [column for column in kwargs[key] if column[0] not in hidden]
         return super().render(template, **kwargs)
 
+    def list_url(self, *conditions: tuple[Any, str], partner: int | None = None) -> str:
+        """This list filtered by ``conditions``, pairs of one of the view's filters and its
+        value, and narrowed to ``partner`` for users who see every partner (the dashboard's
+        figures and the board's columns link to their rows)."""
+        if partner is not None and self.sees_all():
+            by_partner = next(flt for flt in self._filters if isinstance(flt, PartnerFilter))
+            conditions = (*conditions, (by_partner, str(partner)))
+        args = {}
+        for position, (flt, value) in enumerate(conditions):
+            arg = self.get_filter_arg(self._filters.index(flt), flt)
+            args[f"flt{position}_{arg}"] = value
+        return self.get_url(f"{self.endpoint}.index_view", **args)
+
     def _get_filter_groups(self) -> dict[str, list[dict[str, Any]]] | None:
         """Partner filters: fresh choices for users who see every partner, absent for others."""
         groups = super()._get_filter_groups()

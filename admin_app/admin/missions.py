@@ -27,7 +27,7 @@ from ..domain.scoping import scope_filter
 from ..domain.search import client_search
 from ..domain.transitions import TRANSITIONS, available_actions, transition
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
-from .filters import ChoiceFilter, PartnerFilter, day_filters
+from .filters import ACTIVE, PartnerFilter, StatusFilter, day_filters
 from .formatting import STATUS_LABELS, local_datetime, local_datetime_formatter, status_formatter
 from .forms import FIELD_LABELS, NotesForm, saved_through_rules
 from .messages import refusal_reason
@@ -85,6 +85,18 @@ def transition_forms(
     }
 
 
+#: The filters that other pages link to (the dashboard's figures, the board's columns).
+STATUS_FILTER = StatusFilter(
+    Mission.status,
+    _l("Status"),
+    options=[
+        (ACTIVE, _l("Active (pending or in progress)")),
+        *((status.value, label) for status, label in STATUS_LABELS.items()),
+    ],
+)
+COMPLETED_DAYS = day_filters(Mission.completed_at, _l("Completed"))
+
+
 class MissionView(ScopedModelView):
     details_template = "admin/mission_details.html"
     allow_create = False
@@ -124,13 +136,9 @@ class MissionView(ScopedModelView):
     column_sortable_list = ("status", "created_at", "completed_at", ("client", "client.last_name"))
     column_default_sort = ("created_at", True)
     column_filters = (
-        ChoiceFilter(
-            Mission.status,
-            _l("Status"),
-            options=[(status.value, label) for status, label in STATUS_LABELS.items()],
-        ),
+        STATUS_FILTER,
         *day_filters(Mission.created_at, _l("Opened")),
-        *day_filters(Mission.completed_at, _l("Completed")),
+        *COMPLETED_DAYS,
         PartnerFilter(Mission.partner_id, FIELD_LABELS["partner"]),
     )
     column_export_list = (

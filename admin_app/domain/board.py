@@ -1,0 +1,111 @@
+"""Today's board: the queue (pending, in progress) and the day's finished missions, in five
+queries whatever the data size.
+
+Each column reads at most ``cap`` missions from the newest or oldest end of an index: pending
+and in progress by the partner and status index, oldest first (the longest wait on top);
+completed and cancelled today by their time of completion or cancellation, newest first. Their
+totals come from the partners' running totals (the queue) and from counts over the day's slice of
+the ``completed_at`` and ``cancelled_at`` indexes, stopped at ``TODAY_COUNT_CAP`` + 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, joinedload
+
+from ..data.models import Mission, MissionStatus, PartnerTally, User
+from ..extensions import db
+from .scoping import scope_for_partner
+
+BOARD_CAP = 20
+#: A day's count stops here ("10,000+"): the board never counts more rows than a busy day's.
+TODAY_COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class BoardColumn:
+    """One column: its status, the missions shown (at most the cap), and how many there are
+    (``capped`` when the count stopped at ``TODAY_COUNT_CAP``)."""
+
+    status: MissionStatus
+    missions: list[Mission]
+    total: int
+    capped: bool = False
+
+    @property
+    def more(self) -> int:
+        """How many missions the column does not show."""
+        return max(self.total - len(self.missions), 0)
+
+
+@dataclass(frozen=True)
+class Day:
+    """A day in the user's time zone, as the UTC instants that bound it (``start`` included,
+    ``end`` excluded)."""
+
+    start: datetime
+    end: datetime
+
+
+def board_columns(
+    user: User, day: Day, partner_id: int | None = None, cap: int = BOARD_CAP
+) -> list[BoardColumn]:
+    """The four columns of the board over the missions ``user`` sees (admins and support may
+    narrow them to one partner): pending, in progress, completed during ``day``, cancelled
+    during ``day``."""
+    scope = scope_for_partner(Mission, user, partner_id)
+    finished = {
+        MissionStatus.COMPLETED: Mission.completed_at,
+        MissionStatus.CANCELLED: Mission.cancelled_at,
+    }
+    totals = _totals(scope_for_partner(PartnerTally, user, partner_id), scope, day, finished)
+    columns = []
+    for status in (MissionStatus.PENDING, MissionStatus.IN_PROGRESS):
+        queue = _cards(scope, cap).where(Mission.status == status)
+        ordered = queue.order_by(Mission.created_at, Mission.id)
+        columns.append(BoardColumn(status, _load(ordered), totals[status]))
+    for status, column in finished.items():
+        today = _cards(scope, cap).where(_during(column, day))
+        ordered = today.order_by(column.desc(), Mission.id.desc())
+        total, capped = min(totals[status], TODAY_COUNT_CAP), totals[status] > TODAY_COUNT_CAP
+        columns.append(BoardColumn(status, _load(ordered), total, capped))
+    return columns
+
+
+def _cards(scope: ColumnElement[bool], cap: int) -> Select[tuple[Mission]]:
+    return select(Mission).options(joinedload(Mission.client)).where(scope).limit(cap)
+
+
+def _load(statement: Select[tuple[Mission]]) -> list[Mission]:
+    return list(db.session.scalars(statement).all())
+
+
+def _during(column: InstrumentedAttribute[datetime | None], day: Day) -> ColumnElement[bool]:
+    return (column >= day.start) & (column < day.end)
+
+
+def _totals(
+    tally_scope: ColumnElement[bool],
+    scope: ColumnElement[bool],
+    day: Day,
+    finished: dict[MissionStatus, InstrumentedAttribute[datetime | None]],
+) -> dict[MissionStatus, int]:
+    """Every column's total in one query: the queue from the running totals, the day's
+    finished missions counted over their index, up to ``TODAY_COUNT_CAP`` + 1."""
+
+    def queued(status: MissionStatus) -> ColumnElement[int]:
+        summed = func.sum(getattr(PartnerTally, status.value))
+        return select(func.coalesce(summed, 0)).where(tally_scope).scalar_subquery()
+
+    def counted(column: InstrumentedAttribute[datetime | None]) -> ColumnElement[int]:
+        rows = select(Mission.id).where(scope, _during(column, day)).limit(TODAY_COUNT_CAP + 1)
+        return select(func.count()).select_from(rows.subquery()).scalar_subquery()
+
+    statuses = [MissionStatus.PENDING, MissionStatus.IN_PROGRESS, *finished]
+    figures = [queued(MissionStatus.PENDING), queued(MissionStatus.IN_PROGRESS)]
+    figures += [counted(column) for column in finished.values()]
+    row = db.session.execute(select(*figures)).one()
+    return {status: int(value) for status, value in zip(statuses, row, strict=True)}

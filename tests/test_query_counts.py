@@ -127,7 +127,7 @@ def add_board_rows(app, partner_id: int, count: int) -> None:
     with app.app_context():
         partner = db.session.get_one(User, partner_id)
         for index in range(count):
-            _, mission = register_client(partner_id, f"Board{index}")
+            _, mission = register_client(partner_id, f"Board{chr(65 + index % 26)}")
             if index % 4:
                 start_mission(mission, partner)
             if index % 4 == 2:

@@ -205,7 +205,7 @@ class SecureModelView(AccessGate, ModelView):
         """What every row of a list page (or one details page) shares; see ``RowLinks``."""
 
         def page(name: str, allowed: bool) -> str:
-            return self.get_url(f".{name}") + "?id=" if allowed else ""
+            return self.get_url(f"{self.endpoint}.{name}") + "?id=" if allowed else ""
 
         return RowLinks(
             back=url_quote(return_url, safe=""),
@@ -219,7 +219,7 @@ class SecureModelView(AccessGate, ModelView):
             },
             details=page("details_view", self.can_view_details),
             edit=page("edit_view", self.can_edit),
-            delete=self.get_url(".delete_view") if self.can_delete else "",
+            delete=self.get_url(f"{self.endpoint}.delete_view") if self.can_delete else "",
         )
 
     def row_buttons(self, row: Any, links: RowLinks) -> Markup:

@@ -181,7 +181,9 @@ class MissionView(ScopedModelView):
         links = super().row_links(return_url)
         forms = {}
         if self.may_write():
-            forms = transition_forms(self.get_url(".transition_view"), links.csrf, return_url)
+            forms = transition_forms(
+                self.get_url(f"{self.endpoint}.transition_view"), links.csrf, return_url
+            )
         return replace(links, extra={"forms": forms})
 
     def row_buttons(self, row: Mission, links: RowLinks) -> Markup:

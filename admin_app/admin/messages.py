@@ -24,6 +24,7 @@ PROBLEM_WORDS = {
     "partner_and_support": _l("An account cannot be both partner and support."),
     "unknown_roles": _l("Unknown roles: %(roles)s."),
     "last_admin": _l("The last active admin must stay an active admin."),
+    "not_a_choice": _l("Choose one of the listed values."),
     # Flask-Security's own reasons, already in the user's language.
     "password_refused": _l("This password cannot be used: %(reasons)s"),
 }

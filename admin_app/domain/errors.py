@@ -27,6 +27,7 @@ FIELD_PROBLEMS: dict[str, str] = {
     "unknown_roles": "unknown roles: {roles}",
     "last_admin": "the last active admin must stay an active admin",
     "password_refused": "{reasons}",
+    "not_a_choice": "not one of the choices",
 }
 
 #: What an account may be refused to do (``NotAllowed``), in English.

@@ -27,7 +27,12 @@ from .errors import (
 from .scoping import is_partner, may_change_rows, scope_filter
 from .tally import count_registration, count_transition
 from .transitions import transition
-from .validation import clean_notes, configured_phone_region, normalise_client_fields
+from .validation import (
+    clean_cancel_reason,
+    clean_notes,
+    configured_phone_region,
+    normalise_client_fields,
+)
 
 
 def register_walk_in_client(
@@ -86,13 +91,26 @@ def complete_mission(mission_id: str, actor: User) -> MissionStatus:
     return apply_transition(mission_id, actor, "complete")
 
 
-def cancel_mission(mission_id: str, actor: User) -> MissionStatus:
-    return apply_transition(mission_id, actor, "cancel")
+def cancel_mission(
+    mission_id: str, actor: User, reason: object = None, note: object = None
+) -> MissionStatus:
+    return apply_transition(mission_id, actor, "cancel", reason=reason, note=note)
 
 
-def apply_transition(mission_id: str, actor: User, action: str) -> MissionStatus:
+#: The time column that each status's transition sets.
+ENTERED_AT = {
+    MissionStatus.IN_PROGRESS: "started_at",
+    MissionStatus.COMPLETED: "completed_at",
+    MissionStatus.CANCELLED: "cancelled_at",
+}
+
+
+def apply_transition(
+    mission_id: str, actor: User, action: str, *, reason: object = None, note: object = None
+) -> MissionStatus:
     """Move a mission visible to ``actor`` by ``action``, as one conditional UPDATE; return
-    the status it now has.
+    the status it now has. Cancelling needs a ``reason`` (a ``CancelReason`` value) and takes
+    an optional ``note``: both are kept on the mission and in its history.
 
     The UPDATE names the status that was read, so of two people acting at once exactly one
     wins; the other gets ``MissionChanged`` and the row keeps the winner's change. The row is
@@ -101,14 +119,15 @@ def apply_transition(mission_id: str, actor: User, action: str) -> MissionStatus
     step = transition(action)
     if not may_change_rows(actor):
         raise NotAllowed(actor, "change_missions")
+    details = _cancel_details(reason, note) if step.target is MissionStatus.CANCELLED else {}
     current = current_status(mission_id, actor)
     if current not in step.sources:
         raise TransitionRefused(action, current)
     target = step.target
     now = utcnow()
     values: dict[str, Any] = {"status": target, "updated_at": now, "version": Mission.version + 1}
-    if target is MissionStatus.COMPLETED:
-        values["completed_at"] = now
+    values[ENTERED_AT[target]] = now
+    values.update({f"cancel_{name}": value for name, value in details.items()})
     result = db.session.execute(
         update(Mission)
         .where(Mission.id == mission_id, Mission.status == current)
@@ -120,12 +139,23 @@ def apply_transition(mission_id: str, actor: User, action: str) -> MissionStatus
         raise MissionChanged(action, current, _status_or_none(mission_id))
     db.session.add(
         MissionEvent(
-            mission_id=mission_id, actor_id=actor.id, from_status=current, to_status=target, at=now
+            mission_id=mission_id,
+            actor_id=actor.id,
+            from_status=current,
+            to_status=target,
+            at=now,
+            **details,
         )
     )
     count_transition(mission_id, current, target)
     db.session.commit()
     return target
+
+
+def _cancel_details(reason: object, note: object) -> dict[str, Any]:
+    """A cancellation's reason and words, checked: ``{"reason": ..., "note": ...}``."""
+    checked = clean_cancel_reason(reason) if reason is not None else None
+    return {"reason": checked, "note": clean_notes(note, "note")}
 
 
 def current_status(mission_id: str, user: User) -> MissionStatus:

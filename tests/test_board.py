@@ -48,7 +48,7 @@ def test_each_mission_shows_in_its_column(app, client, world):
         _, dropped = register_client(world.partner_a.id, "Denis")
         start_mission(done, partner(world.partner_a))
         complete_mission(done, partner(world.partner_a))
-        cancel_mission(dropped, partner(world.partner_a))
+        cancel_mission(dropped, partner(world.partner_a), "client_left")
     log_in(client, world.partner_a)
 
     columns = board(client)
@@ -111,7 +111,7 @@ def test_today_starts_at_midnight_in_the_users_zone_far_from_utc(app, client, wo
             start_mission(mission_id, partner(world.partner_a))
             complete_mission(mission_id, partner(world.partner_a))
         for mission_id in (cancelled_before, cancelled_after):
-            cancel_mission(mission_id, partner(world.partner_a))
+            cancel_mission(mission_id, partner(world.partner_a), "client_left")
     minute = timedelta(minutes=1)
     set_time(app, done_before, "completed_at", midnight - minute)
     set_time(app, done_after, "completed_at", midnight + minute)

@@ -133,7 +133,7 @@ def add_board_rows(app, partner_id: int, count: int) -> None:
             if index % 4 == 2:
                 complete_mission(mission, partner)
             if index % 4 == 3:
-                cancel_mission(mission, partner)
+                cancel_mission(mission, partner, "no_show")
 
 
 @pytest.mark.parametrize("role", [RoleName.PARTNER, RoleName.ADMIN, RoleName.SUPPORT])

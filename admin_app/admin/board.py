@@ -3,9 +3,10 @@ own Start / Complete / Cancel buttons; the page refreshes its columns from a fra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote as url_quote
 
 from flask import current_app, url_for
 from flask_admin import BaseView, expose
@@ -99,6 +100,15 @@ class BoardView(AccessGate, BaseView):
         today = user_today()
         day = Day(day_start(today), day_start(today + timedelta(days=1)))
         links = self.missions.row_links(url_for(".index", partner=partner_id))
+        # Every card links to its client and mission: the pages' addresses are built once.
+        links = replace(
+            links,
+            extra={
+                **links.extra,
+                "client": url_for("clients.details_view") + "?id=",
+                "mission": url_for("missions.details_view") + "?id=",
+            },
+        )
         shown = []
         for column in board_columns(current_user, day, partner_id):
             conditions = [(STATUS_FILTER, column.status.value)]
@@ -139,8 +149,8 @@ class BoardView(AccessGate, BaseView):
         return Card(
             id=mission.id,
             client=mission.client.full_name,
-            client_url=url_for("clients.details_view", id=mission.client_id),
-            url=url_for("missions.details_view", id=mission.id),
+            client_url=links.extra["client"] + url_quote(mission.client_id, safe=""),
+            url=links.extra["mission"] + url_quote(mission.id, safe=""),
             since=since,
             buttons=self.missions.row_buttons(mission, links),
         )

@@ -12,13 +12,19 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..data.models import MissionStatus
+from ..data.models import CancelReason, MissionStatus
 
 STATUS_LABELS = {
     MissionStatus.PENDING: _l("Pending"),
     MissionStatus.IN_PROGRESS: _l("In progress"),
     MissionStatus.COMPLETED: _l("Completed"),
     MissionStatus.CANCELLED: _l("Cancelled"),
+}
+CANCEL_REASON_LABELS = {
+    CancelReason.CLIENT_LEFT: _l("Client left"),
+    CancelReason.NO_SHOW: _l("No-show"),
+    CancelReason.DUPLICATE: _l("Duplicate"),
+    CancelReason.OTHER: _l("Other"),
 }
 STATUS_BADGES = {
     MissionStatus.PENDING: "badge-warning",

@@ -22,11 +22,17 @@ from werkzeug.wrappers import Response
 from ..data.models import Client, Mission, MissionEvent, MissionStatus
 from ..data.plan_hints import LeftFirstJoin
 from ..domain.errors import DomainError, NotFound
-from ..domain.missions import apply_transition, mission_history, update_mission_notes
+from ..domain.missions import (
+    apply_transition,
+    current_status,
+    mission_history,
+    update_mission_notes,
+)
 from ..domain.scoping import scope_filter
 from ..domain.search import client_search
 from ..domain.transitions import TRANSITIONS, available_actions, transition
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
+from .cancel_page import CancelPageMixin, to_cancel_page
 from .filters import ChoiceFilter, PartnerFilter, day_filters
 from .formatting import STATUS_LABELS, local_datetime, local_datetime_formatter, status_formatter
 from .forms import FIELD_LABELS, NotesForm, saved_through_rules
@@ -56,6 +62,11 @@ TRANSITION_FORM = Markup(
     '<button type="submit" class="btn btn-sm {css}" data-action="{name}"{confirm}>{label}</button>'
     "</form>"
 )
+#: A step that asks a reason first (cancel) is a link to its page, not a form.
+REASON_LINK = Markup(
+    '<a href="{page}?id={id}&amp;url={url}" class="btn btn-sm {css}" data-action="{name}">'
+    "{label}</a>"
+)
 #: Where a row's id goes in its forms (no escaped text holds it).
 ID_SLOT = Markup("\0")
 
@@ -65,14 +76,19 @@ TONES = {"primary": "btn-primary", "success": "btn-success", "danger": "btn-outl
 
 
 def transition_forms(
-    action: str, csrf: str, return_url: str
+    action: str, cancel_page: str, csrf: str, return_url: str
 ) -> dict[MissionStatus, tuple[Markup, ...]]:
-    """Each status's Start / Complete / Cancel forms, in the user's language, made once a page
-    and cut where the mission's id goes: a row joins the pieces with its id
+    """Each status's Start / Complete forms and Cancel link, in the user's language, made once
+    a page and cut where the mission's id goes: a row joins the pieces with its id
     (``MissionView.row_buttons``)."""
 
     def form(name: str) -> Markup:
         step = transition(name)
+        if step.asks_reason:
+            return REASON_LINK.format(
+                page=cancel_page, id=ID_SLOT, url=url_quote(return_url, safe=""),
+                css=TONES[step.tone], name=name, label=step.button,
+            )  # fmt: skip
         confirm = Markup(' data-confirm="{}"').format(step.ask_first) if step.ask_first else ""
         return TRANSITION_FORM.format(
             action=action, csrf=csrf, id=ID_SLOT, name=name, url=return_url,
@@ -85,12 +101,12 @@ def transition_forms(
     }
 
 
-class MissionView(ScopedModelView):
+class MissionView(CancelPageMixin, ScopedModelView):
     details_template = "admin/mission_details.html"
     allow_create = False
     allow_delete = False
     form = NotesForm
-    write_views = WRITE_VIEWS | {"transition_view"}
+    write_views = WRITE_VIEWS | {"transition_view", "cancel_view"}
     client_key = "client_id"
     empty_message = _l("No mission yet: missions open when a walk-in client is registered.")
 
@@ -173,7 +189,10 @@ class MissionView(ScopedModelView):
         links = super().row_links(return_url)
         forms = {}
         if self.may_write():
-            forms = transition_forms(self.get_url(".transition_view"), links.csrf, return_url)
+            forms = transition_forms(
+                self.get_url(".transition_view"), self.get_url(".cancel_view"), links.csrf,
+                return_url,
+            )  # fmt: skip
         return replace(links, extra={"forms": forms})
 
     def row_buttons(self, row: Mission, links: RowLinks) -> Markup:
@@ -196,12 +215,15 @@ class MissionView(ScopedModelView):
 
     @expose("/transition/", methods=("POST",))
     def transition_view(self) -> Response:
-        """One row button: Start, Complete or Cancel one mission."""
+        """One row button: Start or Complete one mission (Cancel asks a reason on its page)."""
         name = request.form.get("action", "")
         mission_id = request.form.get("id", "")
         if name not in TRANSITIONS:
             abort(400)
         try:
+            if transition(name).asks_reason:
+                current_status(mission_id, current_user)
+                return redirect(self.cancel_page_url([mission_id], get_redirect_target()))
             apply_transition(mission_id, current_user, name)
         except NotFound:
             abort(404)
@@ -217,8 +239,9 @@ class MissionView(ScopedModelView):
         super().init_actions()
         for step in TRANSITIONS.values():
             self._actions.append((step.name, step.button))
+            run = partial(to_cancel_page, self) if step.asks_reason else None
             self._actions_data[step.name] = (
-                partial(self._run_batch, step.name),
+                run or partial(self._run_batch, step.name),
                 step.button,
                 step.batch_question,
             )

@@ -83,3 +83,9 @@ def local_datetime_formatter(view: Any, context: Any, model: Any, name: str) -> 
 
 def status_formatter(view: Any, context: Any, model: Any, name: str) -> Markup:
     return status_badge(getattr(model, name))
+
+
+def cancel_reason_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    """A cancel reason in the user's language (lists, details page, CSV export)."""
+    reason = getattr(model, name)
+    return str(CANCEL_REASON_LABELS[reason]) if reason else ""

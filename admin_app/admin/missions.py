@@ -1,4 +1,5 @@
-"""Missions: status badges, Start / Complete / Cancel (one or in batch), notes, history."""
+"""Missions: status badges, Start / Complete / Cancel (one or in batch), the timeline of notes
+and history on each mission's page."""
 
 from __future__ import annotations
 
@@ -19,24 +20,26 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Query, aliased
 from werkzeug.wrappers import Response
 
-from ..data.models import Client, Mission, MissionEvent, MissionStatus
+from ..data.models import Client, Mission, MissionStatus
 from ..data.plan_hints import LeftFirstJoin
 from ..domain.errors import DomainError, NotFound
-from ..domain.missions import (
-    apply_transition,
-    current_status,
-    mission_history,
-    update_mission_notes,
-)
+from ..domain.missions import apply_transition, current_status
 from ..domain.scoping import scope_filter
 from ..domain.search import client_search
 from ..domain.transitions import TRANSITIONS, available_actions, transition
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
 from .cancel_page import CancelPageMixin, to_cancel_page
 from .filters import ChoiceFilter, PartnerFilter, day_filters
-from .formatting import STATUS_LABELS, local_datetime, local_datetime_formatter, status_formatter
-from .forms import FIELD_LABELS, NotesForm, saved_through_rules
+from .formatting import (
+    STATUS_LABELS,
+    cancel_reason_formatter,
+    local_datetime,
+    local_datetime_formatter,
+    status_formatter,
+)
+from .forms import FIELD_LABELS
 from .messages import refusal_reason
+from .timeline import TimelineMixin
 
 #: The clients a search matches, joined to their missions (one alias: built once).
 SEARCHED_CLIENT = aliased(Client, name="searched_client")
@@ -101,29 +104,33 @@ def transition_forms(
     }
 
 
-class MissionView(CancelPageMixin, ScopedModelView):
+class MissionView(CancelPageMixin, TimelineMixin, ScopedModelView):
     details_template = "admin/mission_details.html"
+    # Its status moves by transitions only, its notes are added to its timeline: no edit form.
     allow_create = False
+    allow_edit = False
     allow_delete = False
-    form = NotesForm
-    write_views = WRITE_VIEWS | {"transition_view", "cancel_view"}
+    write_views = WRITE_VIEWS | {"transition_view", "cancel_view", "note_view"}
     client_key = "client_id"
     empty_message = _l("No mission yet: missions open when a walk-in client is registered.")
 
     truncated_columns = ("client", "contact", "partner")
     column_list = ("client", "contact", "status", "created_at", "completed_at", "partner")
     column_details_list = (
-        "client", "contact", "status", "notes", "created_at", "updated_at", "completed_at",
-        "partner",
+        "client", "contact", "status", "created_at", "started_at", "completed_at",
+        "cancelled_at", "cancel_reason", "cancel_note", "updated_at", "partner",
     )  # fmt: skip
     column_labels = {
         "client": _l("Client"),
         "contact": _l("Contact"),
         "status": _l("Status"),
-        "notes": FIELD_LABELS["notes"],
         "created_at": _l("Opened"),
+        "started_at": _l("Started"),
         "updated_at": _l("Last changed"),
         "completed_at": _l("Completed"),
+        "cancelled_at": _l("Cancelled"),
+        "cancel_reason": _l("Cancel reason"),
+        "cancel_note": _l("Cancel note"),
         "partner": FIELD_LABELS["partner"],
     }
     column_formatters = {
@@ -131,8 +138,11 @@ class MissionView(CancelPageMixin, ScopedModelView):
         "contact": contact_formatter,
         "status": status_formatter,
         "created_at": local_datetime_formatter,
+        "started_at": local_datetime_formatter,
         "updated_at": local_datetime_formatter,
         "completed_at": local_datetime_formatter,
+        "cancelled_at": local_datetime_formatter,
+        "cancel_reason": cancel_reason_formatter,
     }
     column_searchable_list = (
         "client.first_name", "client.last_name", "client.email", "client.phone",
@@ -150,8 +160,8 @@ class MissionView(CancelPageMixin, ScopedModelView):
         PartnerFilter(Mission.partner_id, FIELD_LABELS["partner"]),
     )
     column_export_list = (
-        "first_name", "last_name", "email", "phone", "status", "created_at", "completed_at",
-        "notes",
+        "first_name", "last_name", "email", "phone", "status", "created_at", "started_at",
+        "completed_at", "cancelled_at", "cancel_reason", "cancel_note",
     )  # fmt: skip
     column_formatters_export = {
         "first_name": lambda v, c, m, n: m.client.first_name,
@@ -159,6 +169,7 @@ class MissionView(CancelPageMixin, ScopedModelView):
         "email": lambda v, c, m, n: m.client.email,
         "phone": lambda v, c, m, n: m.client.phone,
         "status": lambda v, c, m, n: str(STATUS_LABELS[m.status]),
+        "cancel_reason": cancel_reason_formatter,
     }
 
     def search_placeholder(self) -> str:
@@ -198,20 +209,6 @@ class MissionView(CancelPageMixin, ScopedModelView):
     def row_buttons(self, row: Mission, links: RowLinks) -> Markup:
         pieces = links.extra["forms"].get(row.status)
         return escape(row.id).join(pieces) if pieces else Markup()
-
-    def history(self, mission: Mission) -> list[MissionEvent]:
-        return mission_history(mission.id, current_user)
-
-    def update_model(self, form: NotesForm, model: Mission) -> bool:
-        saved = saved_through_rules(
-            form,
-            lambda: update_mission_notes(
-                model.id, current_user, form.notes.data, expected_version=form.version.data
-            ),
-        )
-        if saved:
-            flash(gettext("The mission's notes are saved."), "success")
-        return saved
 
     @expose("/transition/", methods=("POST",))
     def transition_view(self) -> Response:

@@ -52,7 +52,7 @@ CLIENT_COLUMNS = (
     "partner_id", "version",
 )  # fmt: skip
 MISSION_COLUMNS = (
-    "id", "client_id", "partner_id", "status", "notes", "created_at", "updated_at",
+    "id", "client_id", "partner_id", "status", "created_at", "updated_at",
     "completed_at", "version", "started_at", "cancelled_at", "cancel_reason",
 )  # fmt: skip
 #: Why cancelled missions were cancelled, and how often.
@@ -171,7 +171,6 @@ def _missions(
             client_id,
             partner_id,
             status.value,
-            None,
             created,
             changed,
             changed if status is MissionStatus.COMPLETED else None,

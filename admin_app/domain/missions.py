@@ -16,7 +16,6 @@ from ..data.db_types import utcnow
 from ..data.models import Client, Mission, MissionEvent, MissionStatus, User, is_row_id
 from ..extensions import db
 from ..platform.audit import record_refused_access
-from .concurrency import check_version, commit_or_conflict
 from .errors import (
     BatchRefused,
     DomainError,
@@ -68,22 +67,6 @@ def register_walk_in_client(
         db.session.rollback()
         raise
     return client, mission
-
-
-def update_mission_notes(
-    mission_id: str, actor: User, notes: object, *, expected_version: int | None = None
-) -> Mission:
-    """Save a mission's notes; its status only ever changes through a transition. A mission
-    changed since the editor loaded it (``expected_version``) is refused with ``EditConflict``."""
-    if not may_change_rows(actor):
-        raise NotAllowed(actor, "change_missions")
-    current_status(mission_id, actor)
-    mission = db.session.get_one(Mission, mission_id)
-    check_version(mission, expected_version)
-    mission.notes = clean_notes(notes)
-    mission.updated_at = utcnow()
-    commit_or_conflict(mission)
-    return mission
 
 
 def start_mission(mission_id: str, actor: User) -> MissionStatus:

@@ -71,6 +71,12 @@ CASES = [
          {"action": "complete", "rowid": "{a_started_mission}"}, (302, 404, 403, 302)),
     Case("mission batch cancel", "POST", "/admin/missions/action/",
          {"action": "cancel", "rowid": "{a_mission}"}, (302, 404, 403, 302)),
+    Case("mission cancel button", "POST", "/admin/missions/transition/",
+         {"id": "{a_mission}", "action": "cancel"}, (302, 404, 403, 302)),
+    Case("mission cancel page", "GET", "/admin/missions/cancel/?id={a_mission}", None,
+         (200, 404, 403, 200)),
+    Case("mission cancel", "POST", "/admin/missions/cancel/",
+         {"id": "{a_mission}", "reason": "no_show"}, (302, 404, 403, 302)),
     Case("mission export", "GET", "/admin/missions/export/csv/", None, (200, 200, 403, 200)),
     Case("mission inline edit", "POST", "/admin/missions/ajax/update/",
          {"list_form_pk": "{a_mission}", "notes": "x"}, (404, 404, 403, 404)),
@@ -163,6 +169,26 @@ def test_batch_with_one_foreign_id_changes_nothing(app, client, world):
         assert db.session.get(Mission, world.b_mission).status.value == "pending"
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_cancel_page_with_one_foreign_mission_answers_404_and_changes_nothing(
+    app, client, world, method
+):
+    log_in(client, world.partner_b)
+    ids = [world.b_mission, world.a_mission]
+    with app.app_context():
+        before = snapshot()
+
+    if method == "GET":
+        response = client.get(f"/admin/missions/cancel/?id={ids[0]}&id={ids[1]}")
+    else:
+        data = {"id": ids, "reason": "duplicate"}
+        response = post_with_csrf(client, "/admin/missions/cancel/", data)
+
+    assert response.status_code == 404
+    with app.app_context():
+        assert snapshot() == before
+
+
 @pytest.mark.parametrize("bad_id", ["1,2", "' OR 1=1 --", "x" * 500, "Ä" * 36])
 def test_malformed_ids_answer_404(client, world, bad_id):
     log_in(client, world.partner_a)
@@ -218,6 +244,9 @@ def test_post_without_csrf_token_changes_nothing(app, client, world):
 
     responses = [
         client.post("/admin/missions/transition/", data={"id": world.a_mission, "action": "start"}),
+        client.post(
+            "/admin/missions/cancel/", data={"id": world.a_mission, "reason": "client_left"}
+        ),
         client.post("/admin/clients/delete/", data={"id": world.a_client}),
         client.post("/admin/missions/action/", data={"action": "cancel", "rowid": world.a_mission}),
         client.post(f"/admin/clients/edit/?id={world.a_client}", data=CLIENT_FIELDS),

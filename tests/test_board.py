@@ -158,6 +158,34 @@ def test_completed_column_links_to_todays_completed_missions(app, client, world)
     assert "Arthur Test" in client.get(link).get_data(as_text=True)
 
 
+def test_cancelled_column_links_to_todays_cancelled_missions(app, client, world):
+    with app.app_context():
+        cancel_mission(world.a_mission, partner(world.partner_a), "no_show")
+    log_in(client, world.partner_a)
+    client.set_cookie("tz", "Europe/Paris")
+
+    cancelled = column_html(client, "cancelled")
+    link = unescape(re.search(r'<h5[^>]*>\s*<a class="mr-auto" href="([^"]+)"', cancelled)[1])
+
+    today = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+    assert link == f"/admin/missions/?flt0_0=cancelled&flt1_8={today}"
+    assert "Alice Test" in client.get(link).get_data(as_text=True)
+
+
+def test_cancel_on_a_card_asks_the_reason_then_comes_back_to_the_board(app, client, world):
+    log_in(client, world.partner_a)
+    pending = column_html(client, "pending")
+    cancel = unescape(re.search(r'<a href="([^"]+)"[^>]*data-action="cancel"', pending)[1])
+
+    assert cancel.startswith(f"/admin/missions/cancel/?id={world.a_mission}&url=")
+    form_page = client.get(cancel)
+    assert form_page.status_code == 200 and "Alice Test" in form_page.get_data(as_text=True)
+    done = post_with_csrf(client, cancel, {"reason": "client_left"})
+
+    assert done.status_code == 302 and done.headers["Location"] == BOARD
+    assert board(client)["cancelled"] == [world.a_mission]
+
+
 def card_forms(client, mission_id: str) -> dict[str, dict[str, str]]:
     """The card's button forms, by action, with their hidden fields."""
     html = client.get(BOARD).get_data(as_text=True)
@@ -229,7 +257,7 @@ def test_admin_sees_every_partner_and_may_narrow_to_one(client, world):
     assert set(everyone["pending"]) == {world.a_mission, world.b_mission}
     assert only_b["pending"] == [world.b_mission] and only_b["in_progress"] == []
     pending = column_html(client, "pending", f"?partner={world.partner_b.id}")
-    assert f"flt1_7={world.partner_b.id}" in pending  # the column's list, narrowed too
+    assert f"flt1_10={world.partner_b.id}" in pending  # the column's list, narrowed too
 
 
 def test_support_sees_the_board_without_buttons(app, client, world):
@@ -273,7 +301,7 @@ def test_dashboard_figures_link_to_their_lists(app, client, world):
     page = client.get(f"/admin/?partner={world.partner_a.id}").get_data(as_text=True)
     links = dict(re.findall(r'data-figure="(\w+)" href="([^"]+)"', page))
 
-    narrowed = f"flt1_7={world.partner_a.id}"
+    narrowed = f"flt1_10={world.partner_a.id}"
     assert unescape(links["active"]) == f"/admin/missions/?flt0_0=active&{narrowed}"
     assert unescape(links["completed"]) == f"/admin/missions/?flt0_0=completed&{narrowed}"
     assert unescape(links["clients"]).startswith("/admin/clients/?flt0_")

@@ -21,6 +21,7 @@ from tests.databases import fresh_database
 
 APP_TABLES = {
     "user", "role", "roles_users", "walk_in_client", "walk_in_mission", "mission_event",
+    "mission_note",
 }  # fmt: skip
 
 
@@ -299,10 +300,16 @@ def test_migration_0009_fills_started_completed_and_cancelled_times_from_the_his
             insert_missions_of_revision_0007()
             upgrade()
             assert mission_times() == MISSION_TIMES_FROM_HISTORY
+            assert timeline_notes() == [
+                ("done", 1, "p@walkin.example.com", 4, "Paid cash.\nReceipt given."),
+                ("started", 1, "p@walkin.example.com", 4, "Wants <b>French</b> forms"),
+            ]
             downgrade(revision="0007")
             assert row_counts() == (1, 6, 8)
+            assert notes_of_revision_0007() == NOTES_OF_0007
             upgrade()
             assert mission_times() == MISSION_TIMES_FROM_HISTORY
+            assert len(timeline_notes()) == 2
             db.session.remove()
             db.engine.dispose()
 
@@ -318,6 +325,8 @@ MISSIONS_OF_0007 = {
     "bulk_cancelled": ("cancelled", 7, []),
     "bulk_started": ("in_progress", 8, []),
 }  # fmt: skip
+#: The notes column of revision 0007 (becomes one timeline entry each; empty ones none).
+NOTES_OF_0007 = {"started": "Wants <b>French</b> forms", "done": "Paid cash.\nReceipt given."}
 MISSION_TIMES_FROM_HISTORY = [
     # id, started, completed, cancelled (hours), cancel reason
     ("bulk_cancelled", None, None, 7, None),
@@ -352,12 +361,12 @@ def insert_missions_of_revision_0007() -> None:
         completed = at_hour(changed) if status == "completed" else None
         db.session.execute(
             text(
-                "INSERT INTO walk_in_mission (id, client_id, partner_id, status, created_at,"
-                " updated_at, completed_at) VALUES (:id, 'c', 1, :status, :created, :changed,"
-                " :completed)"
+                "INSERT INTO walk_in_mission (id, client_id, partner_id, status, notes, created_at,"
+                " updated_at, completed_at) VALUES (:id, 'c', 1, :status, :notes, :created,"
+                " :changed, :completed)"
             ),
             {"id": mission_id, "status": status, "created": at_hour(1), "changed": at_hour(changed),
-             "completed": completed},
+             "completed": completed, "notes": NOTES_OF_0007.get(mission_id)},
         )  # fmt: skip
         for hour, from_status, to_status in events:
             db.session.execute(
@@ -371,13 +380,32 @@ def insert_missions_of_revision_0007() -> None:
     db.session.commit()
 
 
-def mission_times() -> list[tuple]:
-    def hour(value: object) -> int | None:
-        if value is None:
-            return None
-        stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return stamp.astimezone(UTC).hour if stamp.tzinfo else stamp.hour
+def timeline_notes() -> list[tuple]:
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT mission_id, author_id, author_email, at, text FROM mission_note"
+                " ORDER BY mission_id"
+            )
+        )
+        return [(m, a, e, hour_of(at), t) for m, a, e, at, t in rows]
 
+
+def notes_of_revision_0007() -> dict[str, str]:
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, notes FROM walk_in_mission"))
+        return {mission_id: notes for mission_id, notes in rows if notes is not None}
+
+
+def hour_of(value: object) -> int | None:
+    if value is None:
+        return None
+    stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return stamp.astimezone(UTC).hour if stamp.tzinfo else stamp.hour
+
+
+def mission_times() -> list[tuple]:
+    hour = hour_of
     with db.engine.connect() as connection:
         rows = connection.execute(
             text(

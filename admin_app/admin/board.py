@@ -23,7 +23,7 @@ from .base import AccessGate, RowLinks
 from .filters import day_start, requested_partner, user_today
 from .formatting import local_datetime
 from .forms import partner_choices
-from .missions import COMPLETED_DAYS, STATUS_FILTER, MissionView
+from .missions import CANCELLED_DAYS, COMPLETED_DAYS, STATUS_FILTER, MissionView
 
 HEADINGS = {
     MissionStatus.PENDING: _l("Pending"),
@@ -109,11 +109,16 @@ class BoardView(AccessGate, BaseView):
                 "mission": url_for("missions.details_view") + "?id=",
             },
         )
+        # The list of today's finished missions: their status, and their day from today on.
+        since_today = {
+            MissionStatus.COMPLETED: (COMPLETED_DAYS[1], today.isoformat()),
+            MissionStatus.CANCELLED: (CANCELLED_DAYS[1], today.isoformat()),
+        }
         shown = []
         for column in board_columns(current_user, day, partner_id):
             conditions = [(STATUS_FILTER, column.status.value)]
-            if column.status is MissionStatus.COMPLETED:
-                conditions.append((COMPLETED_DAYS[1], today.isoformat()))
+            if column.status in since_today:
+                conditions.append(since_today[column.status])
             list_url = self.missions.list_url(*conditions, partner=partner_id)
             shown.append(self._column(column, links, list_url))
         return shown

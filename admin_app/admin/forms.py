@@ -11,13 +11,13 @@ from flask_admin.form import BaseForm
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import Field, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import Field, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
 from ..data.models import Role, RoleName, User
 from ..domain.errors import EditConflict, ValidationError
-from ..domain.validation import CLIENT_FIELDS, MAX_LENGTHS, MAX_NOTES_LENGTH, REQUIRED_FIELDS
+from ..domain.validation import CLIENT_FIELDS, MAX_LENGTHS, REQUIRED_FIELDS
 from ..extensions import db
 from .messages import problem_text
 
@@ -32,7 +32,6 @@ FIELD_LABELS = {
     "city": _l("City"),
     "postal_code": _l("Postal code"),
     "country": _l("Country"),
-    "notes": _l("Notes"),
 }
 
 
@@ -60,13 +59,6 @@ class ClientForm(BaseForm):
     city = _text_field("city")
     postal_code = _text_field("postal_code")
     country = _text_field("country")
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
-
-
-class NotesForm(BaseForm):
-    notes = TextAreaField(
-        FIELD_LABELS["notes"], render_kw={"maxlength": MAX_NOTES_LENGTH, "rows": 6}
-    )
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 

@@ -19,7 +19,7 @@ from flask_security import hash_password
 from sqlalchemy import func, insert, select
 
 from ..extensions import database_dialect, db, security
-from .models import Client, Mission, MissionStatus, RoleName
+from .models import CancelReason, Client, Mission, MissionStatus, RoleName
 from .search_keys import name_key
 
 FIRST_NAMES = (
@@ -52,9 +52,16 @@ CLIENT_COLUMNS = (
     "partner_id", "version",
 )  # fmt: skip
 MISSION_COLUMNS = (
-    "id", "client_id", "partner_id", "status", "notes", "created_at", "updated_at",
-    "completed_at", "version",
+    "id", "client_id", "partner_id", "status", "created_at", "updated_at",
+    "completed_at", "version", "started_at", "cancelled_at", "cancel_reason",
 )  # fmt: skip
+#: Why cancelled missions were cancelled, and how often.
+CANCEL_REASON_WEIGHTS = (
+    (CancelReason.CLIENT_LEFT, 45),
+    (CancelReason.NO_SHOW, 35),
+    (CancelReason.DUPLICATE, 10),
+    (CancelReason.OTHER, 10),
+)
 
 
 class DatabaseNotEmpty(Exception):
@@ -148,22 +155,29 @@ def _missions(
     rng: random.Random, count: int, clients: list[tuple[Any, ...]], now: datetime
 ) -> Iterator[tuple[Any, ...]]:
     statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
+    reasons, reason_weights = zip(*CANCEL_REASON_WEIGHTS, strict=True)
     for _ in range(count):
         client = rng.choice(clients)
         client_id, client_created, partner_id = client[0], client[12], client[14]
         created = client_created + (now - client_created) * rng.random()
         status = rng.choices(statuses, weights=weights)[0]
         changed = created + (now - created) * rng.random() * 0.1
+        # Started somewhere between opening and the last change (or cancelled before).
+        started = created + (changed - created) * rng.random()
+        cancelled = status is MissionStatus.CANCELLED
+        reason = rng.choices(reasons, weights=reason_weights)[0].value if cancelled else None
         yield (
             str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             client_id,
             partner_id,
             status.value,
-            None,
             created,
             changed,
             changed if status is MissionStatus.COMPLETED else None,
             1,
+            started if status in (MissionStatus.IN_PROGRESS, MissionStatus.COMPLETED) else None,
+            changed if cancelled else None,
+            reason,
         )
 
 

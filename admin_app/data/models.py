@@ -198,7 +198,6 @@ class Mission(db.Model):
     status: Mapped[MissionStatus] = mapped_column(
         mission_status_type, default=MissionStatus.PENDING, server_default="pending"
     )
-    notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: Set by the transition that leads into each status (``apply_transition``).
@@ -218,6 +217,11 @@ class Mission(db.Model):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="MissionEvent.at",
+    )
+    #: Read only: notes are added by ``timeline.add_note`` and go with the mission (database
+    #: cascade).
+    notes: Mapped[list[MissionNote]] = relationship(
+        order_by="MissionNote.at, MissionNote.id", viewonly=True
     )
 
     def __str__(self) -> str:
@@ -262,6 +266,24 @@ class MissionEvent(db.Model):
     def __str__(self) -> str:
         origin = self.from_status.label if self.from_status else "created"
         return f"{origin} → {self.to_status.label}"
+
+
+class MissionNote(db.Model):
+    """One entry of a mission's notes: append-only (never edited, never deleted but with its
+    mission). ``author_email`` is a copy, so the note keeps its author after the account goes."""
+
+    __tablename__ = "mission_note"
+    __table_args__ = (Index("ix_mission_note_mission_at", "mission_id", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mission_id: Mapped[str] = mapped_column(ForeignKey("walk_in_mission.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    author_email: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class AuditEvent(db.Model):

@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy import delete
 
 from ..data.db_types import utcnow
-from ..data.models import Client, Mission, MissionStatus, RoleName, User, is_row_id
+from ..data.models import (
+    CancelReason,
+    Client,
+    Mission,
+    MissionStatus,
+    RoleName,
+    User,
+    is_row_id,
+)
 from ..extensions import db
 from ..platform.audit import record, record_refused_access
 from .concurrency import check_version, commit_or_conflict
@@ -21,7 +29,10 @@ CLIENT_COLUMNS = (
     "id", "first_name", "last_name", "email", "phone", "address", "city", "postal_code",
     "country", "created_at", "updated_at",
 )  # fmt: skip
-MISSION_COLUMNS = ("id", "status", "notes", "created_at", "updated_at", "completed_at")
+MISSION_COLUMNS = (
+    "id", "status", "created_at", "updated_at", "started_at", "completed_at", "cancelled_at",
+    "cancel_reason", "cancel_note",
+)  # fmt: skip
 
 
 def visible_client(client_id: str, user: User) -> Client:
@@ -74,8 +85,14 @@ def personal_data(client_id: str, actor: User) -> dict[str, Any]:
                         "from": _plain(event.from_status),
                         "to": _plain(event.to_status),
                         "by": event.actor.email if event.actor else None,
+                        "reason": _plain(event.reason),
+                        "note": event.note,
                     }
                     for event in mission.events
+                ],
+                "notes": [
+                    {"at": _plain(note.at), "by": note.author_email, "text": note.text}
+                    for note in mission.notes
                 ],
             }
             for mission in client.missions
@@ -110,7 +127,7 @@ def _client_for_admin(client_id: str, actor: User) -> Client:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
-    return value.value if isinstance(value, MissionStatus) else value
+    return value.value if isinstance(value, MissionStatus | CancelReason) else value
 
 
 def _changeable_client(client_id: str, actor: User) -> Client:

@@ -159,3 +159,16 @@ class EditConflict(DomainError):
         self.kind = kind
         self.row_id = row_id
         super().__init__(kind=kind, id=row_id)
+
+
+class BatchRefused(DomainError):
+    """Some missions of an all-or-nothing batch were refused, so none was changed;
+    ``refusals`` maps each refused mission's id to its own refusal."""
+
+    code = "batch_refused"
+    english = "nothing done: {count} refused ({reasons})"
+
+    def __init__(self, refusals: Mapping[str, DomainError]) -> None:
+        self.refusals = dict(refusals)
+        reasons = "; ".join(f"{key}: {error}" for key, error in self.refusals.items())
+        super().__init__(count=len(self.refusals), reasons=reasons)

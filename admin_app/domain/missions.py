@@ -7,6 +7,7 @@ messages.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,8 +16,9 @@ from ..data.db_types import utcnow
 from ..data.models import Client, Mission, MissionEvent, MissionStatus, User, is_row_id
 from ..extensions import db
 from ..platform.audit import record_refused_access
-from .concurrency import check_version, commit_or_conflict
 from .errors import (
+    BatchRefused,
+    DomainError,
     FieldProblem,
     MissionChanged,
     MissionNotFound,
@@ -26,7 +28,7 @@ from .errors import (
 )
 from .scoping import is_partner, may_change_rows, scope_filter
 from .tally import count_registration, count_transition
-from .transitions import transition
+from .transitions import Transition, transition
 from .validation import (
     clean_cancel_reason,
     clean_notes,
@@ -67,22 +69,6 @@ def register_walk_in_client(
     return client, mission
 
 
-def update_mission_notes(
-    mission_id: str, actor: User, notes: object, *, expected_version: int | None = None
-) -> Mission:
-    """Save a mission's notes; its status only ever changes through a transition. A mission
-    changed since the editor loaded it (``expected_version``) is refused with ``EditConflict``."""
-    if not may_change_rows(actor):
-        raise NotAllowed(actor, "change_missions")
-    current_status(mission_id, actor)
-    mission = db.session.get_one(Mission, mission_id)
-    check_version(mission, expected_version)
-    mission.notes = clean_notes(notes)
-    mission.updated_at = utcnow()
-    commit_or_conflict(mission)
-    return mission
-
-
 def start_mission(mission_id: str, actor: User) -> MissionStatus:
     return apply_transition(mission_id, actor, "start")
 
@@ -92,12 +78,12 @@ def complete_mission(mission_id: str, actor: User) -> MissionStatus:
 
 
 def cancel_mission(
-    mission_id: str, actor: User, reason: object = None, note: object = None
+    mission_id: str, actor: User, reason: object, note: object = None
 ) -> MissionStatus:
     return apply_transition(mission_id, actor, "cancel", reason=reason, note=note)
 
 
-#: The time column that each status's transition sets.
+#: The time column that the transition into each status sets (a status has one at most).
 ENTERED_AT = {
     MissionStatus.IN_PROGRESS: "started_at",
     MissionStatus.COMPLETED: "completed_at",
@@ -117,16 +103,62 @@ def apply_transition(
     not read again after the commit: its client may be deleted the next instant.
     """
     step = transition(action)
+    details = _checked_details(step, actor, reason, note)
+    try:
+        target = _move(mission_id, actor, step, details)
+    except DomainError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return target
+
+
+def cancel_missions(
+    mission_ids: Iterable[str], actor: User, reason: object, note: object = None
+) -> int:
+    """Cancel every mission of ``mission_ids`` for one reason, or none of them; return how many.
+
+    All in one transaction: if any is refused (not visible: ``MissionNotFound``; no longer
+    cancellable, or changed meanwhile: ``BatchRefused`` naming each), nothing is written."""
+    step = transition("cancel")
+    details = _checked_details(step, actor, reason, note)
+    ids = list(dict.fromkeys(mission_ids))
+    refusals: dict[str, DomainError] = {}
+    try:
+        for mission_id in ids:
+            try:
+                _move(mission_id, actor, step, details)
+            except (TransitionRefused, MissionChanged) as refusal:
+                refusals[mission_id] = refusal
+        if refusals:
+            raise BatchRefused(refusals)
+    except DomainError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return len(ids)
+
+
+def _checked_details(step: Transition, actor: User, reason: object, note: object) -> dict:
+    """What the step records beyond its status, checked before anything is read: a
+    cancellation's reason and words (``{"reason": ..., "note": ...}``); nothing for others."""
     if not may_change_rows(actor):
         raise NotAllowed(actor, "change_missions")
-    details = _cancel_details(reason, note) if step.target is MissionStatus.CANCELLED else {}
+    if step.target is not MissionStatus.CANCELLED:
+        return {}
+    return {"reason": clean_cancel_reason(reason), "note": clean_notes(note, "note")}
+
+
+def _move(mission_id: str, actor: User, step: Transition, details: dict) -> MissionStatus:
+    """The conditional UPDATE, the history entry and the totals, uncommitted."""
     current = current_status(mission_id, actor)
     if current not in step.sources:
-        raise TransitionRefused(action, current)
+        raise TransitionRefused(step.name, current)
     target = step.target
     now = utcnow()
     values: dict[str, Any] = {"status": target, "updated_at": now, "version": Mission.version + 1}
-    values[ENTERED_AT[target]] = now
+    if target in ENTERED_AT:
+        values[ENTERED_AT[target]] = now
     values.update({f"cancel_{name}": value for name, value in details.items()})
     result = db.session.execute(
         update(Mission)
@@ -135,8 +167,7 @@ def apply_transition(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        db.session.rollback()
-        raise MissionChanged(action, current, _status_or_none(mission_id))
+        raise MissionChanged(step.name, current, _status_or_none(mission_id))
     db.session.add(
         MissionEvent(
             mission_id=mission_id,
@@ -148,14 +179,7 @@ def apply_transition(
         )
     )
     count_transition(mission_id, current, target)
-    db.session.commit()
     return target
-
-
-def _cancel_details(reason: object, note: object) -> dict[str, Any]:
-    """A cancellation's reason and words, checked: ``{"reason": ..., "note": ...}``."""
-    checked = clean_cancel_reason(reason) if reason is not None else None
-    return {"reason": checked, "note": clean_notes(note, "note")}
 
 
 def current_status(mission_id: str, user: User) -> MissionStatus:

@@ -1,10 +1,14 @@
-"""missions' started and cancelled times, cancel reasons
+"""missions' started and cancelled times, cancel reasons; notes become a timeline
 
 ``started_at`` and ``cancelled_at`` beside ``completed_at``, with a cancel reason (a short list:
 a native enum on PostgreSQL, a checked string on SQLite) and optional words, on the mission and on
 its history entry. The times are filled from the history (``mission_event``): the first entry
 into each status. A mission without such an entry (rows loaded in bulk) takes its ``updated_at``
 for the status it is in now (its last change), and keeps ``started_at`` empty otherwise: unknown.
+
+Notes become append-only entries (``mission_note``): each mission's ``notes`` becomes one entry,
+written by the mission's partner at the mission's ``updated_at``, and the column is dropped.
+Downgrading puts the entries back into ``notes``, oldest first, separated by blank lines.
 
 Revision ID: 0009
 Revises: 0007
@@ -62,6 +66,53 @@ def upgrade():
         batch_op.create_index(
             "ix_walk_in_mission_partner_cancelled", ["partner_id", "cancelled_at"], unique=False
         )
+    create_note_table()
+    op.execute(
+        "INSERT INTO mission_note (mission_id, author_id, author_email, at, text)"
+        " SELECT walk_in_mission.id, walk_in_mission.partner_id, \"user\".email,"
+        " walk_in_mission.updated_at, walk_in_mission.notes"
+        " FROM walk_in_mission JOIN \"user\" ON \"user\".id = walk_in_mission.partner_id"
+        " WHERE walk_in_mission.notes IS NOT NULL AND walk_in_mission.notes <> ''"
+    )
+    with op.batch_alter_table("walk_in_mission", schema=None) as batch_op:
+        batch_op.drop_column("notes")
+
+
+def create_note_table():
+    op.create_table(
+        "mission_note",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mission_id", sa.Text(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("author_email", sa.Text(), nullable=True),
+        sa.Column("at", admin_app.data.db_types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"], ["user.id"], name=op.f("fk_mission_note_author_id_user"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["mission_id"], ["walk_in_mission.id"],
+            name=op.f("fk_mission_note_mission_id_walk_in_mission"), ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mission_note")),
+    )
+    with op.batch_alter_table("mission_note", schema=None) as batch_op:
+        batch_op.create_index("ix_mission_note_mission_at", ["mission_id", "at", "id"], unique=False)
+
+
+def notes_back_into_the_column():
+    """Each mission's entries, oldest first, joined by blank lines."""
+    if op.get_bind().dialect.name == "postgresql":
+        joined = "string_agg(text, E'\\n\\n' ORDER BY at, id)"
+        source = "mission_note"
+    else:  # SQLite's group_concat follows the order of its (ordered) source
+        joined = "group_concat(text, char(10) || char(10))"
+        source = "(SELECT * FROM mission_note ORDER BY at, id)"
+    op.execute(
+        f"UPDATE walk_in_mission SET notes = (SELECT {joined} FROM {source} AS entry"
+        " WHERE entry.mission_id = walk_in_mission.id)"
+    )
 
 
 def fill_times_from_history():
@@ -93,6 +144,10 @@ def fill_times_from_history():
 
 
 def downgrade():
+    with op.batch_alter_table("walk_in_mission", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("notes", sa.Text(), nullable=True))
+    notes_back_into_the_column()
+    op.drop_table("mission_note")
     with op.batch_alter_table("walk_in_mission", schema=None) as batch_op:
         batch_op.drop_index("ix_walk_in_mission_partner_cancelled")
         batch_op.drop_index("ix_walk_in_mission_cancelled")

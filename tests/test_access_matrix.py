@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from admin_app.data.models import Client, Mission, MissionEvent, RoleName, User
+from admin_app.data.models import Client, Mission, MissionEvent, MissionNote, RoleName, User
 from admin_app.extensions import db
 from tests.conftest import World, log_in, post_with_csrf
 
@@ -54,9 +54,11 @@ CASES = [
          (404, 404, 404, 404)),
     Case("missions list", "GET", "/admin/missions/", None, (200, 200, 200, 200)),
     Case("mission details", "GET", "/admin/missions/details/?id={a_mission}", None, (200, 404, 200, 200)),
-    Case("mission edit form", "GET", "/admin/missions/edit/?id={a_mission}", None, (200, 404, 403, 200)),
-    Case("mission notes save", "POST", "/admin/missions/edit/?id={a_mission}",
-         {"notes": "called back"}, (302, 404, 403, 302)),
+    Case("mission edit form", "GET", "/admin/missions/edit/?id={a_mission}", None, (404, 404, 403, 404)),
+    Case("mission edit save", "POST", "/admin/missions/edit/?id={a_mission}",
+         {"status": "completed"}, (404, 404, 403, 404)),
+    Case("mission note", "POST", "/admin/missions/note/",
+         {"id": "{a_mission}", "text": "called back"}, (302, 404, 403, 302)),
     Case("mission new form", "GET", "/admin/missions/new/", None, (404, 404, 403, 404)),
     Case("mission delete", "POST", "/admin/missions/delete/", {"id": "{a_mission}"}, (404, 404, 403, 404)),
     Case("mission start button", "POST", "/admin/missions/transition/",
@@ -81,12 +83,13 @@ CASES = [
 ]  # fmt: skip
 
 
-def snapshot() -> tuple[list, list, list, list]:
+def snapshot() -> tuple[list, list, list, list, list]:
     """Everything a refused request must leave untouched."""
     return (
         [tuple(row) for row in db.session.execute(select(Client.__table__).order_by(Client.id))],
         [tuple(row) for row in db.session.execute(select(Mission.__table__).order_by(Mission.id))],
         [tuple(row) for row in db.session.execute(select(MissionEvent.__table__))],
+        [tuple(row) for row in db.session.execute(select(MissionNote.__table__))],
         [(u.id, u.active) for u in db.session.scalars(select(User).order_by(User.id))],
     )
 
@@ -190,7 +193,9 @@ def test_malformed_ids_answer_404(client, world, bad_id):
     log_in(client, world.partner_a)
 
     assert client.get(f"/admin/clients/details/?id={bad_id}").status_code == 404
-    assert client.get(f"/admin/missions/edit/?id={bad_id}").status_code == 404
+    assert client.get(f"/admin/missions/details/?id={bad_id}").status_code == 404
+    assert client.get(f"/admin/missions/cancel/?id={bad_id}").status_code == 404
+    assert post_with_csrf(client, "/admin/missions/note/", {"id": bad_id}).status_code == 404
     assert (
         post_with_csrf(
             client, "/admin/missions/transition/", {"id": bad_id, "action": "start"}
@@ -243,6 +248,7 @@ def test_post_without_csrf_token_changes_nothing(app, client, world):
         client.post(
             "/admin/missions/cancel/", data={"id": world.a_mission, "reason": "client_left"}
         ),
+        client.post("/admin/missions/note/", data={"id": world.a_mission, "text": "x"}),
         client.post("/admin/clients/delete/", data={"id": world.a_client}),
         client.post("/admin/missions/action/", data={"action": "cancel", "rowid": world.a_mission}),
         client.post(f"/admin/clients/edit/?id={world.a_client}", data=CLIENT_FIELDS),

@@ -327,3 +327,23 @@ def test_dashboard_links_name_no_other_partner_for_a_partner(client, world):
     page = client.get(f"/admin/?partner={world.partner_b.id}").get_data(as_text=True)
 
     assert 'href="/admin/missions/?flt0_0=active"' in page
+
+
+def test_todays_counts_stop_at_their_cap_and_the_queue_counts_exactly(
+    app, client, world, monkeypatch
+):
+    monkeypatch.setattr("admin_app.domain.board.TODAY_COUNT_CAP", 2)
+    monkeypatch.setattr("admin_app.admin.board.board_columns.__defaults__", (None, 1))
+    with app.app_context():
+        for name in ("Emma", "Ella", "Eden"):
+            _, mission = register_client(world.partner_a.id, name)
+            start_mission(mission, partner(world.partner_a))
+            complete_mission(mission, partner(world.partner_a))
+    log_in(client, world.partner_a)
+
+    totals = dict(
+        re.findall(r'data-status="(\w+)".*?data-total>([^<]+)<', client.get(BOARD).text, re.S)
+    )
+
+    assert totals == {"pending": "1", "in_progress": "1", "completed": "2+", "cancelled": "0"}
+    assert "and 1+ more" in column_html(client, "completed")

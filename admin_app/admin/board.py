@@ -129,7 +129,9 @@ class BoardView(AccessGate, BaseView):
         more = ""
         if column.more:
             label = format_decimal(column.more) + ("+" if column.capped else "")
-            more = ngettext("and one more", "and %(count)s more", column.more, count=label)
+            # "1+" more is many, as far as the wording goes.
+            many = column.more + 1 if column.capped else column.more
+            more = ngettext("and one more", "and %(count)s more", many, count=label)
         return ShownColumn(
             status=column.status.value,
             heading=str(HEADINGS[column.status]),

@@ -70,12 +70,14 @@ def board_columns(
         today = select(Mission.id).where(scope, _during(column, day))
         columns[status] = today.order_by(column.desc(), Mission.id.desc()).limit(cap)
     cards = _cards(columns)
+    # The queue's totals are exact; a day's count stopped after its cap.
+    capped = {status: status in finished and totals[status] > TODAY_COUNT_CAP for status in columns}
     return [
         BoardColumn(
             status,
             cards[status],
-            min(totals[status], TODAY_COUNT_CAP),
-            totals[status] > TODAY_COUNT_CAP,
+            min(totals[status], TODAY_COUNT_CAP) if capped[status] else totals[status],
+            capped[status],
         )
         for status in columns
     ]

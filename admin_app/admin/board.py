@@ -16,8 +16,8 @@ from flask_security import current_user
 from markupsafe import Markup
 
 from ..data.db_types import utcnow
-from ..data.models import Mission, MissionStatus
-from ..domain.board import BoardColumn, Day, board_columns
+from ..data.models import MissionStatus
+from ..domain.board import BoardCard, BoardColumn, Day, board_columns
 from ..domain.scoping import sees_all_partners
 from .base import AccessGate, RowLinks
 from .filters import day_start, requested_partner, user_today
@@ -143,7 +143,7 @@ class BoardView(AccessGate, BaseView):
         )
 
     def _card(
-        self, mission: Mission, status: MissionStatus, now: datetime, links: RowLinks
+        self, mission: BoardCard, status: MissionStatus, now: datetime, links: RowLinks
     ) -> Card:
         if status is MissionStatus.PENDING:
             since = elapsed(mission.created_at, now)
@@ -155,7 +155,7 @@ class BoardView(AccessGate, BaseView):
             since = local_datetime(mission.cancelled_at)
         return Card(
             id=mission.id,
-            client=mission.client.full_name,
+            client=mission.client_name,
             client_url=links.extra["client"] + url_quote(mission.client_id, safe=""),
             url=links.extra["mission"] + url_quote(mission.id, safe=""),
             since=since,

@@ -7,6 +7,8 @@ messages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,6 +17,7 @@ from ..data.db_types import utcnow
 from ..data.models import Client, Mission, MissionEvent, MissionStatus, User, is_row_id
 from ..extensions import db
 from ..platform.audit import record_refused_access
+from .clients import visible_client
 from .concurrency import check_version, commit_or_conflict
 from .errors import (
     FieldProblem,
@@ -25,7 +28,7 @@ from .errors import (
     ValidationError,
 )
 from .scoping import is_partner, may_change_rows, scope_filter
-from .tally import count_registration, count_transition
+from .tally import count_new_mission, count_registration, count_transition
 from .transitions import transition
 from .validation import clean_notes, configured_phone_region, normalise_client_fields
 
@@ -42,24 +45,51 @@ def register_walk_in_client(
         raise ValidationError({"partner": FieldProblem("not_active_partner")})
     now = utcnow()
     client = Client(partner_id=partner.id, created_at=now, updated_at=now, **cleaned)
+    mission = _pending_mission(client, actor or partner, now)
+    db.session.add(client)
+    _commit_or_roll_back(lambda: count_registration(partner.id))
+    return client, mission
+
+
+def open_mission(client_id: str, actor: User, *, service_type_id: int | None = None) -> Mission:
+    """Open a new pending mission for an existing client ``actor`` may see: a returning
+    visitor gets another mission, not a second client record.
+
+    Another partner's client (or an unknown id) is ``ClientNotFound``, as everywhere; support
+    staff, who only read, get ``NotAllowed``.
+    """
+    if not may_change_rows(actor):
+        raise NotAllowed(actor, "change_missions")
+    client = visible_client(client_id, actor)
+    mission = _pending_mission(client, actor, utcnow())
+    _commit_or_roll_back(lambda: count_new_mission(client.partner_id))
+    return mission
+
+
+def _pending_mission(client: Client, actor: User, now: datetime) -> Mission:
+    """A new pending mission of ``client`` with its creation event, added to the session."""
     mission = Mission(
         client=client,
-        partner_id=partner.id,
+        partner_id=client.partner_id,
         status=MissionStatus.PENDING,
         created_at=now,
         updated_at=now,
     )
     creation = MissionEvent(
-        mission=mission, actor_id=(actor or partner).id, to_status=MissionStatus.PENDING, at=now
+        mission=mission, actor_id=actor.id, to_status=MissionStatus.PENDING, at=now
     )
-    db.session.add_all([client, mission, creation])
+    db.session.add_all([mission, creation])
+    return mission
+
+
+def _commit_or_roll_back(count: Callable[[], None]) -> None:
+    """Adjust the totals (``count``) and commit with the rows, or roll both back."""
     try:
-        count_registration(partner.id)
+        count()
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return client, mission
 
 
 def update_mission_notes(

@@ -27,7 +27,10 @@ from .formatting import local_datetime_formatter
 from .forms import (
     FIELD_LABELS,
     ClientForm,
+    NewMissionForm,
+    chosen_service_type,
     client_fields,
+    offer_service_types,
     partner_choices,
     saved_through_rules,
     show_domain_errors,
@@ -98,17 +101,23 @@ class ClientView(ScopedModelView):
             ]
         else:
             del form.partner
+        if not offer_service_types(form.service_type):
+            del form.service_type
         return form
 
     def edit_form(self, obj: Any = None) -> ClientForm:
         form = super().edit_form(obj)
         del form.partner
+        del form.service_type
         return form
 
     def create_model(self, form: ClientForm) -> Client | bool:
         try:
             client, mission = register_walk_in_client(
-                self._chosen_partner(form), actor=current_user, **client_fields(form)
+                self._chosen_partner(form),
+                actor=current_user,
+                service_type_id=chosen_service_type(form),
+                **client_fields(form),
             )
         except ValidationError as error:
             show_domain_errors(form, error)
@@ -180,15 +189,24 @@ class ClientView(ScopedModelView):
         """A returning client's new mission: the client and the mission's details (GET), then
         the mission opened through the domain rule (POST)."""
         client = self.get_one(request.args.get("id", ""))
-        if request.method == "POST":
-            return self._open_mission(client)
-        return self.render("admin/client_new_mission.html", model=client)
+        form = NewMissionForm(request.form)
+        has_services = offer_service_types(form.service_type)
+        if not has_services:
+            del form.service_type
+        if request.method == "POST" and form.validate():
+            return self._open_mission(client, form)
+        return self.render("admin/client_new_mission.html", model=client, form=form)
 
-    def _open_mission(self, client: Client) -> Response:
+    def _open_mission(self, client: Client, form: NewMissionForm) -> Any:
         try:
-            mission = open_mission(client.id, current_user)
+            mission = open_mission(
+                client.id, current_user, service_type_id=chosen_service_type(form)
+            )
         except NotFound:
             abort(404)
+        except ValidationError as error:
+            show_domain_errors(form, error)
+            return self.render("admin/client_new_mission.html", model=client, form=form)
         flash(gettext("A new mission is open for %(name)s.", name=client.full_name), "success")
         return redirect(url_for("missions.details_view", id=mission.id))
 

@@ -11,14 +11,18 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import func, select
 
+from admin_app import create_app
 from admin_app.data.models import Mission, ServiceType, User
 from admin_app.domain.errors import ServiceTypeInUse, ValidationError
 from admin_app.domain.missions import open_mission, register_walk_in_client
 from admin_app.domain.services import check_deletable, default_service_type
 from admin_app.extensions import db
-from tests.conftest import log_in, post_with_csrf
+from tests.conftest import log_in, post_with_csrf, settings_for_tests
+from tests.databases import fresh_database
+from tests.test_schema import insert_rows_of_revision_0001, row_counts
 
 NEW_CLIENT = {
     "first_name": "Zoé",
@@ -322,3 +326,112 @@ def test_a_type_added_at_run_time_is_a_filter_choice_on_the_next_page(app, clien
     page = client.get("/admin/missions/").get_data(as_text=True)
 
     assert [str(added), "Added later"] in service_filter_choices(page)
+
+
+# The migration
+
+
+def test_migration_0008_gives_existing_missions_the_default_type_and_its_price(tmp_path):
+    """On a database holding rows of revision 0007: the default type is created, every mission
+    gets it with its price, and downgrading then upgrading again keeps the rows."""
+    with fresh_database(tmp_path, "service_types") as url:
+        app = create_app(settings_for_tests(url))
+        with app.app_context():
+            upgrade(revision="0007")
+            insert_rows_of_revision_0001()
+            upgrade(revision="0008")
+            assert catalogue_and_missions() == (
+                [("Walk-in visit", "Visite sans rendez-vous", Decimal("0.00"), "EUR", True)],
+                [("m", "Walk-in visit", Decimal("0.00"), "EUR")],
+            )
+            downgrade(revision="0007")
+            assert row_counts() == (1, 1, 1)
+            upgrade(revision="0008")
+            assert catalogue_and_missions()[1] == [("m", "Walk-in visit", Decimal("0.00"), "EUR")]
+            db.session.remove()
+            db.engine.dispose()
+
+
+def catalogue_and_missions() -> tuple[list[tuple], list[tuple]]:
+    services = db.session.execute(
+        select(
+            ServiceType.name_en,
+            ServiceType.name_fr,
+            ServiceType.price_amount,
+            ServiceType.price_currency,
+            ServiceType.active,
+        )
+    ).all()
+    missions = db.session.execute(
+        select(Mission.id, ServiceType.name_en, Mission.price_amount, Mission.price_currency).join(
+            ServiceType, Mission.service_type_id == ServiceType.id
+        )
+    ).all()
+    db.session.commit()
+    return [tuple(row) for row in services], [tuple(row) for row in missions]
+
+
+# The command line and the bench data
+
+
+def test_new_mission_command_opens_a_mission_of_the_named_type(app, world):
+    repair = add_type(app, "Repair", "49.90", name_fr="Réparation")
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(
+        args=["walkin", "new-mission", world.a_client, "--by", world.partner_a.email,
+              "--service-type", "réparation"]
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    mission = newest_mission(app)
+    assert result.output == f"Mission {mission.id} opened for client {world.a_client}.\n"
+    assert mission_price(app, mission.id) == (repair, Decimal("49.90"), "EUR")
+
+
+@pytest.mark.parametrize(
+    ("by", "extra", "said"),
+    [
+        ("partner_b", [], "Not done: client {id} not found."),
+        ("support", [], "may not change missions."),
+        ("partner_a", ["--service-type", "Nothing"], "No service type is named Nothing."),
+    ],
+)
+def test_new_mission_command_refusals(app, world, by, extra, said):
+    result = app.test_cli_runner().invoke(
+        args=["walkin", "new-mission", world.a_client, "--by", getattr(world, by).email, *extra]
+    )
+
+    assert result.exit_code == 1
+    assert said.format(id=world.a_client) in result.output
+
+
+def test_demo_missions_have_service_types_with_their_prices(app):
+    result = app.test_cli_runner().invoke(args=["walkin", "demo"])
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        rows = db.session.execute(
+            select(ServiceType.price_amount, Mission.price_amount).join(Mission.service_type)
+        ).all()
+        assert len({price for price, _ in rows}) == 3
+        assert all(kept == price for price, kept in rows)
+
+
+def test_bench_data_spreads_missions_over_a_handful_of_service_types(app):
+    result = app.test_cli_runner().invoke(
+        args=["walkin", "bench-data", "--partners", "3", "--clients", "50", "--missions", "500"]
+    )
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        counts = db.session.execute(
+            select(ServiceType.name_en, ServiceType.active, ServiceType.price_amount,
+                   Mission.price_amount, func.count())
+            .join(Mission.service_type)
+            .group_by(ServiceType.id, Mission.price_amount)
+        ).all()  # fmt: skip
+        assert len(counts) == 5
+        assert all(kept == price for _, _, price, kept, _ in counts)
+        assert {active for _, active, _, _, _ in counts} == {True, False}
+        assert db.session.scalar(select(func.count()).where(Mission.service_type_id.is_(None))) == 0

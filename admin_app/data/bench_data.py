@@ -97,7 +97,12 @@ def fill(size: BenchSize, *, force: bool = False, seed: int = 1) -> dict[str, An
     services = _service_types()
     _write(Mission, MISSION_COLUMNS, _missions(rng, size.missions, clients, services, now))
     _refresh_statistics()
-    return {"partners": partner_ids, "password": password, "busiest": partner_ids[0]}
+    return {
+        "partners": partner_ids,
+        "password": password,
+        "busiest": partner_ids[0],
+        "service_types": [service.id for service, _ in services],
+    }
 
 
 def _refresh_statistics() -> None:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from admin_app import create_app
 from admin_app.data.models import Mission, ServiceType, User
@@ -435,3 +435,41 @@ def test_bench_data_spreads_missions_over_a_handful_of_service_types(app):
         assert all(kept == price for _, _, price, kept, _ in counts)
         assert {active for _, active, _, _, _ in counts} == {True, False}
         assert db.session.scalar(select(func.count()).where(Mission.service_type_id.is_(None))) == 0
+
+
+# The filter reads an index
+
+
+@pytest.mark.parametrize(
+    ("viewer", "index"),
+    [("partner_a", "ix_walk_in_mission_partner_service"), ("admin", "ix_walk_in_mission_service")],
+)
+def test_the_service_type_filter_reads_its_index(app, client, world, viewer, index):
+    repair = add_type(app, "Repair")
+    log_in(client, getattr(world, viewer))
+    statements = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "service_type_id" in statement and "LIMIT" in statement:
+            statements.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        assert client.get(f"/admin/missions/?flt0_1={repair}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+
+    assert statements
+    assert index in query_plan(app, *statements[0])
+
+
+def query_plan(app, statement: str, parameters) -> str:
+    with app.app_context(), db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            return "\n".join(str(row[3]) for row in rows)
+        connection.exec_driver_sql("SET enable_seqscan = off")
+        rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
+        return "\n".join(row[0] for row in rows)

@@ -473,3 +473,28 @@ def query_plan(app, statement: str, parameters) -> str:
         connection.exec_driver_sql("SET enable_seqscan = off")
         rows = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
         return "\n".join(row[0] for row in rows)
+
+
+def test_an_edited_price_changes_new_missions_only_and_the_personal_data_names_both(
+    app, client, world
+):
+    repair = add_type(app, "Repair", "49.90")
+    with app.app_context():
+        partner = db.session.get_one(User, world.partner_a.id)
+        first = open_mission(world.a_client, partner, service_type_id=repair).id
+    log_in(client, world.admin)
+    edit = post_with_csrf(
+        client,
+        f"/admin/services/edit/?id={repair}",
+        {"name_en": "Repair", "name_fr": "Réparation", "price_amount": "59.90",
+         "price_currency": "EUR", "duration_minutes": "60", "active": "y"},
+    )  # fmt: skip
+    assert edit.status_code == 302
+    with app.app_context():
+        partner = db.session.get_one(User, world.partner_a.id)
+        second = open_mission(world.a_client, partner, service_type_id=repair).id
+
+    data = client.get(f"/admin/clients/personal-data/?id={world.a_client}").get_json()
+
+    prices = {m["id"]: (m["service_type"], m["price_amount"]) for m in data["missions"]}
+    assert prices[first] == ("Repair", "49.90") and prices[second] == ("Repair", "59.90")

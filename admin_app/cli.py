@@ -160,9 +160,7 @@ def _demo_clients(partner: User, services: list[ServiceType]) -> None:
 @click.option("--by", "email", required=True, help="Email of the account that acts.")
 def mission_step(action: str, mission_id: str, email: str) -> None:
     """Start, complete or cancel a mission as the account EMAIL would from the panel."""
-    actor = security.datastore.find_user(email=email)
-    if actor is None:
-        raise click.ClickException(f"No account has the email {email}.")
+    actor = _acting_account(email)
     try:
         apply_transition(mission_id, actor, action)
     except DomainError as refusal:
@@ -178,14 +176,20 @@ def mission_step(action: str, mission_id: str, email: str) -> None:
 )
 def new_mission(client_id: str, email: str, service: str | None) -> None:
     """Open a new pending mission for an existing client, as the account EMAIL would."""
-    actor = security.datastore.find_user(email=email)
-    if actor is None:
-        raise click.ClickException(f"No account has the email {email}.")
+    actor = _acting_account(email)
     try:
         mission = open_mission(client_id, actor, service_type_id=_service_type_id(service))
     except DomainError as refusal:
         raise click.ClickException(f"Not done: {refusal}.") from refusal
     click.echo(f"Mission {mission.id} opened for client {client_id}.")
+
+
+def _acting_account(email: str) -> User:
+    """The account ``--by`` names, whatever the case or spaces of the email typed."""
+    actor = security.datastore.find_user(case_insensitive=True, email=email.strip())
+    if actor is None:
+        raise click.ClickException(f"No account has the email {email}.")
+    return actor
 
 
 def _service_type_id(name_or_id: str | None) -> int | None:

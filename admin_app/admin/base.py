@@ -33,7 +33,7 @@ from ..extensions import db
 from ..platform.audit import record, record_refused_access
 from ..platform.two_factor import must_confirm_recovery_codes
 from ..platform.web import has_control_characters
-from .filters import MAX_ID, FreshChoices, PartnerFilter, read_fresh_choices
+from .filters import FreshChoices, PartnerFilter, read_fresh_choices, row_number
 from .listing import ListingMixin, Scan, flash_words_dropped
 
 PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.SUPPORT)
@@ -171,9 +171,10 @@ class SecureModelView(AccessGate, ModelView):
 
     def get_one(self, id: Any) -> Any:
         """Rows with integer ids (accounts, audit): a malformed or unknown id answers 404."""
-        if not isinstance(id, str) or not id.isdigit() or int(id) > MAX_ID:
+        number = row_number(id)
+        if number is None:
             abort(404)
-        row = db.session.get(self.model, int(id))
+        row = db.session.get(self.model, number)
         if row is None:
             abort(404)
         return row

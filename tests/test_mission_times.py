@@ -75,3 +75,59 @@ def test_the_database_refuses_a_reason_outside_the_list(make_user):
             .values(cancel_reason=db.literal_column("'bored'"))
         )
     db.session.rollback()
+
+
+def test_the_command_line_cancels_with_a_reason_and_a_note(app, world):
+    runner = app.test_cli_runner()
+    args = ["walkin", "mission", "cancel", world.a_mission, "--by", world.partner_a.email]
+
+    missing = runner.invoke(args=args)
+    unknown = runner.invoke(args=[*args, "--reason", "bored"])
+    misplaced = runner.invoke(
+        args=["walkin", "mission", "start", world.a_mission, "--by", world.partner_a.email,
+              "--reason", "no_show"]
+    )  # fmt: skip
+    done = runner.invoke(args=[*args, "--reason", "duplicate", "--note", "Same as Monday"])
+
+    assert missing.exit_code == 2 and "cancel needs --reason" in missing.output
+    assert unknown.exit_code == 2 and "'client_left', 'no_show'" in unknown.output
+    assert misplaced.exit_code == 2 and "only go with cancel" in misplaced.output
+    assert done.exit_code == 0 and done.output == f"Mission {world.a_mission} cancelled.\n"
+    with app.app_context():
+        mission = db.session.get_one(Mission, world.a_mission)
+        assert (mission.status, mission.cancel_reason, mission.cancel_note) == (
+            MissionStatus.CANCELLED, CancelReason.DUPLICATE, "Same as Monday",
+        )  # fmt: skip
+
+
+def test_demo_and_bench_data_give_cancelled_missions_reasons_and_times(app):
+    runner = app.test_cli_runner()
+    runner.invoke(args=["walkin", "demo"])
+    made = runner.invoke(
+        args=["walkin", "bench-data", "--force", "--partners", "3", "--clients", "50",
+              "--missions", "600"]
+    )  # fmt: skip
+
+    assert made.exit_code == 0, made.output
+    with app.app_context():
+        rows = db.session.execute(
+            select(Mission.status, Mission.created_at, Mission.started_at, Mission.completed_at,
+                   Mission.cancelled_at, Mission.cancel_reason)
+        ).all()  # fmt: skip
+    cancelled = [row for row in rows if row.status is MissionStatus.CANCELLED]
+    assert len(cancelled) > 20
+    assert all(row.cancel_reason and row.cancelled_at for row in cancelled)
+    assert {row.cancel_reason for row in cancelled} == set(CancelReason)
+    assert all(
+        row.cancel_reason is None and row.cancelled_at is None
+        for row in rows if row.status is not MissionStatus.CANCELLED
+    )  # fmt: skip
+    worked = [
+        row for row in rows if row.status in (MissionStatus.IN_PROGRESS, MissionStatus.COMPLETED)
+    ]
+    assert all(row.created_at <= row.started_at for row in worked)
+    assert all(
+        row.started_at <= row.completed_at
+        for row in worked
+        if row.status is MissionStatus.COMPLETED
+    )

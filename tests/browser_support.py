@@ -183,6 +183,10 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
         pages += [
             PanelPage("client edit", f"/admin/clients/edit/?id={client}"),
             PanelPage("new client", "/admin/clients/", opens_modal=True),
+            PanelPage(
+                "cancel missions",
+                f"/admin/missions/cancel/?id={mission}&id={world.a_started_mission}",
+            ),
         ]
     if role is RoleName.ADMIN:
         pages += [

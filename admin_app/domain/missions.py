@@ -105,12 +105,13 @@ def apply_transition(
     step = transition(action)
     details = _checked_details(step, actor, reason, note)
     try:
-        target = _move(mission_id, actor, step, details)
+        current = _move(mission_id, actor, step, details)
     except DomainError:
         db.session.rollback()
         raise
+    count_transition(mission_id, current, step.target)
     db.session.commit()
-    return target
+    return step.target
 
 
 def cancel_missions(
@@ -118,16 +119,20 @@ def cancel_missions(
 ) -> int:
     """Cancel every mission of ``mission_ids`` for one reason, or none of them; return how many.
 
-    All in one transaction: if any is refused (not visible: ``MissionNotFound``; no longer
-    cancellable, or changed meanwhile: ``BatchRefused`` naming each), nothing is written."""
+    All in one transaction: if any is refused (not visible: ``MissionNotFound``, before
+    anything is written; no longer cancellable, or changed meanwhile: ``BatchRefused`` naming
+    each), nothing is written. Rows are locked in one order (missions by id, then the partners'
+    totals by partner), so two batches that overlap wait for each other instead of deadlocking.
+    """
     step = transition("cancel")
     details = _checked_details(step, actor, reason, note)
-    ids = list(dict.fromkeys(mission_ids))
+    owners = _visible_owners(set(mission_ids), actor)
+    moved: dict[str, MissionStatus] = {}
     refusals: dict[str, DomainError] = {}
     try:
-        for mission_id in ids:
+        for mission_id in sorted(owners):
             try:
-                _move(mission_id, actor, step, details)
+                moved[mission_id] = _move(mission_id, actor, step, details)
             except (TransitionRefused, MissionChanged) as refusal:
                 refusals[mission_id] = refusal
         if refusals:
@@ -135,8 +140,25 @@ def cancel_missions(
     except DomainError:
         db.session.rollback()
         raise
+    for mission_id in sorted(moved, key=lambda key: (owners[key], key)):
+        count_transition(mission_id, moved[mission_id], step.target)
     db.session.commit()
-    return len(ids)
+    return len(moved)
+
+
+def _visible_owners(mission_ids: set[str], actor: User) -> dict[str, int]:
+    """Each mission's partner, for missions all visible to ``actor``; ``MissionNotFound`` (and
+    the refusal recorded) for the first one that is not."""
+    valid = {mission_id for mission_id in mission_ids if is_row_id(mission_id)}
+    rows = db.session.execute(
+        select(Mission.id, Mission.partner_id).where(
+            Mission.id.in_(valid), scope_filter(Mission, actor)
+        )
+    )
+    owners = {mission_id: partner_id for mission_id, partner_id in rows}
+    for mission_id in sorted(mission_ids - owners.keys()):
+        current_status(mission_id, actor)  # raises, and records a real row's refusal
+    return owners
 
 
 def _checked_details(step: Transition, actor: User, reason: object, note: object) -> dict:
@@ -150,7 +172,8 @@ def _checked_details(step: Transition, actor: User, reason: object, note: object
 
 
 def _move(mission_id: str, actor: User, step: Transition, details: dict) -> MissionStatus:
-    """The conditional UPDATE, the history entry and the totals, uncommitted."""
+    """The conditional UPDATE and the history entry, uncommitted; the status it moved from
+    (the caller adjusts the totals)."""
     current = current_status(mission_id, actor)
     if current not in step.sources:
         raise TransitionRefused(step.name, current)
@@ -178,8 +201,7 @@ def _move(mission_id: str, actor: User, step: Transition, details: dict) -> Miss
             **details,
         )
     )
-    count_transition(mission_id, current, target)
-    return target
+    return current
 
 
 def current_status(mission_id: str, user: User) -> MissionStatus:

@@ -184,6 +184,10 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
             PanelPage("client edit", f"/admin/clients/edit/?id={client}"),
             PanelPage("new client", "/admin/clients/", opens_modal=True),
             PanelPage("new mission", f"/admin/clients/new-mission/?id={client}"),
+            PanelPage(
+                "cancel missions",
+                f"/admin/missions/cancel/?id={mission}&id={world.a_started_mission}",
+            ),
         ]
     if role is RoleName.ADMIN:
         pages += [

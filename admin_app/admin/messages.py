@@ -28,6 +28,7 @@ PROBLEM_WORDS = {
     "invalid_currency": _l("A three-letter currency code, such as EUR or CHF."),
     "price_range": _l("Between 0 and %(max)s."),
     "duration_range": _l("Between 1 and %(max)d minutes."),
+    "not_a_choice": _l("Choose one of the listed values."),
     # Flask-Security's own reasons, already in the user's language.
     "password_refused": _l("This password cannot be used: %(reasons)s"),
 }

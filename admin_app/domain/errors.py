@@ -31,6 +31,7 @@ FIELD_PROBLEMS: dict[str, str] = {
     "invalid_currency": "must be a three-letter currency code (EUR, CHF...)",
     "price_range": "must be between 0 and {max}",
     "duration_range": "must be between 1 and {max} minutes",
+    "not_a_choice": "not one of the choices",
 }
 
 #: What an account may be refused to do (``NotAllowed``), in English.
@@ -173,3 +174,16 @@ class ServiceTypeInUse(DomainError):
 
     def __init__(self, name: str) -> None:
         super().__init__(name=name)
+
+
+class BatchRefused(DomainError):
+    """Some missions of an all-or-nothing batch were refused, so none was changed;
+    ``refusals`` maps each refused mission's id to its own refusal."""
+
+    code = "batch_refused"
+    english = "nothing done: {count} refused ({reasons})"
+
+    def __init__(self, refusals: Mapping[str, DomainError]) -> None:
+        self.refusals = dict(refusals)
+        reasons = "; ".join(f"{key}: {error}" for key, error in self.refusals.items())
+        super().__init__(count=len(self.refusals), reasons=reasons)

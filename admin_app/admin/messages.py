@@ -22,6 +22,8 @@ PROBLEM_WORDS = {
     "not_active_partner": _l("Choose an active partner account."),
     "email_taken": _l("Another account already uses this email."),
     "partner_and_support": _l("An account cannot be both partner and support."),
+    "staff_alone": _l("A staff account cannot have another role."),
+    "staff_needs_shop": _l("Choose the shop (a partner account) of this staff account."),
     "unknown_roles": _l("Unknown roles: %(roles)s."),
     "last_admin": _l("The last active admin must stay an active admin."),
     # Flask-Security's own reasons, already in the user's language.

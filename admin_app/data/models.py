@@ -21,6 +21,7 @@ class RoleName(enum.StrEnum):
     ADMIN = "admin"
     PARTNER = "partner"
     SUPPORT = "support"
+    STAFF = "staff"
 
 
 class MissionStatus(enum.StrEnum):
@@ -69,10 +70,18 @@ class User(db.Model, fsqla.FsUserMixin):
     __tablename__ = "user"
     # Addresses are stored lower-cased (``security.MailUtil``); the index also refuses a row
     # written some other way that differs from an existing one by case only.
-    __table_args__ = (Index("uq_user_email_lower", func.lower(text("email")), unique=True),)
+    __table_args__ = (
+        Index("uq_user_email_lower", func.lower(text("email")), unique=True),
+        Index("ix_user_shop_id", "shop_id"),
+    )
 
     #: The last authenticator time step that logged this account in: a code is used once.
     tf_totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    #: A staff account's shop: the partner account whose rows it works on (``scoping.py``);
+    #: empty for every other account. Deleting the shop deletes its staff.
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+
+    shop: Mapped[User | None] = relationship(remote_side="User.id")
 
     def __str__(self) -> str:
         return self.email

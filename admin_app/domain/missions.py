@@ -24,7 +24,7 @@ from .errors import (
     TransitionRefused,
     ValidationError,
 )
-from .scoping import is_partner, may_change_rows, scope_filter
+from .scoping import is_partner, may_change_rows, may_register_for, scope_filter
 from .tally import count_registration, count_transition
 from .transitions import transition
 from .validation import clean_notes, configured_phone_region, normalise_client_fields
@@ -35,11 +35,14 @@ def register_walk_in_client(
 ) -> tuple[Client, Mission]:
     """Validate and save a walk-in client with its pending mission, both or neither.
 
-    ``actor`` is who registered it (an admin acting for ``partner``); it defaults to the partner.
+    ``actor`` is who registered it (an admin acting for ``partner``, or one of the shop's staff);
+    it defaults to the partner, and the history names it.
     """
     cleaned = normalise_client_fields(fields, phone_region=configured_phone_region())
     if not is_partner(partner):
         raise ValidationError({"partner": FieldProblem("not_active_partner")})
+    if actor is not None and not may_register_for(actor, partner):
+        raise NotAllowed(actor, "change_clients")
     now = utcnow()
     client = Client(partner_id=partner.id, created_at=now, updated_at=now, **cleaned)
     mission = Mission(

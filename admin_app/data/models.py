@@ -81,7 +81,12 @@ class User(db.Model, fsqla.FsUserMixin):
     #: empty for every other account. Deleting the shop deletes its staff.
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
 
-    shop: Mapped[User | None] = relationship(remote_side="User.id")
+    #: Loaded with the account (one join, no query of its own): every staff request needs it.
+    shop: Mapped[User | None] = relationship(
+        remote_side="User.id", back_populates="staff", lazy="joined", join_depth=1
+    )
+    #: Deleted with the shop (the ORM deletes their role links; the database cascades too).
+    staff: Mapped[list[User]] = relationship(back_populates="shop", cascade="all, delete-orphan")
 
     def __str__(self) -> str:
         return self.email

@@ -59,6 +59,9 @@ def update_account(
     admin; a deactivation or a new password logs the account out everywhere."""
     role_objects = _roles(roles)
     shop_id = _checked_shop(role_objects, shop_id)
+    if shop_id == user.id:
+        raise ValidationError({"shop": FieldProblem("staff_needs_shop")})
+    _check_shop_keeps_partner(user, role_objects)
     stays_admin = active and any(role.name == RoleName.ADMIN for role in role_objects)
     if not stays_admin and _is_active_admin(user):
         lock_admin_role()
@@ -105,6 +108,14 @@ def _checked_shop(roles: list[Role], shop_id: int | None) -> int | None:
     if shop is None or not shop.has_role(RoleName.PARTNER):
         raise ValidationError({"shop": FieldProblem("staff_needs_shop")})
     return shop.id
+
+
+def _check_shop_keeps_partner(user: User, roles: list[Role]) -> None:
+    """A shop with staff stays a partner: its staff's scope is the shop's rows."""
+    if any(role.name == RoleName.PARTNER for role in roles):
+        return
+    if db.session.scalar(select(User.id).where(User.shop_id == user.id).limit(1)) is not None:
+        raise ValidationError({"roles": FieldProblem("shop_has_staff")})
 
 
 def address_taken() -> ValidationError:

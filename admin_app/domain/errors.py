@@ -25,6 +25,7 @@ FIELD_PROBLEMS: dict[str, str] = {
     "email_taken": "already used by another account",
     "partner_and_support": "partner and support cannot be combined",
     "staff_alone": "staff cannot be combined with another role",
+    "shop_has_staff": "this shop has staff accounts: it stays a partner",
     "staff_needs_shop": "a staff account needs a shop (a partner account)",
     "unknown_roles": "unknown roles: {roles}",
     "last_admin": "the last active admin must stay an active admin",

@@ -30,8 +30,10 @@ def shop_id_of(user: User | None) -> int | None:
     if user is None or not getattr(user, "active", False):
         return None
     if user.has_role(RoleName.STAFF):
+        # The shop comes with the account (one join); it stays a partner while it has staff
+        # (``accounts.py``), so its activity is all there is to check.
         shop = user.shop
-        return shop.id if shop is not None and is_partner(shop) else None
+        return shop.id if shop is not None and shop.active else None
     return user.id if user.has_role(RoleName.PARTNER) else None
 
 

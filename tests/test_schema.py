@@ -304,7 +304,7 @@ def test_migration_0010_gives_existing_accounts_no_shop_and_staff_go_with_their_
             assert row_counts() == (1, 1, 1)
             upgrade()
             assert shops() == [(1, None), (2, None)]
-            db.session.execute(text("UPDATE \"user\" SET shop_id = 1 WHERE id = 2"))
+            db.session.execute(text('UPDATE "user" SET shop_id = 1 WHERE id = 2'))
             db.session.execute(text("DELETE FROM walk_in_client"))
             db.session.execute(text('DELETE FROM "user" WHERE id = 1'))
             db.session.commit()

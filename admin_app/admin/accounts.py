@@ -32,7 +32,7 @@ ROLE_LABELS = {
     RoleName.ADMIN.value: _l("Admin"),
     RoleName.PARTNER.value: _l("Partner"),
     RoleName.SUPPORT.value: _l("Support"),
-    RoleName.STAFF.value: _l("Staff"),
+    RoleName.STAFF.value: _l("Staff member"),
 }
 
 

@@ -126,3 +126,23 @@ def queries_of(app, client, page: str) -> list[str]:
     with counted_queries(app) as statements:
         assert client.get(page).status_code == 200
     return statements
+
+
+def test_staff_and_accounts_pages_cost_the_same_with_3_and_30_staff(app, client, make_account):
+    """A staff account's shop comes with it (one join): listing them costs no query per row."""
+    shop = make_account(RoleName.PARTNER)
+    admin = app.test_client()
+    log_in(admin, make_account(RoleName.ADMIN))
+    log_in(client, shop)
+    pages = [(client, "/admin/staff/"), (admin, "/admin/accounts/?page_size=50")]
+
+    def add_staff(count: int) -> dict[str, int]:
+        for _ in range(count):
+            make_account(RoleName.STAFF, shop=shop)
+        return {page: len(queries_of(app, visitor, page)) for visitor, page in pages}
+
+    few = add_staff(3)
+    many = add_staff(27)
+
+    assert few == many
+    assert many["/admin/staff/"] <= 3 and many["/admin/accounts/?page_size=50"] <= 4, many

@@ -105,4 +105,4 @@ def staff_filter(user: User | None) -> ColumnElement[bool]:
     """The staff accounts ``user`` manages on its staff page: its own shop's, else none."""
     if user is None or not may_manage_staff(user):
         return false()
-    return User.shop_id == user.id
+    return User.shop_id == shop_id_of(user)

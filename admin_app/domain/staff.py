@@ -12,7 +12,7 @@ from ..data.models import RoleName, User
 from ..extensions import db
 from .accounts import create_account, update_account
 from .errors import NotAllowed, StaffNotFound
-from .scoping import may_manage_staff, staff_filter
+from .scoping import may_manage_staff, shop_id_of, staff_filter
 
 #: Random bytes of a generated password (16 characters once encoded).
 GENERATED_PASSWORD_BYTES = 12
@@ -42,7 +42,8 @@ def add_staff(actor: User, email: str, password: str | None = None) -> tuple[Use
     returned, to be shown once; it is stored only hashed."""
     _check_manager(actor)
     generated = None if password else new_password()
-    staff = create_account(email, password or generated or "", STAFF_ROLES, shop_id=actor.id)
+    shop_id = shop_id_of(actor)
+    staff = create_account(email, password or generated or "", STAFF_ROLES, shop_id=shop_id)
     return staff, generated
 
 

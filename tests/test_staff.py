@@ -259,3 +259,15 @@ def test_deleting_a_shop_deletes_its_staff(app, world):
         db.session.commit()
         assert db.session.get(User, world.staff_a.id) is None
         assert db.session.get(User, world.staff_b.id) is not None
+
+
+def test_a_partner_naming_another_shops_staff_is_answered_404_and_recorded(app, client, world):
+    log_in(client, world.partner_b)
+
+    reset = client.get(f"/admin/staff/reset-password/?id={world.staff_a.id}")
+    off = post_with_csrf(client, "/admin/staff/active/", {"id": world.staff_a.id, "active": "0"})
+
+    assert (reset.status_code, off.status_code) == (404, 404)
+    refused = [e for e in audit(app, "access.refused") if e.target == f"user:{world.staff_a.id}"]
+    assert [e.actor_email for e in refused] == [world.partner_b.email] * 2
+    assert stored_user(app, world.staff_a.email).active

@@ -10,6 +10,7 @@ from sqlalchemy import Select, select
 
 from ..data.models import RoleName, User
 from ..extensions import db
+from ..platform.audit import record
 from .accounts import create_account, update_account
 from .errors import NotAllowed, StaffNotFound
 from .scoping import may_manage_staff, shop_id_of, staff_filter
@@ -33,6 +34,8 @@ def find_staff(staff_id: object, actor: User) -> User:
         raise StaffNotFound(text)
     staff = db.session.scalar(select(User).where(User.id == int(text), staff_filter(actor)))
     if staff is None:
+        if db.session.get(User, int(text)) is not None:
+            record("access.refused", target=f"user:{text}", actor=actor)
         raise StaffNotFound(text)
     return staff
 

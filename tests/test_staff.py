@@ -271,3 +271,22 @@ def test_a_partner_naming_another_shops_staff_is_answered_404_and_recorded(app, 
     refused = [e for e in audit(app, "access.refused") if e.target == f"user:{world.staff_a.id}"]
     assert [e.actor_email for e in refused] == [world.partner_b.email] * 2
     assert stored_user(app, world.staff_a.email).active
+
+
+def test_the_scope_of_partners_and_staff_is_the_shop_and_nobody_elses(make_user):
+    from admin_app.domain.scoping import may_change_rows, may_manage_staff, shop_id_of
+
+    shop, admin, support = (make_user(role) for role in (RoleName.PARTNER, RoleName.ADMIN,
+                                                         RoleName.SUPPORT))  # fmt: skip
+    staff, shopless = make_user(RoleName.STAFF), make_user(RoleName.STAFF)
+    staff.shop_id = shop.id
+    db.session.commit()
+
+    assert [shop_id_of(user) for user in (shop, staff, shopless, admin, support)] == [
+        shop.id, shop.id, None, None, None,
+    ]  # fmt: skip
+    assert may_change_rows(staff) and not may_change_rows(shopless)
+    assert may_manage_staff(shop) and not may_manage_staff(staff)
+    shop.active = False
+    db.session.commit()
+    assert shop_id_of(staff) is None and not may_change_rows(staff)

@@ -140,7 +140,7 @@ def _demo_clients(partner: User) -> None:
 @click.option("--by", "email", required=True, help="Email of the account that acts.")
 def mission_step(action: str, mission_id: str, email: str) -> None:
     """Start, complete or cancel a mission as the account EMAIL would from the panel."""
-    actor = security.datastore.find_user(email=email)
+    actor = security.datastore.find_user(case_insensitive=True, email=email.strip())
     if actor is None:
         raise click.ClickException(f"No account has the email {email}.")
     try:

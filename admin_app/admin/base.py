@@ -33,7 +33,7 @@ from ..extensions import db
 from ..platform.audit import record, record_refused_access
 from ..platform.two_factor import must_confirm_recovery_codes
 from ..platform.web import has_control_characters
-from .filters import MAX_ID, PartnerFilter
+from .filters import PartnerFilter, row_number
 from .forms import partner_choices
 from .listing import ListingMixin, Scan, flash_words_dropped
 
@@ -175,9 +175,10 @@ class SecureModelView(AccessGate, ModelView):
 
     def get_one(self, id: Any) -> Any:
         """Rows with integer ids (accounts, audit): a malformed or unknown id answers 404."""
-        if not isinstance(id, str) or not id.isdigit() or int(id) > MAX_ID:
+        number = row_number(id)
+        if number is None:
             abort(404)
-        row = db.session.get(self.model, int(id))
+        row = db.session.get(self.model, number)
         if row is None:
             abort(404)
         return row

@@ -23,6 +23,16 @@ MIN_YEAR, MAX_YEAR = 1900, 9998
 MAX_ID = 2**31 - 1
 
 
+def row_number(value: object) -> int | None:
+    """An integer row id written in ASCII digits only, within the id column's range, else None.
+
+    ``int()`` alone would also take "+12", " 12 " or "١٢" (other scripts' digits) as 12."""
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
 def sane_days(*days: date) -> bool:
     """Days a database can compare with: far-off years overflow on time-zone shifts."""
     return all(MIN_YEAR <= day.year <= MAX_YEAR for day in days)
@@ -75,7 +85,7 @@ class PartnerFilter(IntEqualFilter):
     start-up), and only users who see every partner are offered it."""
 
     def validate(self, value: Any) -> bool:
-        return super().validate(value) and 0 < int(value) <= MAX_ID
+        return row_number(value) is not None
 
 
 class KeyIs(BaseSQLAFilter):

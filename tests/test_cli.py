@@ -217,3 +217,17 @@ def test_an_address_differing_only_by_case_is_the_same_account(app, runner, clie
     visitor = app.test_client()
     signed_in = attempt_login(visitor, Account(0, "MIXED.Case@walkin.example.com", password))
     assert signed_in.status_code == 302  # an account without a role yet: the panel answers 403
+
+
+def test_mission_command_acts_as_a_staff_member_on_its_shops_missions_only(app, runner, world):
+    own = runner.invoke(args=["walkin", "mission", "start", world.a_mission, "--by",
+                              world.staff_a.email])  # fmt: skip
+    other = runner.invoke(args=["walkin", "mission", "start", world.b_mission, "--by",
+                                world.staff_a.email])  # fmt: skip
+
+    assert own.exit_code == 0, own.output
+    assert other.exit_code != 0 and "not found" in other.output
+    with app.app_context():
+        mission = db.session.get_one(Mission, world.a_mission)
+        assert mission.events[-1].actor_id == world.staff_a.id
+        assert db.session.get_one(Mission, world.b_mission).status is MissionStatus.PENDING

@@ -112,8 +112,8 @@ class StaffView(SecureModelView):
 
     def row_links(self, return_url: str) -> RowLinks:
         links = super().row_links(return_url)
-        extra = {"active": self.get_url(".active_view"), "reset": self.get_url(".reset_view")}
-        return replace(links, extra={**extra, "reset": extra["reset"] + "?id="})
+        reset = self.get_url(".reset_view") + "?id="
+        return replace(links, extra={"active": self.get_url(".active_view"), "reset": reset})
 
     def row_buttons(self, row: User, links: RowLinks) -> Markup:
         if row.active:

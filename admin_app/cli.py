@@ -29,7 +29,10 @@ DEMO_ACCOUNTS = (
     ("partner.paris@walkin.example.com", RoleName.PARTNER),
     ("partner.lyon@walkin.example.com", RoleName.PARTNER),
     ("support@walkin.example.com", RoleName.SUPPORT),
+    ("staff.paris@walkin.example.com", RoleName.STAFF),
 )
+#: The shop (partner account) of each demo staff account.
+DEMO_SHOPS = {"staff.paris@walkin.example.com": "partner.paris@walkin.example.com"}
 
 # (English name, French name, price in euros, expected minutes)
 DEMO_SERVICE_TYPES = (
@@ -78,7 +81,7 @@ DEMO_CANCEL_REASON = CancelReason.CLIENT_LEFT.value
 
 @walkin.command("roles")
 def create_roles() -> None:
-    """Create the admin, partner and support roles (those missing)."""
+    """Create the admin, partner, support and staff roles (those missing)."""
     created = ensure_roles()
     click.echo(f"Roles created: {', '.join(created)}" if created else "Roles already exist.")
 
@@ -114,8 +117,13 @@ def _demo_account(email: str, role: RoleName) -> tuple[User, str | None]:
     if user is not None:
         return user, None
     password = secrets.token_urlsafe(12)
+    shop = datastore.find_user(email=DEMO_SHOPS[email]) if role is RoleName.STAFF else None
     user = datastore.create_user(
-        email=email, password=hash_password(password), active=True, roles=[role.value]
+        email=email,
+        password=hash_password(password),
+        active=True,
+        roles=[role.value],
+        shop_id=shop.id if shop else None,
     )
     db.session.commit()
     return user, password

@@ -19,6 +19,7 @@ from .dashboard import DashboardView
 from .formatting import local_datetime, service_name, status_badge
 from .missions import MissionView
 from .services import ServiceTypeView
+from .staff import StaffView
 
 
 def init_admin(app: Flask) -> Admin:
@@ -33,6 +34,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ClientView(Client, name=_l("Clients"), endpoint="clients"))
     admin.add_view(MissionView(Mission, name=_l("Missions"), endpoint="missions"))
     admin.add_view(ServiceTypeView(ServiceType, name=_l("Services"), endpoint="services"))
+    admin.add_view(StaffView(User, name=_l("Staff"), endpoint="staff"))
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))
     admin.add_view(AuditView(AuditEvent, name=_l("Audit log"), endpoint="audit"))
     init_account_pages(app, admin)

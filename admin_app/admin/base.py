@@ -27,7 +27,7 @@ from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
 from ..data.models import RoleName, is_row_id
-from ..domain.scoping import may_change_rows, scope_filter, sees_all_partners
+from ..domain.scoping import may_change_rows, scope_filter, sees_all_partners, shop_id_of
 from ..domain.search import MAX_WORDS, client_matches, is_broad
 from ..extensions import db
 from ..platform.audit import record, record_refused_access
@@ -36,7 +36,7 @@ from ..platform.web import has_control_characters
 from .filters import FreshChoices, PartnerFilter, read_fresh_choices, row_number
 from .listing import ListingMixin, Scan, flash_words_dropped
 
-PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.SUPPORT)
+PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.STAFF, RoleName.SUPPORT)
 WRITE_VIEWS = frozenset(
     {"create_view", "edit_view", "delete_view", "action_view", "ajax_update", "export"}
 )
@@ -110,8 +110,11 @@ class AccessGate:
 
 
 def has_panel_role(roles: tuple[RoleName, ...]) -> bool:
-    return bool(current_user.is_authenticated and current_user.active) and any(
-        current_user.has_role(role) for role in roles
+    """A staff account counts as staff only while its shop is an active partner."""
+    user = current_user
+    return bool(user.is_authenticated and user.active) and any(
+        user.has_role(role) and (role is not RoleName.STAFF or shop_id_of(user) is not None)
+        for role in roles
     )
 
 

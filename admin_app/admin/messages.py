@@ -22,6 +22,11 @@ PROBLEM_WORDS = {
     "not_active_partner": _l("Choose an active partner account."),
     "email_taken": _l("Another account already uses this email."),
     "partner_and_support": _l("An account cannot be both partner and support."),
+    "staff_alone": _l("A staff account cannot have another role."),
+    "shop_has_staff": _l(
+        "This shop has staff accounts: it stays a partner. Deactivate it to close the shop."
+    ),
+    "staff_needs_shop": _l("Choose the shop (a partner account) of this staff account."),
     "unknown_roles": _l("Unknown roles: %(roles)s."),
     "last_admin": _l("The last active admin must stay an active admin."),
     "unknown_service_type": _l("Choose one of the service types on offer."),

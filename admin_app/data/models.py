@@ -22,6 +22,7 @@ class RoleName(enum.StrEnum):
     ADMIN = "admin"
     PARTNER = "partner"
     SUPPORT = "support"
+    STAFF = "staff"
 
 
 class MissionStatus(enum.StrEnum):
@@ -88,10 +89,23 @@ class User(db.Model, fsqla.FsUserMixin):
     __tablename__ = "user"
     # Addresses are stored lower-cased (``security.MailUtil``); the index also refuses a row
     # written some other way that differs from an existing one by case only.
-    __table_args__ = (Index("uq_user_email_lower", func.lower(text("email")), unique=True),)
+    __table_args__ = (
+        Index("uq_user_email_lower", func.lower(text("email")), unique=True),
+        Index("ix_user_shop_id", "shop_id"),
+    )
 
     #: The last authenticator time step that logged this account in: a code is used once.
     tf_totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    #: A staff account's shop: the partner account whose rows it works on (``scoping.py``);
+    #: empty for every other account. Deleting the shop deletes its staff.
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+
+    #: Loaded with the account (one join, no query of its own): every staff request needs it.
+    shop: Mapped[User | None] = relationship(
+        remote_side="User.id", back_populates="staff", lazy="joined", join_depth=1
+    )
+    #: Deleted with the shop (the ORM deletes their role links; the database cascades too).
+    staff: Mapped[list[User]] = relationship(back_populates="shop", cascade="all, delete-orphan")
 
     def __str__(self) -> str:
         return self.email

@@ -24,6 +24,9 @@ FIELD_PROBLEMS: dict[str, str] = {
     "not_active_partner": "not an active partner account",
     "email_taken": "already used by another account",
     "partner_and_support": "partner and support cannot be combined",
+    "staff_alone": "staff cannot be combined with another role",
+    "shop_has_staff": "this shop has staff accounts: it stays a partner",
+    "staff_needs_shop": "a staff account needs a shop (a partner account)",
     "unknown_roles": "unknown roles: {roles}",
     "last_admin": "the last active admin must stay an active admin",
     "password_refused": "{reasons}",
@@ -40,6 +43,7 @@ DOINGS: dict[str, str] = {
     "change_missions": "change missions",
     "handle_personal_data": "handle personal data requests",
     "manage_service_types": "manage service types",
+    "manage_staff": "manage staff accounts",
 }
 
 
@@ -122,6 +126,10 @@ class MissionNotFound(NotFound):
 
 class ClientNotFound(NotFound):
     kind = "client"
+
+
+class StaffNotFound(NotFound):
+    kind = "staff account"
 
 
 class TransitionRefused(DomainError):

@@ -36,7 +36,7 @@ from .errors import (
     TransitionRefused,
     ValidationError,
 )
-from .scoping import is_partner, may_change_rows, scope_filter
+from .scoping import is_partner, may_change_rows, may_register_for, scope_filter
 from .services import apply_service_type, service_type_for_new_mission
 from .tally import count_new_mission, count_registration, count_transition
 from .transitions import Transition, transition
@@ -57,12 +57,15 @@ def register_walk_in_client(
 ) -> tuple[Client, Mission]:
     """Validate and save a walk-in client with its pending mission, both or neither.
 
-    ``actor`` is who registered it (an admin acting for ``partner``); it defaults to the partner.
-    The mission has the service type ``service_type_id`` (an active one), else the default.
+    ``actor`` is who registered it (an admin acting for ``partner``, or one of the shop's staff);
+    it defaults to the partner, and the history names it. The mission has the service type
+    ``service_type_id`` (an active one), else the default.
     """
     cleaned = normalise_client_fields(fields, phone_region=configured_phone_region())
     if not is_partner(partner):
         raise ValidationError({"partner": FieldProblem("not_active_partner")})
+    if actor is not None and not may_register_for(actor, partner):
+        raise NotAllowed(actor, "change_clients")
     service = service_type_for_new_mission(service_type_id)
     now = utcnow()
     client = Client(partner_id=partner.id, created_at=now, updated_at=now, **cleaned)

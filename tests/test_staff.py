@@ -8,7 +8,15 @@ import re
 
 from sqlalchemy import select
 
-from admin_app.data.models import AuditEvent, Client, Mission, MissionEvent, RoleName, User
+from admin_app.data.models import (
+    AuditEvent,
+    Client,
+    Mission,
+    MissionEvent,
+    MissionNote,
+    RoleName,
+    User,
+)
 from admin_app.domain.accounts import update_account
 from admin_app.extensions import db
 from tests.conftest import Account, attempt_login, log_in, post_with_csrf
@@ -88,16 +96,18 @@ def test_staff_edit_and_move_missions_and_the_history_names_them(app, client, wo
         client, "/admin/missions/transition/", {"id": world.a_mission, "action": "start"}
     )
     notes = post_with_csrf(
-        client, f"/admin/missions/edit/?id={world.a_mission}", {"notes": "called back"}
+        client, "/admin/missions/note/", {"id": world.a_mission, "text": "called back"}
     )
     page = client.get(f"/admin/missions/details/?id={world.a_mission}").get_data(as_text=True)
 
     assert (edited.status_code, started.status_code, notes.status_code) == (302, 302, 302)
-    history = page[page.index('data-testid="history"') :]
-    assert world.staff_a.email in history
+    timeline = page[page.index('data-testid="timeline"') :]
+    assert world.staff_a.email in timeline and "called back" in timeline
     with app.app_context():
         mission = db.session.get_one(Mission, world.a_mission)
-        assert mission.status.value == "in_progress" and mission.notes == "called back"
+        [note] = db.session.scalars(select(MissionNote).filter_by(mission_id=mission.id))
+        assert (note.author_id, note.text) == (world.staff_a.id, "called back")
+        assert mission.status.value == "in_progress"
         assert mission.client.first_name == "Alicia"
         assert mission.events[-1].actor_id == world.staff_a.id
 

@@ -176,6 +176,7 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
     client, mission = world.a_client, world.a_mission
     pages = [
         PanelPage("dashboard", "/admin/"),
+        PanelPage("board", "/admin/board/"),
         PanelPage("clients", "/admin/clients/"),
         PanelPage("client details", f"/admin/clients/details/?id={client}"),
         PanelPage("missions", "/admin/missions/"),

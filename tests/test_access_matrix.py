@@ -57,6 +57,10 @@ SERVICE_FIELDS = {
 CASES = [
     Case("dashboard", "GET", "/admin/", None, (200, 200, 200, 200)),
     Case("dashboard json", "GET", "/admin/figures.json", None, (200, 200, 200, 200)),
+    Case("board", "GET", "/admin/board/", None, (200, 200, 200, 200)),
+    Case("board columns", "GET", "/admin/board/columns/", None, (200, 200, 200, 200)),
+    Case("board of partner a", "GET", "/admin/board/?partner={partner_a.id}", None,
+         (200, 200, 200, 200)),
     Case("clients list", "GET", "/admin/clients/", None, (200, 200, 200, 200)),
     Case("client details", "GET", "/admin/clients/details/?id={a_client}", None, (200, 404, 200, 200)),
     Case("client edit form", "GET", "/admin/clients/edit/?id={a_client}", None, (200, 404, 403, 200)),

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event
 
 from admin_app.data.models import RoleName, User
-from admin_app.domain.missions import start_mission
+from admin_app.domain.missions import cancel_mission, complete_mission, start_mission
 from admin_app.extensions import db
 from admin_app.platform.audit import record
 from tests.conftest import log_in, register_client
@@ -146,3 +146,38 @@ def test_staff_and_accounts_pages_cost_the_same_with_3_and_30_staff(app, client,
 
     assert few == many
     assert many["/admin/staff/"] <= 3 and many["/admin/accounts/?page_size=50"] <= 4, many
+
+
+BOARD_PAGES = ["/admin/board/", "/admin/board/columns/"]
+
+
+def add_board_rows(app, partner_id: int, count: int) -> None:
+    """Missions in every column of the board: a quarter each pending, in progress, completed
+    today and cancelled today."""
+    with app.app_context():
+        partner = db.session.get_one(User, partner_id)
+        for index in range(count):
+            _, mission = register_client(partner_id, f"Board{chr(65 + index % 26)}")
+            if index % 4:
+                start_mission(mission, partner)
+            if index % 4 == 2:
+                complete_mission(mission, partner)
+            if index % 4 == 3:
+                cancel_mission(mission, partner, "no_show")
+
+
+@pytest.mark.parametrize("role", [RoleName.PARTNER, RoleName.ADMIN, RoleName.SUPPORT])
+def test_board_costs_the_same_with_8_and_120_missions(app, client, make_account, role):
+    """With 120 missions every column is past its cap: the cards are read in one query, their
+    missions and clients in another, every total in a third."""
+    partner = make_account(RoleName.PARTNER)
+    viewer = partner if role is RoleName.PARTNER else make_account(role)
+    log_in(client, viewer)
+
+    add_board_rows(app, partner.id, 8)
+    few = {page: len(queries_of(app, client, page)) for page in BOARD_PAGES}
+    add_board_rows(app, partner.id, 112)
+    many = {page: len(queries_of(app, client, page)) for page in BOARD_PAGES}
+
+    assert few == many
+    assert max(many.values()) <= 5, many

@@ -29,7 +29,7 @@ from ..domain.search import client_search
 from ..domain.transitions import TRANSITIONS, available_actions, transition
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
 from .cancel_page import CancelPageMixin, to_cancel_page
-from .filters import ChoiceFilter, PartnerFilter, ServiceTypeFilter, day_filters
+from .filters import ACTIVE, PartnerFilter, ServiceTypeFilter, StatusFilter, day_filters
 from .formatting import (
     STATUS_LABELS,
     cancel_reason_formatter,
@@ -112,6 +112,19 @@ def transition_forms(
     }
 
 
+#: The filters that other pages link to (the dashboard's figures, the board's columns).
+STATUS_FILTER = StatusFilter(
+    Mission.status,
+    _l("Status"),
+    options=[
+        (ACTIVE, _l("Active (pending or in progress)")),
+        *((status.value, label) for status, label in STATUS_LABELS.items()),
+    ],
+)
+COMPLETED_DAYS = day_filters(Mission.completed_at, _l("Completed"))
+CANCELLED_DAYS = day_filters(Mission.cancelled_at, _l("Cancelled"))
+
+
 class MissionView(CancelPageMixin, TimelineMixin, ScopedModelView):
     details_template = "admin/mission_details.html"
     # Its status moves by transitions only, its notes are added to its timeline: no edit form.
@@ -164,14 +177,11 @@ class MissionView(CancelPageMixin, TimelineMixin, ScopedModelView):
     column_sortable_list = ("status", "created_at", "completed_at", ("client", "client.last_name"))
     column_default_sort = ("created_at", True)
     column_filters = (
-        ChoiceFilter(
-            Mission.status,
-            _l("Status"),
-            options=[(status.value, label) for status, label in STATUS_LABELS.items()],
-        ),
+        STATUS_FILTER,
         ServiceTypeFilter(Mission.service_type_id, FIELD_LABELS["service_type"]),
         *day_filters(Mission.created_at, _l("Opened")),
-        *day_filters(Mission.completed_at, _l("Completed")),
+        *COMPLETED_DAYS,
+        *CANCELLED_DAYS,
         PartnerFilter(Mission.partner_id, FIELD_LABELS["partner"]),
     )
     column_export_list = (
@@ -218,9 +228,11 @@ class MissionView(CancelPageMixin, TimelineMixin, ScopedModelView):
         forms = {}
         if self.may_write():
             forms = transition_forms(
-                self.get_url(".transition_view"), self.get_url(".cancel_view"), links.csrf,
+                self.get_url(f"{self.endpoint}.transition_view"),
+                self.get_url(f"{self.endpoint}.cancel_view"),
+                links.csrf,
                 return_url,
-            )  # fmt: skip
+            )
         return replace(links, extra={"forms": forms})
 
     def row_buttons(self, row: Mission, links: RowLinks) -> Markup:

@@ -12,6 +12,7 @@ from admin_app.data.models import CancelReason, Mission, MissionEvent, MissionSt
 from admin_app.domain.missions import complete_mission, start_mission
 from admin_app.extensions import db
 from tests.conftest import log_in, post_with_csrf, register_client
+from tests.test_query_counts import counted_queries
 
 CANCEL = "/admin/missions/cancel/"
 
@@ -180,3 +181,18 @@ def test_the_page_is_in_french_with_french_reasons(client, world):
 
     assert "Client parti" in text and "Absent" in text and "Doublon" in text
     assert "Annuler cette mission" in text
+
+
+def test_the_page_costs_the_same_queries_for_one_mission_and_for_forty(app, client, world):
+    with app.app_context():
+        names = [f"Many{chr(65 + index // 26)}{chr(97 + index % 26)}" for index in range(40)]
+        many = [register_client(world.partner_a.id, name)[1] for name in names]
+    log_in(client, world.partner_a)
+    client.get(cancel_page(world.a_mission))
+
+    with counted_queries(app) as one:
+        assert client.get(cancel_page(world.a_mission)).status_code == 200
+    with counted_queries(app) as forty:
+        assert client.get(cancel_page(*many)).status_code == 200
+
+    assert len(forty) == len(one) <= 4

@@ -10,7 +10,7 @@ from urllib.parse import quote as url_quote
 
 from flask import current_app, url_for
 from flask_admin import BaseView, expose
-from flask_babel import format_decimal, gettext, ngettext
+from flask_babel import format_decimal, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
@@ -48,6 +48,7 @@ class Card:
     client: str
     client_url: str
     url: str
+    service: str
     since: str
     buttons: Markup
 
@@ -107,6 +108,7 @@ class BoardView(AccessGate, BaseView):
                 **links.extra,
                 "client": url_for("clients.details_view") + "?id=",
                 "mission": url_for("missions.details_view") + "?id=",
+                "french": str(get_locale()).startswith("fr"),
             },
         )
         # The list of today's finished missions: their status, and their day from today on.
@@ -156,6 +158,7 @@ class BoardView(AccessGate, BaseView):
         return Card(
             id=mission.id,
             client=mission.client_name,
+            service=(mission.service_fr if links.extra["french"] else mission.service_en) or "",
             client_url=links.extra["client"] + url_quote(mission.client_id, safe=""),
             url=links.extra["mission"] + url_quote(mission.id, safe=""),
             since=since,

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute
 
-from ..data.models import Client, Mission, MissionStatus, PartnerTally, User
+from ..data.models import Client, Mission, MissionStatus, PartnerTally, ServiceType, User
 from ..extensions import db
 from .scoping import scope_for_partner
 
@@ -38,9 +38,12 @@ class BoardCard:
     started_at: datetime | None
     completed_at: datetime | None
     cancelled_at: datetime | None
+    #: The service type's name in English and in French (``None`` for a mission without one).
+    service_en: str | None
+    service_fr: str | None
 
 
-#: The columns a card reads, in ``BoardCard``'s order. (Service types: add the type's name here.)
+#: The columns a card reads, in ``BoardCard``'s order.
 CARD_COLUMNS = (
     Mission.id,
     Mission.status,
@@ -50,6 +53,8 @@ CARD_COLUMNS = (
     Mission.started_at,
     Mission.completed_at,
     Mission.cancelled_at,
+    ServiceType.name_en,
+    ServiceType.name_fr,
 )
 
 
@@ -124,6 +129,7 @@ def _cards(
     loaded = db.session.execute(
         select(*CARD_COLUMNS)
         .join(Client, Client.id == Mission.client_id)
+        .outerjoin(ServiceType, ServiceType.id == Mission.service_type_id)
         .where(Mission.id.in_([mission_id for _, mission_id in placed]))
     )
     by_id = {row.id: BoardCard(*row) for row in loaded}

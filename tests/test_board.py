@@ -154,7 +154,7 @@ def test_completed_column_links_to_todays_completed_missions(app, client, world)
     link = unescape(re.search(r'<h5[^>]*>\s*<a class="mr-auto" href="([^"]+)"', completed)[1])
 
     today = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
-    assert link == f"/admin/missions/?flt0_0=completed&flt1_5={today}"
+    assert link == f"/admin/missions/?flt0_0=completed&flt1_6={today}"
     assert "Arthur Test" in client.get(link).get_data(as_text=True)
 
 
@@ -168,7 +168,7 @@ def test_cancelled_column_links_to_todays_cancelled_missions(app, client, world)
     link = unescape(re.search(r'<h5[^>]*>\s*<a class="mr-auto" href="([^"]+)"', cancelled)[1])
 
     today = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
-    assert link == f"/admin/missions/?flt0_0=cancelled&flt1_8={today}"
+    assert link == f"/admin/missions/?flt0_0=cancelled&flt1_9={today}"
     assert "Alice Test" in client.get(link).get_data(as_text=True)
 
 
@@ -257,7 +257,7 @@ def test_admin_sees_every_partner_and_may_narrow_to_one(client, world):
     assert set(everyone["pending"]) == {world.a_mission, world.b_mission}
     assert only_b["pending"] == [world.b_mission] and only_b["in_progress"] == []
     pending = column_html(client, "pending", f"?partner={world.partner_b.id}")
-    assert f"flt1_10={world.partner_b.id}" in pending  # the column's list, narrowed too
+    assert f"flt1_11={world.partner_b.id}" in pending  # the column's list, narrowed too
 
 
 def test_support_sees_the_board_without_buttons(app, client, world):
@@ -301,7 +301,7 @@ def test_dashboard_figures_link_to_their_lists(app, client, world):
     page = client.get(f"/admin/?partner={world.partner_a.id}").get_data(as_text=True)
     links = dict(re.findall(r'data-figure="(\w+)" href="([^"]+)"', page))
 
-    narrowed = f"flt1_10={world.partner_a.id}"
+    narrowed = f"flt1_11={world.partner_a.id}"
     assert unescape(links["active"]) == f"/admin/missions/?flt0_0=active&{narrowed}"
     assert unescape(links["completed"]) == f"/admin/missions/?flt0_0=completed&{narrowed}"
     assert unescape(links["clients"]).startswith("/admin/clients/?flt0_")

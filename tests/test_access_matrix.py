@@ -1,6 +1,8 @@
 """Who reaches what: every URL of every view, for each role, on a row of partner A.
 
-A row a user may not see answers 404 by any path; a page whose action the role may not take
+Staff of shop A act on A's rows as partner A does, staff of shop B as partner B (404), unless a
+case says otherwise (``staff``: account management is never theirs). A row a user may not see
+answers 404 by any path; a page whose action the role may not take
 answers 403; an anonymous visitor is sent to the login page. After every refused POST the
 database is exactly as before.
 """
@@ -16,7 +18,7 @@ from admin_app.data.models import Client, Mission, MissionEvent, MissionNote, Ro
 from admin_app.extensions import db
 from tests.conftest import World, log_in, post_with_csrf
 
-ROLES = ("anonymous", "partner_a", "partner_b", "support", "admin")
+ROLES = ("anonymous", "partner_a", "partner_b", "support", "admin", "staff_a", "staff_b")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,14 @@ class Case:
     data: dict[str, object] | None
     # expected status for partner_a, partner_b, support, admin (anonymous: always 302 to login)
     expected: tuple[int, int, int, int]
+    # expected for staff of shop A and of shop B, when not those of partner_a and partner_b
+    staff: tuple[int, int] | None = None
+
+    def expected_for(self, role: str) -> int:
+        if role.startswith("staff_"):
+            own, other = self.staff or self.expected[:2]
+            return own if role == "staff_a" else other
+        return self.expected[ROLES.index(role) - 1]
 
 
 CLIENT_FIELDS = {
@@ -34,6 +44,14 @@ CLIENT_FIELDS = {
     "last_name": "Test",
     "email": "alicia@example.com",
     "phone": "+33612345678",
+}
+
+SERVICE_FIELDS = {
+    "name_en": "Repair",
+    "name_fr": "Réparation",
+    "price_amount": "10.00",
+    "price_currency": "EUR",
+    "duration_minutes": "30",
 }
 
 CASES = [
@@ -52,6 +70,10 @@ CASES = [
          {"list_form_pk": "{a_client}", "city": "Nice"}, (404, 404, 403, 404)),
     Case("client ajax lookup", "GET", "/admin/clients/ajax/lookup/?name=partner&query=a", None,
          (404, 404, 404, 404)),
+    Case("client new mission form", "GET", "/admin/clients/new-mission/?id={a_client}", None,
+         (200, 404, 403, 200)),
+    Case("client new mission open", "POST", "/admin/clients/new-mission/?id={a_client}", {},
+         (302, 404, 403, 302)),
     Case("missions list", "GET", "/admin/missions/", None, (200, 200, 200, 200)),
     Case("mission details", "GET", "/admin/missions/details/?id={a_mission}", None, (200, 404, 200, 200)),
     Case("mission edit form", "GET", "/admin/missions/edit/?id={a_mission}", None, (404, 404, 403, 404)),
@@ -78,8 +100,31 @@ CASES = [
     Case("mission export", "GET", "/admin/missions/export/csv/", None, (200, 200, 403, 200)),
     Case("mission inline edit", "POST", "/admin/missions/ajax/update/",
          {"list_form_pk": "{a_mission}", "notes": "x"}, (404, 404, 403, 404)),
+    Case("services list", "GET", "/admin/services/", None, (403, 403, 403, 200)),
+    Case("service new form", "GET", "/admin/services/new/", None, (403, 403, 403, 200)),
+    Case("service create", "POST", "/admin/services/new/", SERVICE_FIELDS, (403, 403, 403, 302)),
+    Case("service delete, no such type", "POST", "/admin/services/delete/", {"id": "999"},
+         (403, 403, 403, 404)),
     Case("accounts list", "GET", "/admin/accounts/", None, (403, 403, 403, 200)),
     Case("account new form", "GET", "/admin/accounts/new/", None, (403, 403, 403, 200)),
+    Case("account edit form", "GET", "/admin/accounts/edit/?id={staff_a.id}", None,
+         (403, 403, 403, 200)),
+    Case("staff list", "GET", "/admin/staff/", None, (200, 200, 403, 403), (403, 403)),
+    Case("staff new form", "GET", "/admin/staff/new/", None, (200, 200, 403, 403), (403, 403)),
+    Case("staff create", "POST", "/admin/staff/new/", {"email": "new.staff@example.com"},
+         (200, 200, 403, 403), (403, 403)),
+    Case("staff reset form", "GET", "/admin/staff/reset-password/?id={staff_a.id}", None,
+         (200, 404, 403, 403), (403, 403)),
+    Case("staff reset", "POST", "/admin/staff/reset-password/?id={staff_a.id}", {"password": ""},
+         (200, 404, 403, 403), (403, 403)),
+    Case("staff deactivate", "POST", "/admin/staff/active/", {"id": "{staff_a.id}", "active": "0"},
+         (302, 404, 403, 403), (403, 403)),
+    # No such pages (Flask-Admin goes back to the list): staff accounts are never edited or
+    # deleted here.
+    Case("staff edit", "GET", "/admin/staff/edit/?id={staff_a.id}", None, (302, 302, 403, 403),
+         (403, 403)),
+    Case("staff delete", "POST", "/admin/staff/delete/", {"id": "{staff_a.id}"},
+         (302, 302, 403, 403), (403, 403)),
 ]  # fmt: skip
 
 
@@ -117,7 +162,7 @@ def test_access_matrix(app, client, world, case, role):
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/login")
     else:
-        expected = case.expected[ROLES.index(role) - 1]
+        expected = case.expected_for(role)
         assert response.status_code == expected, response.get_data(as_text=True)[:500]
     if case.method == "POST" and response.status_code >= 400 or role == "anonymous":
         with app.app_context():

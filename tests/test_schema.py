@@ -310,6 +310,30 @@ def test_migration_0009_fills_started_completed_and_cancelled_times_from_the_his
             upgrade()
             assert mission_times() == MISSION_TIMES_FROM_HISTORY
             assert len(timeline_notes()) == 2
+
+
+def test_migration_0010_gives_existing_accounts_no_shop_and_staff_go_with_their_shop(tmp_path):
+    """On a database holding rows of revision 0007: every account keeps its rows and has no
+    shop; a staff account added after is deleted with its shop (ON DELETE CASCADE)."""
+    with fresh_database(tmp_path, "staff_shop") as url:
+        app = create_app(settings_for_tests(url))
+        with app.app_context():
+            upgrade(revision="0007")
+            insert_rows_of_revision_0001()
+            upgrade()
+            assert row_counts() == (1, 1, 1)
+            assert shops() == [(1, None)]
+            add_staff_account(shop_id=1)
+            assert shops() == [(1, None), (2, 1)]
+            downgrade(revision="0007")
+            assert row_counts() == (1, 1, 1)
+            upgrade()
+            assert shops() == [(1, None), (2, None)]
+            db.session.execute(text('UPDATE "user" SET shop_id = 1 WHERE id = 2'))
+            db.session.execute(text("DELETE FROM walk_in_client"))
+            db.session.execute(text('DELETE FROM "user" WHERE id = 1'))
+            db.session.commit()
+            assert shops() == []
             db.session.remove()
             db.engine.dispose()
 
@@ -414,3 +438,21 @@ def mission_times() -> list[tuple]:
             )
         )
         return [(id_, hour(s), hour(c), hour(x), reason) for id_, s, c, x, reason in rows]
+
+
+def add_staff_account(shop_id: int) -> None:
+    db.session.execute(
+        text(
+            'INSERT INTO "user" (id, email, active, fs_uniquifier, create_datetime,'
+            " update_datetime, shop_id) VALUES (2, 's@walkin.example.com', true, 'u2', :now,"
+            " :now, :shop)"
+        ),
+        {"now": "2026-01-01 00:00:00", "shop": shop_id},
+    )
+    db.session.commit()
+
+
+def shops() -> list[tuple]:
+    with db.engine.connect() as connection:
+        query = text('SELECT id, shop_id FROM "user" ORDER BY id')
+        return [tuple(row) for row in connection.execute(query)]

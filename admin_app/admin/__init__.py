@@ -8,7 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from ..data.models import AuditEvent, Client, Mission, User
+from ..data.models import AuditEvent, Client, Mission, ServiceType, User
 from ..platform.http_security import csp_nonce
 from ..platform.i18n import prefer_our_flask_admin_wording
 from .account_pages import init_account_pages
@@ -16,8 +16,10 @@ from .accounts import AccountView
 from .audit import AuditView
 from .clients import ClientView
 from .dashboard import DashboardView
-from .formatting import local_datetime, status_badge
+from .formatting import local_datetime, service_name, status_badge
 from .missions import MissionView
+from .services import ServiceTypeView
+from .staff import StaffView
 
 
 def init_admin(app: Flask) -> Admin:
@@ -31,10 +33,15 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(ClientView(Client, name=_l("Clients"), endpoint="clients"))
     admin.add_view(MissionView(Mission, name=_l("Missions"), endpoint="missions"))
+    admin.add_view(ServiceTypeView(ServiceType, name=_l("Services"), endpoint="services"))
+    admin.add_view(StaffView(User, name=_l("Staff"), endpoint="staff"))
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))
     admin.add_view(AuditView(AuditEvent, name=_l("Audit log"), endpoint="audit"))
     init_account_pages(app, admin)
     app.jinja_env.globals.update(
-        status_badge=status_badge, local_datetime=local_datetime, get_locale=get_locale
+        status_badge=status_badge,
+        local_datetime=local_datetime,
+        service_name=service_name,
+        get_locale=get_locale,
     )
     return admin

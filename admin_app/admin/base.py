@@ -27,17 +27,16 @@ from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
 from ..data.models import RoleName, is_row_id
-from ..domain.scoping import may_change_rows, scope_filter, sees_all_partners
+from ..domain.scoping import may_change_rows, scope_filter, sees_all_partners, shop_id_of
 from ..domain.search import MAX_WORDS, client_matches, is_broad
 from ..extensions import db
 from ..platform.audit import record, record_refused_access
 from ..platform.two_factor import must_confirm_recovery_codes
 from ..platform.web import has_control_characters
-from .filters import MAX_ID, PartnerFilter
-from .forms import partner_choices
+from .filters import FreshChoices, PartnerFilter, read_fresh_choices, row_number
 from .listing import ListingMixin, Scan, flash_words_dropped
 
-PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.SUPPORT)
+PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.STAFF, RoleName.SUPPORT)
 WRITE_VIEWS = frozenset(
     {"create_view", "edit_view", "delete_view", "action_view", "ajax_update", "export"}
 )
@@ -111,8 +110,11 @@ class AccessGate:
 
 
 def has_panel_role(roles: tuple[RoleName, ...]) -> bool:
-    return bool(current_user.is_authenticated and current_user.active) and any(
-        current_user.has_role(role) for role in roles
+    """A staff account counts as staff only while its shop is an active partner."""
+    user = current_user
+    return bool(user.is_authenticated and user.active) and any(
+        user.has_role(role) and (role is not RoleName.STAFF or shop_id_of(user) is not None)
+        for role in roles
     )
 
 
@@ -172,9 +174,10 @@ class SecureModelView(AccessGate, ModelView):
 
     def get_one(self, id: Any) -> Any:
         """Rows with integer ids (accounts, audit): a malformed or unknown id answers 404."""
-        if not isinstance(id, str) or not id.isdigit() or int(id) > MAX_ID:
+        number = row_number(id)
+        if number is None:
             abort(404)
-        row = db.session.get(self.model, int(id))
+        row = db.session.get(self.model, number)
         if row is None:
             abort(404)
         return row
@@ -359,18 +362,32 @@ class ScopedModelView(ListingMixin, SecureModelView):
         return super().render(template, **kwargs)
 
     def _get_filter_groups(self) -> dict[str, list[dict[str, Any]]] | None:
-        """Partner filters: fresh choices for users who see every partner, absent for others."""
+        """Filters whose choices are read as the page is built (``FreshChoices``: partners,
+        service types), in one statement; partner filters only for users who see every
+        partner."""
         groups = super()._get_filter_groups()
         if not groups:
             return groups
-        fresh: dict[str, list[dict[str, Any]]] = {}
-        for label, items in groups.items():
-            if not any(isinstance(self._filters[item["index"]], PartnerFilter) for item in items):
-                fresh[label] = items
-            elif self.sees_all():
-                choices = [(str(id_), email) for id_, email in partner_choices()]
-                fresh[label] = [{**item, "options": choices} for item in items]
-        return fresh
+        shown = {
+            label: items
+            for label, items in groups.items()
+            if self.sees_all()
+            or not any(isinstance(self._filters[item["index"]], PartnerFilter) for item in items)
+        }
+        fresh = {
+            item["index"]: self._filters[item["index"]]
+            for items in shown.values()
+            for item in items
+            if isinstance(self._filters[item["index"]], FreshChoices)
+        }
+        choices = read_fresh_choices(fresh)
+        return {
+            label: [
+                {**item, "options": choices[item["index"]]} if item["index"] in choices else item
+                for item in items
+            ]
+            for label, items in shown.items()
+        }
 
 
 class SecureIndexView(AccessGate, AdminIndexView):

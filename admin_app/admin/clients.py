@@ -10,15 +10,15 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import Query
+from sqlalchemy.orm import Query, joinedload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..data.models import Client, Mission, RoleName, User
 from ..domain.clients import delete_client, erase_client, personal_data, update_client
 from ..domain.errors import DomainError, NotFound, ValidationError
-from ..domain.missions import register_walk_in_client
-from ..domain.scoping import visible
+from ..domain.missions import open_mission, register_walk_in_client
+from ..domain.scoping import shop_of, visible
 from ..domain.search import client_search
 from ..extensions import db
 from .base import ScopedModelView
@@ -27,13 +27,18 @@ from .formatting import local_datetime_formatter
 from .forms import (
     FIELD_LABELS,
     ClientForm,
+    NewMissionForm,
+    chosen_service_type,
     client_fields,
+    offer_service_types,
     partner_choices,
     saved_through_rules,
     show_domain_errors,
 )
 
 PERSONAL_DATA_VIEWS = frozenset({"personal_data_view", "erase_view"})
+#: Opening a mission changes data: support staff get 403, its form included.
+MISSION_VIEWS = frozenset({"new_mission_view"})
 
 
 class ClientView(ScopedModelView):
@@ -41,7 +46,7 @@ class ClientView(ScopedModelView):
     details_template = "admin/client_details.html"
     create_modal = True
     form = ClientForm
-    write_views = ScopedModelView.write_views | PERSONAL_DATA_VIEWS
+    write_views = ScopedModelView.write_views | PERSONAL_DATA_VIEWS | MISSION_VIEWS
     client_key = "id"
     create_label = _l("New walk-in client")
     empty_message = _l("No walk-in client yet.")
@@ -96,17 +101,23 @@ class ClientView(ScopedModelView):
             ]
         else:
             del form.partner
+        if not offer_service_types(form.service_type):
+            del form.service_type
         return form
 
     def edit_form(self, obj: Any = None) -> ClientForm:
         form = super().edit_form(obj)
         del form.partner
+        del form.service_type
         return form
 
     def create_model(self, form: ClientForm) -> Client | bool:
         try:
             client, mission = register_walk_in_client(
-                self._chosen_partner(form), actor=current_user, **client_fields(form)
+                self._chosen_partner(form),
+                actor=current_user,
+                service_type_id=chosen_service_type(form),
+                **client_fields(form),
             )
         except ValidationError as error:
             show_domain_errors(form, error)
@@ -173,12 +184,44 @@ class ClientView(ScopedModelView):
         flash(gettext("The client and everything held about them were erased."), "success")
         return redirect(url_for(".index_view"))
 
+    @expose("/new-mission/", methods=("GET", "POST"))
+    def new_mission_view(self) -> Any:
+        """A returning client's new mission: the client and the mission's details (GET), then
+        the mission opened through the domain rule (POST)."""
+        client = self.get_one(request.args.get("id", ""))
+        form = NewMissionForm(request.form)
+        has_services = offer_service_types(form.service_type)
+        if not has_services:
+            del form.service_type
+        if request.method == "POST" and form.validate():
+            return self._open_mission(client, form)
+        return self.render("admin/client_new_mission.html", model=client, form=form)
+
+    def _open_mission(self, client: Client, form: NewMissionForm) -> Any:
+        try:
+            mission = open_mission(
+                client.id, current_user, service_type_id=chosen_service_type(form)
+            )
+        except NotFound:
+            abort(404)
+        except ValidationError as error:
+            show_domain_errors(form, error)
+            return self.render("admin/client_new_mission.html", model=client, form=form)
+        flash(gettext("A new mission is open for %(name)s.", name=client.full_name), "success")
+        return redirect(url_for("missions.details_view", id=mission.id))
+
     def missions_of(self, client: Client) -> list[Mission]:
         """The client's missions, newest first, as the current user may see them."""
-        query = visible(Mission, current_user).where(Mission.client_id == client.id)
+        query = (
+            visible(Mission, current_user)
+            .where(Mission.client_id == client.id)
+            .options(joinedload(Mission.service_type))
+        )
         return list(db.session.scalars(query.order_by(Mission.created_at.desc())))
 
     def _chosen_partner(self, form: ClientForm) -> User:
+        """Partners and staff register for their shop; admins for the partner they chose."""
+        user = current_user._get_current_object()
         if not self.sees_all():
-            return current_user._get_current_object()
-        return db.session.get(User, form.partner.data) or current_user._get_current_object()
+            return shop_of(user) or user
+        return db.session.get(User, form.partner.data) or user

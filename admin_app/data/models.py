@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from flask_security.models import fsqla_v3 as fsqla
-from sqlalchemy import Enum, ForeignKey, Index, Integer, Text, func, text
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, Numeric, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -21,6 +22,7 @@ class RoleName(enum.StrEnum):
     ADMIN = "admin"
     PARTNER = "partner"
     SUPPORT = "support"
+    STAFF = "staff"
 
 
 class MissionStatus(enum.StrEnum):
@@ -87,10 +89,23 @@ class User(db.Model, fsqla.FsUserMixin):
     __tablename__ = "user"
     # Addresses are stored lower-cased (``security.MailUtil``); the index also refuses a row
     # written some other way that differs from an existing one by case only.
-    __table_args__ = (Index("uq_user_email_lower", func.lower(text("email")), unique=True),)
+    __table_args__ = (
+        Index("uq_user_email_lower", func.lower(text("email")), unique=True),
+        Index("ix_user_shop_id", "shop_id"),
+    )
 
     #: The last authenticator time step that logged this account in: a code is used once.
     tf_totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    #: A staff account's shop: the partner account whose rows it works on (``scoping.py``);
+    #: empty for every other account. Deleting the shop deletes its staff.
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+
+    #: Loaded with the account (one join, no query of its own): every staff request needs it.
+    shop: Mapped[User | None] = relationship(
+        remote_side="User.id", back_populates="staff", lazy="joined", join_depth=1
+    )
+    #: Deleted with the shop (the ORM deletes their role links; the database cascades too).
+    staff: Mapped[list[User]] = relationship(back_populates="shop", cascade="all, delete-orphan")
 
     def __str__(self) -> str:
         return self.email
@@ -175,6 +190,34 @@ class Client(db.Model):
         return f"{self.full_name} <{self.email}>"
 
 
+#: Prices: exact decimals with two places (``numeric`` on PostgreSQL; SQLite hands them back
+#: rounded to those two places, exact for any price below 10^13). Never a float in Python.
+money_type = Numeric(12, 2, asdecimal=True)
+
+
+class ServiceType(db.Model):
+    """What a visit is for, in the admins' catalogue. A mission copies the price it had when
+    the mission was opened; an inactive type stays on its missions and is no longer offered."""
+
+    __tablename__ = "service_type"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name_en: Mapped[str] = mapped_column(Text)
+    name_fr: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    price_amount: Mapped[Decimal] = mapped_column(money_type, default=Decimal("0.00"))
+    price_currency: Mapped[str] = mapped_column(Text, default="EUR", server_default="EUR")
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+    def name_in(self, language: str) -> str:
+        """The name in ``language`` ("fr" or anything else for English)."""
+        return self.name_fr if language == "fr" else self.name_en
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
 class Mission(db.Model):
     __tablename__ = "walk_in_mission"
     # The list orders end in ``id``: a page's ids are read from the index alone.
@@ -190,6 +233,15 @@ class Mission(db.Model):
         Index("ix_walk_in_mission_cancelled", "cancelled_at"),
         # Covers a search's page of ids: the clients' missions, newest first, within a scope.
         Index("ix_walk_in_mission_client", "client_id", "created_at", "partner_id", "id"),
+        # The service type filter, alone or within a partner's rows, newest first.
+        Index(
+            "ix_walk_in_mission_partner_service",
+            "partner_id",
+            "service_type_id",
+            "created_at",
+            "id",
+        ),
+        Index("ix_walk_in_mission_service", "service_type_id", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
@@ -207,10 +259,18 @@ class Mission(db.Model):
     cancel_reason: Mapped[CancelReason | None] = mapped_column(cancel_reason_type)
     cancel_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: The service type and its price when the mission was opened (a copy: the catalogue's
+    #: price may change later). Empty only for a mission opened while no type was offered.
+    service_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_type.id", ondelete="RESTRICT")
+    )
+    price_amount: Mapped[Decimal | None] = mapped_column(money_type)
+    price_currency: Mapped[str | None] = mapped_column(Text)
 
     __mapper_args__ = {"version_id_col": version}
 
     client: Mapped[Client] = relationship(back_populates="missions")
+    service_type: Mapped[ServiceType | None] = relationship()
     partner: Mapped[User] = relationship()
     events: Mapped[list[MissionEvent]] = relationship(
         back_populates="mission",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete
@@ -31,7 +32,7 @@ CLIENT_COLUMNS = (
 )  # fmt: skip
 MISSION_COLUMNS = (
     "id", "status", "created_at", "updated_at", "started_at", "completed_at", "cancelled_at",
-    "cancel_reason", "cancel_note",
+    "cancel_reason", "cancel_note", "price_amount", "price_currency",
 )  # fmt: skip
 
 
@@ -79,6 +80,7 @@ def personal_data(client_id: str, actor: User) -> dict[str, Any]:
         "missions": [
             {
                 **{column: _plain(getattr(mission, column)) for column in MISSION_COLUMNS},
+                "service_type": mission.service_type.name_en if mission.service_type else None,
                 "history": [
                     {
                         "at": _plain(event.at),
@@ -127,6 +129,8 @@ def _client_for_admin(client_id: str, actor: User) -> Client:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     return value.value if isinstance(value, MissionStatus | CancelReason) else value
 
 

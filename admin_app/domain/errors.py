@@ -24,9 +24,16 @@ FIELD_PROBLEMS: dict[str, str] = {
     "not_active_partner": "not an active partner account",
     "email_taken": "already used by another account",
     "partner_and_support": "partner and support cannot be combined",
+    "staff_alone": "staff cannot be combined with another role",
+    "shop_has_staff": "this shop has staff accounts: it stays a partner",
+    "staff_needs_shop": "a staff account needs a shop (a partner account)",
     "unknown_roles": "unknown roles: {roles}",
     "last_admin": "the last active admin must stay an active admin",
     "password_refused": "{reasons}",
+    "unknown_service_type": "not a service type on offer",
+    "invalid_currency": "must be a three-letter currency code (EUR, CHF...)",
+    "price_range": "must be between 0 and {max}",
+    "duration_range": "must be between 1 and {max} minutes",
     "not_a_choice": "not one of the choices",
 }
 
@@ -35,6 +42,8 @@ DOINGS: dict[str, str] = {
     "change_clients": "change clients",
     "change_missions": "change missions",
     "handle_personal_data": "handle personal data requests",
+    "manage_service_types": "manage service types",
+    "manage_staff": "manage staff accounts",
 }
 
 
@@ -119,6 +128,10 @@ class ClientNotFound(NotFound):
     kind = "client"
 
 
+class StaffNotFound(NotFound):
+    kind = "staff account"
+
+
 class TransitionRefused(DomainError):
     """The action is not allowed from the mission's current status."""
 
@@ -159,6 +172,16 @@ class EditConflict(DomainError):
         self.kind = kind
         self.row_id = row_id
         super().__init__(kind=kind, id=row_id)
+
+
+class ServiceTypeInUse(DomainError):
+    """Missions have this service type: it cannot be deleted (it can be deactivated)."""
+
+    code = "service_type_in_use"
+    english = "service type {name} is used by missions: deactivate it instead"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name)
 
 
 class BatchRefused(DomainError):

@@ -11,7 +11,7 @@ written by the mission's partner at the mission's ``updated_at``, and the column
 Downgrading puts the entries back into ``notes``, oldest first, separated by blank lines.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 01:00:00
 
 """
@@ -24,7 +24,7 @@ import admin_app.data.db_types  # noqa: F401  (autogenerate writes admin_app.dat
 
 # revision identifiers, used by Alembic.
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -13,7 +13,7 @@ from flask_security import hash_password
 from sqlalchemy import func, select
 
 from .data.bench_data import BenchSize, DatabaseNotEmpty, fill
-from .data.models import Client, RoleName, ServiceType, User
+from .data.models import CancelReason, Client, RoleName, ServiceType, User
 from .domain.errors import DomainError
 from .domain.missions import apply_transition, open_mission, register_walk_in_client
 from .domain.services import find_service_type
@@ -29,7 +29,10 @@ DEMO_ACCOUNTS = (
     ("partner.paris@walkin.example.com", RoleName.PARTNER),
     ("partner.lyon@walkin.example.com", RoleName.PARTNER),
     ("support@walkin.example.com", RoleName.SUPPORT),
+    ("staff.paris@walkin.example.com", RoleName.STAFF),
 )
+#: The shop (partner account) of each demo staff account.
+DEMO_SHOPS = {"staff.paris@walkin.example.com": "partner.paris@walkin.example.com"}
 
 # (English name, French name, price in euros, expected minutes)
 DEMO_SERVICE_TYPES = (
@@ -72,9 +75,13 @@ DEMO_CLIENTS = (
 )
 
 
+#: Why the demo's cancelled missions were cancelled.
+DEMO_CANCEL_REASON = CancelReason.CLIENT_LEFT.value
+
+
 @walkin.command("roles")
 def create_roles() -> None:
-    """Create the admin, partner and support roles (those missing)."""
+    """Create the admin, partner, support and staff roles (those missing)."""
     created = ensure_roles()
     click.echo(f"Roles created: {', '.join(created)}" if created else "Roles already exist.")
 
@@ -110,8 +117,13 @@ def _demo_account(email: str, role: RoleName) -> tuple[User, str | None]:
     if user is not None:
         return user, None
     password = secrets.token_urlsafe(12)
+    shop = datastore.find_user(email=DEMO_SHOPS[email]) if role is RoleName.STAFF else None
     user = datastore.create_user(
-        email=email, password=hash_password(password), active=True, roles=[role.value]
+        email=email,
+        password=hash_password(password),
+        active=True,
+        roles=[role.value],
+        shop_id=shop.id if shop else None,
     )
     db.session.commit()
     return user, password
@@ -151,18 +163,31 @@ def _demo_clients(partner: User, services: list[ServiceType]) -> None:
             country=country,
         )
         for step in steps:
-            apply_transition(mission.id, partner, step)
+            reason = DEMO_CANCEL_REASON if transition(step).asks_reason else None
+            apply_transition(mission.id, partner, step, reason=reason)
 
 
 @walkin.command("mission")
 @click.argument("action", type=click.Choice(list(TRANSITIONS)))
 @click.argument("mission_id")
 @click.option("--by", "email", required=True, help="Email of the account that acts.")
-def mission_step(action: str, mission_id: str, email: str) -> None:
+@click.option(
+    "--reason",
+    type=click.Choice([reason.value for reason in CancelReason]),
+    help="Why the mission is cancelled (required to cancel).",
+)
+@click.option("--note", help="Words about the cancellation (optional).")
+def mission_step(
+    action: str, mission_id: str, email: str, reason: str | None, note: str | None
+) -> None:
     """Start, complete or cancel a mission as the account EMAIL would from the panel."""
     actor = _acting_account(email)
+    if transition(action).asks_reason and reason is None:
+        raise click.UsageError(f"{action} needs --reason.")
+    if not transition(action).asks_reason and (reason or note):
+        raise click.UsageError(f"--reason and --note only go with {action_asking_reason()}.")
     try:
-        apply_transition(mission_id, actor, action)
+        apply_transition(mission_id, actor, action, reason=reason, note=note)
     except DomainError as refusal:
         raise click.ClickException(f"Not done: {refusal}.") from refusal
     click.echo(f"Mission {mission_id} {transition(action).cli_done}.")
@@ -200,6 +225,10 @@ def _service_type_id(name_or_id: str | None) -> int | None:
     if service is None:
         raise click.ClickException(f"No service type is named {name_or_id}.")
     return service.id
+
+
+def action_asking_reason() -> str:
+    return " or ".join(name for name, step in TRANSITIONS.items() if step.asks_reason)
 
 
 @walkin.command("bench-data")

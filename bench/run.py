@@ -119,6 +119,8 @@ class Plan:
     samples: int
     settle: float
     rounds: int = 1
+    #: The pages to measure by name (the minimal page is always measured); empty: every page.
+    only: tuple[str, ...] = ()
 
 
 def measure(browser: Browser, name: str, page: str, role: str, method: str, form_for,
@@ -261,10 +263,26 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
         ("missions, deep page", f"/admin/missions/?page={deep_missions}", "GET", none),
         ("missions, search", "/admin/missions/?search=Martin", "GET", none),
         ("mission details", f"/admin/missions/details/?id={mission}", "GET", none),
+        ("board", "/admin/board/", "GET", none),
+        ("board columns", "/admin/board/columns/", "GET", none),
         ("registration POST", "/admin/clients/new/", "POST", registration),
         ("transition POST", "/admin/missions/transition/", "POST", transition),
         ("hello, again", "/_bench/hello", "GET", none),
     ]
+
+
+def chosen_pages(
+    accounts: dict[str, str], role: str, only: tuple[str, ...]
+) -> list[tuple[str, str, str, object]]:
+    """The pages named in ``only`` (all when empty), always with the minimal page that the
+    ratios are taken against."""
+    every = pages(accounts, role)
+    if not only:
+        return every
+    unknown = set(only) - {name for name, *_ in every}
+    if unknown:
+        raise SystemExit(f"no such page: {', '.join(sorted(unknown))}")
+    return [page for page in every if page[0] in only or page[1] == "/_bench/hello"]
 
 
 def current_code(totp_key: str, secret: str) -> str:
@@ -310,7 +328,7 @@ def measure_rounds(
     rounds: dict[tuple[str, str], list[Result]] = {}
     for _ in range(plan.rounds):
         for role, browser in browsers.items():
-            for name, path, method, form_for in pages(accounts, role):
+            for name, path, method, form_for in chosen_pages(accounts, role, plan.only):
                 result = measure(browser, name, path, role, method, form_for, plan)
                 rounds.setdefault((role, name), []).append(result)
     return [median_round(runs) for runs in rounds.values()]
@@ -400,6 +418,13 @@ def main() -> int:
         default="auto",
         help="load generator: wrk if installed (auto), or Python threads",
     )
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        default=(),
+        metavar="NAME",
+        help='measure only these pages, by their name in the report ("board", "dashboard"...)',
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     options = parser.parse_args()
     from admin_app.config import database_url
@@ -426,7 +451,7 @@ def run_at_size(url: str, missions: int, options: argparse.Namespace) -> list[Re
     load = choose(options.load)
     plan = Plan(
         load, options.seconds, options.concurrency, options.samples, options.settle,
-        options.rounds,
+        options.rounds, tuple(options.pages),
     )  # fmt: skip
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)

@@ -166,24 +166,39 @@ def account_of(world: World, role: RoleName) -> Account:
         RoleName.PARTNER: world.partner_a,
         RoleName.ADMIN: world.admin,
         RoleName.SUPPORT: world.support,
+        RoleName.STAFF: world.staff_a,
     }[role]
 
 
 def pages_for(role: RoleName, world: World) -> list[PanelPage]:
-    """Every page ``role`` can reach in ``world`` (partner: partner A, who owns the rows named)."""
+    """Every page ``role`` can reach in ``world`` (partner: partner A, who owns the rows named;
+    staff: partner A's)."""
     client, mission = world.a_client, world.a_mission
     pages = [
         PanelPage("dashboard", "/admin/"),
+        PanelPage("board", "/admin/board/"),
         PanelPage("clients", "/admin/clients/"),
         PanelPage("client details", f"/admin/clients/details/?id={client}"),
         PanelPage("missions", "/admin/missions/"),
         PanelPage("mission details", f"/admin/missions/details/?id={mission}"),
     ]
-    if role in (RoleName.PARTNER, RoleName.ADMIN):
+    if role in (RoleName.PARTNER, RoleName.STAFF, RoleName.ADMIN):
         pages += [
             PanelPage("client edit", f"/admin/clients/edit/?id={client}"),
             PanelPage("new client", "/admin/clients/", opens_modal=True),
             PanelPage("new mission", f"/admin/clients/new-mission/?id={client}"),
+            PanelPage(
+                "cancel missions",
+                f"/admin/missions/cancel/?id={mission}&id={world.a_started_mission}",
+            ),
+        ]
+    if role is RoleName.PARTNER:
+        pages += [
+            PanelPage("staff", "/admin/staff/"),
+            PanelPage("new staff account", "/admin/staff/new/"),
+            PanelPage(
+                "staff password reset", f"/admin/staff/reset-password/?id={world.staff_a.id}"
+            ),
         ]
     if role is RoleName.ADMIN:
         pages += [

@@ -139,10 +139,15 @@ class Account:
 @pytest.fixture
 def make_account(app: Flask) -> Callable[..., Account]:
     """Create an account with the given roles; returns its id, email and password. Admins get
-    an authenticator app unless ``two_factor=False`` (they then must set one up first)."""
+    an authenticator app unless ``two_factor=False`` (they then must set one up first); a staff
+    account belongs to the partner account ``shop``."""
 
     def make(
-        *roles: RoleName, email: str | None = None, active: bool = True, two_factor: bool = True
+        *roles: RoleName,
+        email: str | None = None,
+        active: bool = True,
+        two_factor: bool = True,
+        shop: Account | None = None,
     ) -> Account:
         email = email or f"user-{secrets.token_hex(4)}@walkin.example.com"
         password = secrets.token_urlsafe(16)
@@ -152,6 +157,7 @@ def make_account(app: Flask) -> Callable[..., Account]:
                 password=hash_password(password),
                 active=active,
                 roles=[role.value for role in roles],
+                shop_id=shop.id if shop else None,
             )
             if RoleName.ADMIN in roles and two_factor:
                 # Admins must use two-factor authentication: give them an authenticator app.
@@ -282,7 +288,8 @@ def post_with_csrf(client: FlaskClient, url: str, data: dict[str, object] | None
 
 @dataclass(frozen=True)
 class World:
-    """Two partners with clients and missions, an admin and a support account."""
+    """Two partners (shops) with clients and missions, a staff account of each, an admin and a
+    support account."""
 
     partner_a: Account
     partner_b: Account
@@ -293,6 +300,8 @@ class World:
     a_started_mission: str
     b_client: str
     b_mission: str
+    staff_a: Account
+    staff_b: Account
 
 
 def register_client(partner_id: int, first_name: str, **extra: str) -> tuple[str, str]:
@@ -315,9 +324,13 @@ def world(app: Flask, make_account: Callable[..., Account]) -> World:
 
     a, b = make_account(RoleName.PARTNER), make_account(RoleName.PARTNER)
     admin, support = make_account(RoleName.ADMIN), make_account(RoleName.SUPPORT)
+    staff_a = make_account(RoleName.STAFF, shop=a)
+    staff_b = make_account(RoleName.STAFF, shop=b)
     with app.app_context():
         a_client, a_mission = register_client(a.id, "Alice", city="Paris")
         _, a_started = register_client(a.id, "Arthur", city="Lyon")
         start_mission(a_started, db.session.get_one(User, a.id))
         b_client, b_mission = register_client(b.id, "Bruno", city="Paris")
-    return World(a, b, admin, support, a_client, a_mission, a_started, b_client, b_mission)
+    return World(
+        a, b, admin, support, a_client, a_mission, a_started, b_client, b_mission, staff_a, staff_b
+    )

@@ -1,6 +1,8 @@
 """Who reaches what: every URL of every view, for each role, on a row of partner A.
 
-A row a user may not see answers 404 by any path; a page whose action the role may not take
+Staff of shop A act on A's rows as partner A does, staff of shop B as partner B (404), unless a
+case says otherwise (``staff``: account management is never theirs). A row a user may not see
+answers 404 by any path; a page whose action the role may not take
 answers 403; an anonymous visitor is sent to the login page. After every refused POST the
 database is exactly as before.
 """
@@ -12,11 +14,11 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from admin_app.data.models import Client, Mission, MissionEvent, RoleName, User
+from admin_app.data.models import Client, Mission, MissionEvent, MissionNote, RoleName, User
 from admin_app.extensions import db
 from tests.conftest import World, log_in, post_with_csrf
 
-ROLES = ("anonymous", "partner_a", "partner_b", "support", "admin")
+ROLES = ("anonymous", "partner_a", "partner_b", "support", "admin", "staff_a", "staff_b")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,14 @@ class Case:
     data: dict[str, object] | None
     # expected status for partner_a, partner_b, support, admin (anonymous: always 302 to login)
     expected: tuple[int, int, int, int]
+    # expected for staff of shop A and of shop B, when not those of partner_a and partner_b
+    staff: tuple[int, int] | None = None
+
+    def expected_for(self, role: str) -> int:
+        if role.startswith("staff_"):
+            own, other = self.staff or self.expected[:2]
+            return own if role == "staff_a" else other
+        return self.expected[ROLES.index(role) - 1]
 
 
 CLIENT_FIELDS = {
@@ -47,6 +57,10 @@ SERVICE_FIELDS = {
 CASES = [
     Case("dashboard", "GET", "/admin/", None, (200, 200, 200, 200)),
     Case("dashboard json", "GET", "/admin/figures.json", None, (200, 200, 200, 200)),
+    Case("board", "GET", "/admin/board/", None, (200, 200, 200, 200)),
+    Case("board columns", "GET", "/admin/board/columns/", None, (200, 200, 200, 200)),
+    Case("board of partner a", "GET", "/admin/board/?partner={partner_a.id}", None,
+         (200, 200, 200, 200)),
     Case("clients list", "GET", "/admin/clients/", None, (200, 200, 200, 200)),
     Case("client details", "GET", "/admin/clients/details/?id={a_client}", None, (200, 404, 200, 200)),
     Case("client edit form", "GET", "/admin/clients/edit/?id={a_client}", None, (200, 404, 403, 200)),
@@ -66,9 +80,11 @@ CASES = [
          (302, 404, 403, 302)),
     Case("missions list", "GET", "/admin/missions/", None, (200, 200, 200, 200)),
     Case("mission details", "GET", "/admin/missions/details/?id={a_mission}", None, (200, 404, 200, 200)),
-    Case("mission edit form", "GET", "/admin/missions/edit/?id={a_mission}", None, (200, 404, 403, 200)),
-    Case("mission notes save", "POST", "/admin/missions/edit/?id={a_mission}",
-         {"notes": "called back"}, (302, 404, 403, 302)),
+    Case("mission edit form", "GET", "/admin/missions/edit/?id={a_mission}", None, (404, 404, 403, 404)),
+    Case("mission edit save", "POST", "/admin/missions/edit/?id={a_mission}",
+         {"status": "completed"}, (404, 404, 403, 404)),
+    Case("mission note", "POST", "/admin/missions/note/",
+         {"id": "{a_mission}", "text": "called back"}, (302, 404, 403, 302)),
     Case("mission new form", "GET", "/admin/missions/new/", None, (404, 404, 403, 404)),
     Case("mission delete", "POST", "/admin/missions/delete/", {"id": "{a_mission}"}, (404, 404, 403, 404)),
     Case("mission start button", "POST", "/admin/missions/transition/",
@@ -79,6 +95,12 @@ CASES = [
          {"action": "complete", "rowid": "{a_started_mission}"}, (302, 404, 403, 302)),
     Case("mission batch cancel", "POST", "/admin/missions/action/",
          {"action": "cancel", "rowid": "{a_mission}"}, (302, 404, 403, 302)),
+    Case("mission cancel button", "POST", "/admin/missions/transition/",
+         {"id": "{a_mission}", "action": "cancel"}, (302, 404, 403, 302)),
+    Case("mission cancel page", "GET", "/admin/missions/cancel/?id={a_mission}", None,
+         (200, 404, 403, 200)),
+    Case("mission cancel", "POST", "/admin/missions/cancel/",
+         {"id": "{a_mission}", "reason": "no_show"}, (302, 404, 403, 302)),
     Case("mission export", "GET", "/admin/missions/export/csv/", None, (200, 200, 403, 200)),
     Case("mission inline edit", "POST", "/admin/missions/ajax/update/",
          {"list_form_pk": "{a_mission}", "notes": "x"}, (404, 404, 403, 404)),
@@ -89,15 +111,34 @@ CASES = [
          (403, 403, 403, 404)),
     Case("accounts list", "GET", "/admin/accounts/", None, (403, 403, 403, 200)),
     Case("account new form", "GET", "/admin/accounts/new/", None, (403, 403, 403, 200)),
+    Case("account edit form", "GET", "/admin/accounts/edit/?id={staff_a.id}", None,
+         (403, 403, 403, 200)),
+    Case("staff list", "GET", "/admin/staff/", None, (200, 200, 403, 403), (403, 403)),
+    Case("staff new form", "GET", "/admin/staff/new/", None, (200, 200, 403, 403), (403, 403)),
+    Case("staff create", "POST", "/admin/staff/new/", {"email": "new.staff@example.com"},
+         (200, 200, 403, 403), (403, 403)),
+    Case("staff reset form", "GET", "/admin/staff/reset-password/?id={staff_a.id}", None,
+         (200, 404, 403, 403), (403, 403)),
+    Case("staff reset", "POST", "/admin/staff/reset-password/?id={staff_a.id}", {"password": ""},
+         (200, 404, 403, 403), (403, 403)),
+    Case("staff deactivate", "POST", "/admin/staff/active/", {"id": "{staff_a.id}", "active": "0"},
+         (302, 404, 403, 403), (403, 403)),
+    # No such pages (Flask-Admin goes back to the list): staff accounts are never edited or
+    # deleted here.
+    Case("staff edit", "GET", "/admin/staff/edit/?id={staff_a.id}", None, (302, 302, 403, 403),
+         (403, 403)),
+    Case("staff delete", "POST", "/admin/staff/delete/", {"id": "{staff_a.id}"},
+         (302, 302, 403, 403), (403, 403)),
 ]  # fmt: skip
 
 
-def snapshot() -> tuple[list, list, list, list]:
+def snapshot() -> tuple[list, list, list, list, list]:
     """Everything a refused request must leave untouched."""
     return (
         [tuple(row) for row in db.session.execute(select(Client.__table__).order_by(Client.id))],
         [tuple(row) for row in db.session.execute(select(Mission.__table__).order_by(Mission.id))],
         [tuple(row) for row in db.session.execute(select(MissionEvent.__table__))],
+        [tuple(row) for row in db.session.execute(select(MissionNote.__table__))],
         [(u.id, u.active) for u in db.session.scalars(select(User).order_by(User.id))],
     )
 
@@ -125,7 +166,7 @@ def test_access_matrix(app, client, world, case, role):
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/login")
     else:
-        expected = case.expected[ROLES.index(role) - 1]
+        expected = case.expected_for(role)
         assert response.status_code == expected, response.get_data(as_text=True)[:500]
     if case.method == "POST" and response.status_code >= 400 or role == "anonymous":
         with app.app_context():
@@ -176,12 +217,34 @@ def test_batch_with_one_foreign_id_changes_nothing(app, client, world):
         assert db.session.get(Mission, world.b_mission).status.value == "pending"
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_cancel_page_with_one_foreign_mission_answers_404_and_changes_nothing(
+    app, client, world, method
+):
+    log_in(client, world.partner_b)
+    ids = [world.b_mission, world.a_mission]
+    with app.app_context():
+        before = snapshot()
+
+    if method == "GET":
+        response = client.get(f"/admin/missions/cancel/?id={ids[0]}&id={ids[1]}")
+    else:
+        data = {"id": ids, "reason": "duplicate"}
+        response = post_with_csrf(client, "/admin/missions/cancel/", data)
+
+    assert response.status_code == 404
+    with app.app_context():
+        assert snapshot() == before
+
+
 @pytest.mark.parametrize("bad_id", ["1,2", "' OR 1=1 --", "x" * 500, "Ä" * 36])
 def test_malformed_ids_answer_404(client, world, bad_id):
     log_in(client, world.partner_a)
 
     assert client.get(f"/admin/clients/details/?id={bad_id}").status_code == 404
-    assert client.get(f"/admin/missions/edit/?id={bad_id}").status_code == 404
+    assert client.get(f"/admin/missions/details/?id={bad_id}").status_code == 404
+    assert client.get(f"/admin/missions/cancel/?id={bad_id}").status_code == 404
+    assert post_with_csrf(client, "/admin/missions/note/", {"id": bad_id}).status_code == 404
     assert (
         post_with_csrf(
             client, "/admin/missions/transition/", {"id": bad_id, "action": "start"}
@@ -231,6 +294,10 @@ def test_post_without_csrf_token_changes_nothing(app, client, world):
 
     responses = [
         client.post("/admin/missions/transition/", data={"id": world.a_mission, "action": "start"}),
+        client.post(
+            "/admin/missions/cancel/", data={"id": world.a_mission, "reason": "client_left"}
+        ),
+        client.post("/admin/missions/note/", data={"id": world.a_mission, "text": "x"}),
         client.post("/admin/clients/delete/", data={"id": world.a_client}),
         client.post("/admin/missions/action/", data={"action": "cancel", "rowid": world.a_mission}),
         client.post(f"/admin/clients/edit/?id={world.a_client}", data=CLIENT_FIELDS),

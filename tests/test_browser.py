@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 from zoneinfo import ZoneInfo
 
-from admin_app.data.models import Mission, RoleName
+from admin_app.data.models import Mission, RoleName, User
+from admin_app.domain.missions import start_mission
 from admin_app.extensions import db
 from tests.browser_support import log_in_browser, new_context, playwright_api
 from tests.conftest import register_client
@@ -70,5 +71,34 @@ def test_first_panel_page_after_logging_in_shows_times_in_the_browsers_zone(
 
     shown = page.locator("#latest-missions").inner_text()
     assert in_paris in shown and in_utc not in shown, shown
+    context.close()
+    watch.assert_clean()
+
+
+def test_board_start_button_moves_a_card_and_the_board_refreshes_itself(
+    app, live_server, browser, make_account
+):
+    expect = playwright_api().expect
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        _, waiting = register_client(partner.id, "Lina")
+        _, other = register_client(partner.id, "Malo")
+    context, watch = new_context(browser, "en")
+    page = context.new_page()
+    log_in_browser(page, live_server, partner, app)
+
+    page.goto(f"{live_server}/admin/board/")
+    pending = page.locator('[data-status="pending"]')
+    expect(pending.locator(f'[data-mission="{waiting}"]')).to_be_visible()
+    pending.locator(f'[data-mission="{waiting}"] button[data-action=start]').click()
+    page.wait_for_selector("text=1 mission started.")
+    in_progress = page.locator('[data-status="in_progress"]')
+    expect(in_progress.locator(f'[data-mission="{waiting}"]')).to_be_visible()
+
+    with app.app_context():
+        start_mission(other, db.session.get_one(User, partner.id))
+    # No reload: the page's own script fetches the columns again.
+    expect(in_progress.locator(f'[data-mission="{other}"]')).to_be_visible(timeout=10_000)
+    expect(page.locator('[data-status="pending"] .board-empty')).to_have_text("No mission waiting.")
     context.close()
     watch.assert_clean()

@@ -46,7 +46,9 @@ def open_each_dropdown(page: Any) -> None:
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
-@pytest.mark.parametrize("role", [RoleName.PARTNER, RoleName.ADMIN, RoleName.SUPPORT])
+@pytest.mark.parametrize(
+    "role", [RoleName.PARTNER, RoleName.STAFF, RoleName.ADMIN, RoleName.SUPPORT]
+)
 def test_each_page_reads_well_and_logs_out(
     app, live_server, browser, world, make_account, role, language
 ):

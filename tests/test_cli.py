@@ -28,7 +28,7 @@ def counts(app) -> dict[str, int]:
         }
 
 
-def test_roles_command_creates_the_three_roles_once(app, runner):
+def test_roles_command_creates_the_four_roles_once(app, runner):
     with app.app_context():
         db.session.execute(Role.__table__.delete())
         db.session.commit()
@@ -36,10 +36,11 @@ def test_roles_command_creates_the_three_roles_once(app, runner):
     first = runner.invoke(args=["walkin", "roles"])
     second = runner.invoke(args=["walkin", "roles"])
 
-    assert "admin, partner, support" in first.output
+    assert "admin, partner, support, staff" in first.output
     assert "already exist" in second.output
     with app.app_context():
-        assert sorted(db.session.scalars(select(Role.name))) == ["admin", "partner", "support"]
+        names = sorted(db.session.scalars(select(Role.name)))
+        assert names == ["admin", "partner", "staff", "support"]
 
 
 def test_demo_creates_accounts_with_printed_passwords_that_log_in(app, runner):
@@ -82,6 +83,15 @@ def test_running_demo_twice_duplicates_nothing_and_prints_no_password(app, runne
 
     assert counts(app) == before
     assert again.output.count("unchanged") == len(DEMO_ACCOUNTS)
+
+
+def test_demo_staff_member_works_on_the_paris_shops_rows(app, runner):
+    runner.invoke(args=["walkin", "demo"])
+
+    with app.app_context():
+        staff = db.session.scalars(select(User).where(User.email.startswith("staff."))).one()
+        assert staff.shop.email == "partner.paris@walkin.example.com"
+        assert staff.has_role(RoleName.STAFF)
 
 
 def test_demo_if_empty_leaves_an_existing_database_alone(app, runner, make_account):
@@ -207,3 +217,17 @@ def test_an_address_differing_only_by_case_is_the_same_account(app, runner, clie
     visitor = app.test_client()
     signed_in = attempt_login(visitor, Account(0, "MIXED.Case@walkin.example.com", password))
     assert signed_in.status_code == 302  # an account without a role yet: the panel answers 403
+
+
+def test_mission_command_acts_as_a_staff_member_on_its_shops_missions_only(app, runner, world):
+    own = runner.invoke(args=["walkin", "mission", "start", world.a_mission, "--by",
+                              world.staff_a.email])  # fmt: skip
+    other = runner.invoke(args=["walkin", "mission", "start", world.b_mission, "--by",
+                                world.staff_a.email])  # fmt: skip
+
+    assert own.exit_code == 0, own.output
+    assert other.exit_code != 0 and "not found" in other.output
+    with app.app_context():
+        mission = db.session.get_one(Mission, world.a_mission)
+        assert mission.events[-1].actor_id == world.staff_a.id
+        assert db.session.get_one(Mission, world.b_mission).status is MissionStatus.PENDING

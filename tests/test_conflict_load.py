@@ -1,5 +1,5 @@
 """The conflict load test (bench/conflict_load.py) at a small size, against a real gunicorn
-server on PostgreSQL: no lost update, histories match statuses, no 5xx, no deadlock."""
+server on PostgreSQL: no lost note, histories match statuses, no 5xx, no deadlock."""
 
 from __future__ import annotations
 
@@ -19,5 +19,5 @@ def test_concurrent_browsers_lose_no_update_and_get_no_error():
 
     assert problems == []
     assert sum(tally.counts.values()) > 50
-    assert tally.counts["notes saved"] > 0 and tally.counts["registration saved"] > 0
+    assert tally.counts["note added"] > 0 and tally.counts["registration saved"] > 0
     assert tally.counts["transition done"] > 0

@@ -24,7 +24,8 @@ def endpoints(world) -> list[tuple[str, dict]]:
         ("/admin/clients/delete/", {"id": world.a_client}),
         ("/admin/clients/action/", {"action": "delete", "rowid": world.a_client}),
         ("/admin/clients/erase/", {"id": world.a_client}),
-        (f"/admin/missions/edit/?id={world.a_mission}", {"notes": "x"}),
+        ("/admin/missions/note/", {"id": world.a_mission, "text": "x"}),
+        ("/admin/missions/cancel/", {"id": world.a_mission, "reason": "no_show"}),
         ("/admin/missions/transition/", {"id": world.a_mission, "action": "start"}),
         ("/admin/missions/action/", {"action": "cancel", "rowid": world.a_mission}),
         (

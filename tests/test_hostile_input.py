@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from sqlalchemy import delete, select
 
-from admin_app.data.models import Client, Mission
+from admin_app.data.models import Client, User
 from admin_app.domain.errors import ValidationError
+from admin_app.domain.timeline import add_note
 from admin_app.domain.validation import CLIENT_FIELDS, normalise_client_fields
 from admin_app.extensions import db
 from tests.conftest import (
@@ -40,8 +41,7 @@ def test_payloads_in_free_text_fields_are_escaped_on_every_page(app, client, wor
         client_id, mission_id = register_client(
             world.partner_a.id, "Xena", address=payload, city=payload[:100], country=payload[:100]
         )
-        db.session.get_one(Mission, mission_id).notes = payload
-        db.session.commit()
+        add_note(mission_id, db.session.get_one(User, world.partner_a.id), payload)
     log_in(client, world.partner_a)
 
     pages = {
@@ -51,7 +51,7 @@ def test_payloads_in_free_text_fields_are_escaped_on_every_page(app, client, wor
             f"/admin/clients/details/?id={client_id}",
             f"/admin/clients/edit/?id={client_id}",
             f"/admin/missions/details/?id={mission_id}",
-            f"/admin/missions/edit/?id={mission_id}",
+            f"/admin/missions/cancel/?id={mission_id}",
             f"/admin/clients/?search={payload[:20]}",
             "/admin/",
         )
@@ -61,6 +61,7 @@ def test_payloads_in_free_text_fields_are_escaped_on_every_page(app, client, wor
         if "<" in payload:
             assert payload not in page, url
     assert str(escape(payload)) in pages[f"/admin/clients/details/?id={client_id}"]
+    assert str(escape(payload)) in pages[f"/admin/missions/details/?id={mission_id}"]
 
 
 def test_payload_in_a_refused_form_comes_back_escaped(client, world):

@@ -6,10 +6,9 @@ import re
 
 import pytest
 
-from admin_app.data.models import Client, Mission, User
+from admin_app.data.models import Client, User
 from admin_app.domain.clients import update_client
 from admin_app.domain.errors import EditConflict
-from admin_app.domain.missions import start_mission, update_mission_notes
 from admin_app.extensions import db
 from tests.conftest import log_in, post_with_csrf
 
@@ -54,47 +53,12 @@ def test_stale_client_form_is_refused_and_keeps_the_other_save(app, client, worl
         assert db.session.get_one(Client, world.a_client).city == "Lyon"
 
 
-def test_stale_notes_form_after_a_transition_is_refused(app, client, world):
-    log_in(client, world.partner_a)
-    stale = form_version(
-        client.get(f"/admin/missions/edit/?id={world.a_mission}").get_data(as_text=True)
-    )
-    with app.app_context():
-        start_mission(world.a_mission, db.session.get_one(User, world.admin.id))
-
-    late = post_with_csrf(
-        client, f"/admin/missions/edit/?id={world.a_mission}", {"notes": "late", "version": stale}
-    )
-
-    assert "Someone else saved this mission" in late.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.get_one(Mission, world.a_mission).notes is None
-
-
-def test_fresh_form_saves_and_moves_the_version(app, client, world):
-    log_in(client, world.partner_a)
-    version = form_version(
-        client.get(f"/admin/missions/edit/?id={world.a_mission}").get_data(as_text=True)
-    )
-
-    saved = post_with_csrf(
-        client, f"/admin/missions/edit/?id={world.a_mission}", {"notes": "ok", "version": version}
-    )
-
-    assert saved.status_code == 302
-    with app.app_context():
-        mission = db.session.get_one(Mission, world.a_mission)
-        assert (mission.notes, mission.version) == ("ok", int(version) + 1)
-
-
 def test_domain_refuses_an_edit_against_an_old_version(ctx, world):
     partner = db.session.get_one(User, world.partner_a.id)
 
     update_client(world.a_client, partner, expected_version=1, **CLIENT)
     with pytest.raises(EditConflict):
         update_client(world.a_client, partner, expected_version=1, **{**CLIENT, "city": "Nice"})
-    with pytest.raises(EditConflict):
-        update_mission_notes(world.a_started_mission, partner, "x", expected_version=1)
 
     assert db.session.get_one(Client, world.a_client).city is None
 

@@ -42,7 +42,7 @@ def pages_of(world) -> dict[RoleName, list[str]]:
     ]
     edits = [
         f"/admin/clients/edit/?id={world.a_client}",
-        f"/admin/missions/edit/?id={world.a_mission}",
+        f"/admin/missions/cancel/?id={world.a_mission}",
         "/admin/clients/new/?modal=True",
     ]
     accounts = [

@@ -151,7 +151,7 @@ def test_batch_action_with_mixed_statuses_reports_one_summary(app, client, world
         start_mission(done, partner)
         complete_mission(done, partner)
         _, dropped = register_client(partner.id, "Eli")
-        cancel_mission(dropped, partner)
+        cancel_mission(dropped, partner, "client_left")
     log_in(client, world.partner_a)
     ids = [world.a_mission, world.a_started_mission, done, dropped]
 
@@ -201,35 +201,34 @@ def only_status(app, mission_id: str) -> MissionStatus:
 
 
 def test_row_buttons_follow_the_status(client, world):
+    """Start and Complete are forms; Cancel links to the page that asks why."""
     log_in(client, world.partner_a)
 
     page = client.get("/admin/missions/").get_data(as_text=True)
     forms = re.findall(
         r'name="id" value="([^"]+)">\s*<input type="hidden" name="action" value="(\w+)"', page
     )
+    cancel_links = re.findall(r'href="/admin/missions/cancel/\?id=([^&"]+)&amp;url=[^"]+"', page)
 
-    assert sorted(a for i, a in forms if i == world.a_mission) == ["cancel", "start"]
-    assert sorted(a for i, a in forms if i == world.a_started_mission) == ["cancel", "complete"]
+    assert [a for i, a in forms if i == world.a_mission] == ["start"]
+    assert [a for i, a in forms if i == world.a_started_mission] == ["complete"]
+    assert {world.a_mission, world.a_started_mission} <= set(cancel_links)
 
 
-def test_status_is_never_a_form_field_but_notes_are(app, client, world):
+def test_a_mission_has_no_edit_form_its_status_moves_by_transitions_only(app, client, world):
     log_in(client, world.partner_a)
 
     response = post_with_csrf(
         client,
         f"/admin/missions/edit/?id={world.a_mission}",
-        {
-            "notes": "  Call back on Monday  ",
-            "status": "completed",
-            "partner_id": world.partner_b.id,
-        },
+        {"status": "completed", "partner_id": world.partner_b.id},
     )
 
-    assert response.status_code == 302
+    assert response.status_code == 404
     with app.app_context():
         mission = db.session.get_one(Mission, world.a_mission)
         assert mission.status is MissionStatus.PENDING
-        assert mission.notes == "Call back on Monday" and mission.partner_id == world.partner_a.id
+        assert mission.partner_id == world.partner_a.id
 
 
 def test_mission_details_show_its_history(app, client, world):
@@ -239,9 +238,9 @@ def test_mission_details_show_its_history(app, client, world):
         as_text=True
     )
 
-    history = page[page.index('data-testid="history"') :]
-    assert history.count("<tr>") == 3  # header, creation, start
-    assert world.partner_a.email in history and "In progress" in history
+    timeline = page[page.index('data-testid="timeline"') :]
+    assert timeline.count("<tr") == 3  # header, creation, start
+    assert world.partner_a.email in timeline and "In progress" in timeline
 
 
 def test_client_details_list_its_missions(client, world):
@@ -361,8 +360,7 @@ def test_export_neutralises_spreadsheet_formulas(app, client, login_as, view):
     partner = login_as(RoleName.PARTNER)
     with app.app_context():
         _, mission = register_client(partner.id, "Eve", city='=HYPERLINK("http://x")')
-        db.session.get_one(Mission, mission).notes = "@SUM(A1)"
-        db.session.commit()
+        cancel_mission(mission, db.session.get_one(User, partner.id), "other", "@SUM(A1)")
 
     response = client.get(f"/admin/{view}/export/csv/")
 
@@ -383,8 +381,8 @@ def test_export_neutralises_fullwidth_and_hidden_formula_starts(app, client, log
     partner = login_as(RoleName.PARTNER)
     with app.app_context():
         _, mission = register_client(partner.id, "Eve", city=f"{start}SUM(A1)")
-        db.session.get_one(Mission, mission).notes = f"{start}cmd|' /C calc'!A0"
-        db.session.commit()
+        note = f"{start}cmd|' /C calc'!A0"
+        cancel_mission(mission, db.session.get_one(User, partner.id), "other", note)
 
     exported = {
         view: [

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event
 
 from admin_app.data.models import RoleName, User
-from admin_app.domain.missions import start_mission
+from admin_app.domain.missions import cancel_mission, complete_mission, start_mission
 from admin_app.extensions import db
 from admin_app.platform.audit import record
 from tests.conftest import log_in, register_client
@@ -69,10 +69,20 @@ def queries_per_page(app, client) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.parametrize("role", [RoleName.PARTNER, RoleName.ADMIN])
+def viewer_of(make_account, partner, role: RoleName):
+    """The partner itself, one of its staff (its shop comes with the account: no query more),
+    or an admin."""
+    if role is RoleName.PARTNER:
+        return partner
+    if role is RoleName.STAFF:
+        return make_account(RoleName.STAFF, shop=partner)
+    return make_account(role)
+
+
+@pytest.mark.parametrize("role", [RoleName.PARTNER, RoleName.STAFF, RoleName.ADMIN])
 def test_query_count_is_the_same_with_25_and_200_rows(app, client, make_account, role):
     partner = make_account(RoleName.PARTNER)
-    viewer = partner if role is RoleName.PARTNER else make_account(RoleName.ADMIN)
+    viewer = viewer_of(make_account, partner, role)
     log_in(client, viewer)
 
     add_rows(app, partner.id, 25)
@@ -116,3 +126,58 @@ def queries_of(app, client, page: str) -> list[str]:
     with counted_queries(app) as statements:
         assert client.get(page).status_code == 200
     return statements
+
+
+def test_staff_and_accounts_pages_cost_the_same_with_3_and_30_staff(app, client, make_account):
+    """A staff account's shop comes with it (one join): listing them costs no query per row."""
+    shop = make_account(RoleName.PARTNER)
+    admin = app.test_client()
+    log_in(admin, make_account(RoleName.ADMIN))
+    log_in(client, shop)
+    pages = [(client, "/admin/staff/"), (admin, "/admin/accounts/?page_size=50")]
+
+    def add_staff(count: int) -> dict[str, int]:
+        for _ in range(count):
+            make_account(RoleName.STAFF, shop=shop)
+        return {page: len(queries_of(app, visitor, page)) for visitor, page in pages}
+
+    few = add_staff(3)
+    many = add_staff(27)
+
+    assert few == many
+    assert many["/admin/staff/"] <= 3 and many["/admin/accounts/?page_size=50"] <= 4, many
+
+
+BOARD_PAGES = ["/admin/board/", "/admin/board/columns/"]
+
+
+def add_board_rows(app, partner_id: int, count: int) -> None:
+    """Missions in every column of the board: a quarter each pending, in progress, completed
+    today and cancelled today."""
+    with app.app_context():
+        partner = db.session.get_one(User, partner_id)
+        for index in range(count):
+            _, mission = register_client(partner_id, f"Board{chr(65 + index % 26)}")
+            if index % 4:
+                start_mission(mission, partner)
+            if index % 4 == 2:
+                complete_mission(mission, partner)
+            if index % 4 == 3:
+                cancel_mission(mission, partner, "no_show")
+
+
+@pytest.mark.parametrize("role", [RoleName.PARTNER, RoleName.ADMIN, RoleName.SUPPORT])
+def test_board_costs_the_same_with_8_and_120_missions(app, client, make_account, role):
+    """With 120 missions every column is past its cap: the cards are read in one query, their
+    missions and clients in another, every total in a third."""
+    partner = make_account(RoleName.PARTNER)
+    viewer = partner if role is RoleName.PARTNER else make_account(role)
+    log_in(client, viewer)
+
+    add_board_rows(app, partner.id, 8)
+    few = {page: len(queries_of(app, client, page)) for page in BOARD_PAGES}
+    add_board_rows(app, partner.id, 112)
+    many = {page: len(queries_of(app, client, page)) for page in BOARD_PAGES}
+
+    assert few == many
+    assert max(many.values()) <= 5, many

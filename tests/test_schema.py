@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -19,6 +21,7 @@ from tests.databases import fresh_database
 
 APP_TABLES = {
     "user", "role", "roles_users", "walk_in_client", "walk_in_mission", "mission_event",
+    "mission_note",
 }  # fmt: skip
 
 
@@ -285,3 +288,171 @@ def test_the_database_refuses_two_accounts_whose_emails_differ_only_by_case(ctx)
     with pytest.raises(IntegrityError, match="(?i)unique|duplicate"):
         insert_account("One.Case@walkin.example.com")
     db.session.rollback()
+
+
+def test_migration_0009_fills_started_completed_and_cancelled_times_from_the_history(tmp_path):
+    """Each time is the first entry into its status; bulk-loaded rows without history take
+    their last change for the status they are in; a pending mission has none."""
+    with fresh_database(tmp_path, "mission_times") as url:
+        app = create_app(settings_for_tests(url))
+        with app.app_context():
+            upgrade(revision="0007")
+            insert_missions_of_revision_0007()
+            upgrade()
+            assert mission_times() == MISSION_TIMES_FROM_HISTORY
+            assert timeline_notes() == [
+                ("done", 1, "p@walkin.example.com", 4, "Paid cash.\nReceipt given."),
+                ("started", 1, "p@walkin.example.com", 4, "Wants <b>French</b> forms"),
+            ]
+            downgrade(revision="0007")
+            assert row_counts() == (1, 6, 8)
+            assert notes_of_revision_0007() == NOTES_OF_0007
+            upgrade()
+            assert mission_times() == MISSION_TIMES_FROM_HISTORY
+            assert len(timeline_notes()) == 2
+
+
+def test_migration_0010_gives_existing_accounts_no_shop_and_staff_go_with_their_shop(tmp_path):
+    """On a database holding rows of revision 0007: every account keeps its rows and has no
+    shop; a staff account added after is deleted with its shop (ON DELETE CASCADE)."""
+    with fresh_database(tmp_path, "staff_shop") as url:
+        app = create_app(settings_for_tests(url))
+        with app.app_context():
+            upgrade(revision="0007")
+            insert_rows_of_revision_0001()
+            upgrade()
+            assert row_counts() == (1, 1, 1)
+            assert shops() == [(1, None)]
+            add_staff_account(shop_id=1)
+            assert shops() == [(1, None), (2, 1)]
+            downgrade(revision="0007")
+            assert row_counts() == (1, 1, 1)
+            upgrade()
+            assert shops() == [(1, None), (2, None)]
+            db.session.execute(text('UPDATE "user" SET shop_id = 1 WHERE id = 2'))
+            db.session.execute(text("DELETE FROM walk_in_client"))
+            db.session.execute(text('DELETE FROM "user" WHERE id = 1'))
+            db.session.commit()
+            assert shops() == []
+            db.session.remove()
+            db.engine.dispose()
+
+
+#: Per mission: its status, then the times it was in each step (hours of 2026-01-01), and the
+#: history entries (hour, from, to) it holds at revision 0007.
+MISSIONS_OF_0007 = {
+    "pending": ("pending", 1, [(1, None, "pending")]),
+    "started": ("in_progress", 4, [(1, None, "pending"), (2, "pending", "in_progress")]),
+    "done": ("completed", 4, [(1, None, "pending"), (3, "pending", "in_progress"),
+                              (4, "in_progress", "completed")]),
+    "dropped": ("cancelled", 6, [(1, None, "pending"), (5, "pending", "cancelled")]),
+    "bulk_cancelled": ("cancelled", 7, []),
+    "bulk_started": ("in_progress", 8, []),
+}  # fmt: skip
+#: The notes column of revision 0007 (becomes one timeline entry each; empty ones none).
+NOTES_OF_0007 = {"started": "Wants <b>French</b> forms", "done": "Paid cash.\nReceipt given."}
+MISSION_TIMES_FROM_HISTORY = [
+    # id, started, completed, cancelled (hours), cancel reason
+    ("bulk_cancelled", None, None, 7, None),
+    ("bulk_started", 8, None, None, None),
+    ("done", 3, 4, None, None),
+    ("dropped", None, None, 5, None),
+    ("pending", None, None, None, None),
+    ("started", 2, None, None, None),
+]
+
+
+def at_hour(hour: int) -> str:
+    return f"2026-01-01 {hour:02d}:00:00"
+
+
+def insert_missions_of_revision_0007() -> None:
+    db.session.execute(
+        text(
+            'INSERT INTO "user" (id, email, active, fs_uniquifier, create_datetime,'
+            " update_datetime) VALUES (1, 'p@walkin.example.com', true, 'u1', :now, :now)"
+        ),
+        {"now": at_hour(0)},
+    )
+    db.session.execute(
+        text(
+            "INSERT INTO walk_in_client (id, first_name, last_name, email, phone, created_at,"
+            " updated_at, partner_id) VALUES ('c', 'A', 'B', 'a@b.co', '+1', :now, :now, 1)"
+        ),
+        {"now": at_hour(0)},
+    )
+    for mission_id, (status, changed, events) in MISSIONS_OF_0007.items():
+        completed = at_hour(changed) if status == "completed" else None
+        db.session.execute(
+            text(
+                "INSERT INTO walk_in_mission (id, client_id, partner_id, status, notes, created_at,"
+                " updated_at, completed_at) VALUES (:id, 'c', 1, :status, :notes, :created,"
+                " :changed, :completed)"
+            ),
+            {"id": mission_id, "status": status, "created": at_hour(1), "changed": at_hour(changed),
+             "completed": completed, "notes": NOTES_OF_0007.get(mission_id)},
+        )  # fmt: skip
+        for hour, from_status, to_status in events:
+            db.session.execute(
+                text(
+                    "INSERT INTO mission_event (mission_id, actor_id, from_status, to_status, at)"
+                    " VALUES (:id, 1, :from_status, :to_status, :at)"
+                ),
+                {"id": mission_id, "from_status": from_status, "to_status": to_status,
+                 "at": at_hour(hour)},
+            )  # fmt: skip
+    db.session.commit()
+
+
+def timeline_notes() -> list[tuple]:
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT mission_id, author_id, author_email, at, text FROM mission_note"
+                " ORDER BY mission_id"
+            )
+        )
+        return [(m, a, e, hour_of(at), t) for m, a, e, at, t in rows]
+
+
+def notes_of_revision_0007() -> dict[str, str]:
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, notes FROM walk_in_mission"))
+        return {mission_id: notes for mission_id, notes in rows if notes is not None}
+
+
+def hour_of(value: object) -> int | None:
+    if value is None:
+        return None
+    stamp = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return stamp.astimezone(UTC).hour if stamp.tzinfo else stamp.hour
+
+
+def mission_times() -> list[tuple]:
+    hour = hour_of
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT id, started_at, completed_at, cancelled_at, cancel_reason"
+                " FROM walk_in_mission ORDER BY id"
+            )
+        )
+        return [(id_, hour(s), hour(c), hour(x), reason) for id_, s, c, x, reason in rows]
+
+
+def add_staff_account(shop_id: int) -> None:
+    db.session.execute(
+        text(
+            'INSERT INTO "user" (id, email, active, fs_uniquifier, create_datetime,'
+            " update_datetime, shop_id) VALUES (2, 's@walkin.example.com', true, 'u2', :now,"
+            " :now, :shop)"
+        ),
+        {"now": "2026-01-01 00:00:00", "shop": shop_id},
+    )
+    db.session.commit()
+
+
+def shops() -> list[tuple]:
+    with db.engine.connect() as connection:
+        query = text('SELECT id, shop_id FROM "user" ORDER BY id')
+        return [tuple(row) for row in connection.execute(query)]

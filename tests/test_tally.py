@@ -55,7 +55,7 @@ def test_totals_follow_registrations_transitions_deletions_and_erasure(ctx, make
     start_mission(missions[0], partner)
     start_mission(missions[1], partner)
     complete_mission(missions[1], partner)
-    cancel_mission(missions[2], partner)
+    cancel_mission(missions[2], partner, "no_show")
     start_mission(erased_mission, partner)
     delete_client(doomed_client, partner)
     erase_client(erased_client, admin)

@@ -35,7 +35,11 @@ TABLE = {
     (C, "start"): None, (C, "complete"): None, (C, "cancel"): None,
     (X, "start"): None, (X, "complete"): None, (X, "cancel"): None,
 }  # fmt: skip
-ACTIONS = {"start": start_mission, "complete": complete_mission, "cancel": cancel_mission}
+ACTIONS: dict[str, Callable[[str, User], MissionStatus]] = {
+    "start": start_mission,
+    "complete": complete_mission,
+    "cancel": lambda mission_id, actor: cancel_mission(mission_id, actor, "client_left"),
+}
 
 
 def new_mission(partner: User, email: str = "ana@example.com") -> Mission:
@@ -120,7 +124,7 @@ def test_admin_may_move_any_partners_mission(make_user):
     partner, admin = make_user(RoleName.PARTNER), make_user(RoleName.ADMIN)
     mission = new_mission(partner)
 
-    assert cancel_mission(mission.id, admin) is X
+    assert cancel_mission(mission.id, admin, "duplicate") is X
 
 
 @pytest.mark.parametrize("role", [RoleName.SUPPORT, None])
@@ -187,7 +191,10 @@ def test_concurrent_transitions_on_one_mission_exactly_one_wins(ctx, make_user):
             both_read.wait()
 
     def act(action: str, user_id: int) -> Callable[[], object]:
-        return lambda: apply_transition(mission_id, db.session.get_one(User, user_id), action)
+        reason = "no_show" if action == "cancel" else None
+        return lambda: apply_transition(
+            mission_id, db.session.get_one(User, user_id), action, reason=reason
+        )
 
     event.listen(db.engine, "before_cursor_execute", hold_updates)
     try:

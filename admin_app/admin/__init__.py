@@ -14,25 +14,31 @@ from ..platform.i18n import prefer_our_flask_admin_wording
 from .account_pages import init_account_pages
 from .accounts import AccountView
 from .audit import AuditView
+from .board import BoardView
 from .clients import ClientView
 from .dashboard import DashboardView
 from .formatting import local_datetime, service_name, status_badge
 from .missions import MissionView
 from .services import ServiceTypeView
+from .staff import StaffView
 
 
 def init_admin(app: Flask) -> Admin:
     prefer_our_flask_admin_wording()
+    clients = ClientView(Client, name=_l("Clients"), endpoint="clients")
+    missions = MissionView(Mission, name=_l("Missions"), endpoint="missions")
     admin = Admin(
         app,
         name="Walk-in",
         theme=Bootstrap4Theme(swatch="cerulean", fluid=True),
-        index_view=DashboardView(name=_l("Dashboard"), url="/admin"),
+        index_view=DashboardView(clients, missions, name=_l("Dashboard"), url="/admin"),
         csp_nonce_generator=csp_nonce,
     )
-    admin.add_view(ClientView(Client, name=_l("Clients"), endpoint="clients"))
-    admin.add_view(MissionView(Mission, name=_l("Missions"), endpoint="missions"))
+    admin.add_view(BoardView(missions, name=_l("Today's board"), endpoint="board"))
+    admin.add_view(clients)
+    admin.add_view(missions)
     admin.add_view(ServiceTypeView(ServiceType, name=_l("Services"), endpoint="services"))
+    admin.add_view(StaffView(User, name=_l("Staff"), endpoint="staff"))
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))
     admin.add_view(AuditView(AuditEvent, name=_l("Audit log"), endpoint="audit"))
     init_account_pages(app, admin)

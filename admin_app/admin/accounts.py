@@ -1,4 +1,5 @@
-"""Accounts and roles, for admins only: create, change roles, deactivate, reactivate."""
+"""Accounts and roles, for admins only: create, change roles, deactivate, reactivate; staff
+accounts under their shop (a Shop column, filter and field)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,29 @@ from flask_admin.form import BaseForm
 from flask_admin.helpers import get_form_data
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, PasswordField, SelectChoice, SelectMultipleField, StringField
-from wtforms.validators import InputRequired
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import InputRequired, Optional
 
 from ..data.models import RoleName, User
 from ..domain.accounts import create_account, update_account
 from ..domain.errors import ValidationError
 from .base import SecureModelView
+from .filters import PartnerFilter
 from .formatting import local_datetime_formatter
-from .forms import show_domain_errors
+from .forms import optional_id, partner_choices, show_domain_errors
 
 ROLE_LABELS = {
     RoleName.ADMIN.value: _l("Admin"),
     RoleName.PARTNER.value: _l("Partner"),
     RoleName.SUPPORT.value: _l("Support"),
+    RoleName.STAFF.value: _l("Staff member"),
 }
 
 
@@ -38,11 +48,28 @@ class AccountForm(BaseForm):
         choices=[SelectChoice(value, label) for value, label in ROLE_LABELS.items()],
         validators=[InputRequired()],
     )
+    shop = SelectField(
+        _l("Shop"),
+        coerce=optional_id,
+        description=_l("Staff accounts only: the partner account whose rows they work on."),
+        validators=[Optional()],
+    )
     active = BooleanField(_l("Active"), default=True)
 
 
 def roles_formatter(view: Any, context: Any, model: User, name: str) -> str:
     return ", ".join(str(ROLE_LABELS.get(role.name, role.name)) for role in model.roles)
+
+
+def shop_formatter(view: Any, context: Any, model: User, name: str) -> str:
+    return model.shop.email if model.shop else ""
+
+
+def shop_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice("", gettext("No shop")),
+        *(SelectChoice(str(id_), email) for id_, email in partner_choices()),
+    ]
 
 
 def account_saved_message(user: User, was_active: bool) -> str:
@@ -63,21 +90,23 @@ class AccountView(SecureModelView):
     form = AccountForm
     create_label = _l("New account")
     truncated_columns = ("email",)
-    column_list = ("email", "roles", "active", "last_login_at", "create_datetime")
+    column_list = ("email", "roles", "shop", "active", "last_login_at", "create_datetime")
     column_labels = {
         "email": _l("Email"),
         "roles": _l("Roles"),
+        "shop": _l("Shop"),
         "active": _l("Active"),
         "last_login_at": _l("Last login"),
         "create_datetime": _l("Created"),
     }
     column_formatters = {
         "roles": roles_formatter,
+        "shop": shop_formatter,
         "last_login_at": local_datetime_formatter,
         "create_datetime": local_datetime_formatter,
     }
     column_searchable_list = ("email",)
-    column_filters = ("active",)
+    column_filters = ("active", PartnerFilter(User.shop_id, _l("Shop")))
     column_sortable_list = ("email", "active", "last_login_at", "create_datetime")
     column_default_sort = ("email", False)
 
@@ -91,15 +120,40 @@ class AccountView(SecureModelView):
         """Built from the posted data only: the stored password hash must never reach a field."""
         form = self._edit_form_class(get_form_data())
         del form.email
+        form.shop.choices = shop_choices()
         if request.method == "GET" and obj is not None:
             form.roles.data = [role.name for role in obj.roles]
+            form.shop.data = obj.shop_id
             form.active.data = obj.active
         return form
+
+    def create_form(self, obj: Any = None) -> AccountForm:
+        form = super().create_form(obj)
+        form.shop.choices = shop_choices()
+        return form
+
+    def _get_filter_groups(self) -> dict[str, list[dict[str, Any]]] | None:
+        """The Shop filter's choices: the partners of now, not of start-up."""
+        groups = super()._get_filter_groups() or {}
+        choices = [(str(id_), email) for id_, email in partner_choices()]
+        return {
+            label: [
+                {**item, "options": choices}
+                if isinstance(self._filters[item["index"]], PartnerFilter)
+                else item
+                for item in items
+            ]
+            for label, items in groups.items()
+        } or None
 
     def create_model(self, form: AccountForm) -> User | bool:
         try:
             user = create_account(
-                form.email.data, form.password.data, form.roles.data, form.active.data
+                form.email.data,
+                form.password.data,
+                form.roles.data,
+                form.active.data,
+                shop_id=form.shop.data,
             )
         except ValidationError as error:
             show_domain_errors(form, error)
@@ -115,6 +169,7 @@ class AccountView(SecureModelView):
                 roles=form.roles.data,
                 active=form.active.data,
                 password=form.password.data or None,
+                shop_id=form.shop.data,
             )
         except ValidationError as error:
             show_domain_errors(form, error)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
 from ..data.models import RoleName, is_row_id
-from ..domain.scoping import may_change_rows, scope_filter, sees_all_partners
+from ..domain.scoping import may_change_rows, scope_filter, sees_all_partners, shop_id_of
 from ..domain.search import MAX_WORDS, client_matches, is_broad
 from ..extensions import db
 from ..platform.audit import record, record_refused_access
@@ -36,7 +36,7 @@ from ..platform.web import has_control_characters
 from .filters import FreshChoices, PartnerFilter, read_fresh_choices, row_number
 from .listing import ListingMixin, Scan, flash_words_dropped
 
-PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.SUPPORT)
+PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.STAFF, RoleName.SUPPORT)
 WRITE_VIEWS = frozenset(
     {"create_view", "edit_view", "delete_view", "action_view", "ajax_update", "export"}
 )
@@ -110,8 +110,11 @@ class AccessGate:
 
 
 def has_panel_role(roles: tuple[RoleName, ...]) -> bool:
-    return bool(current_user.is_authenticated and current_user.active) and any(
-        current_user.has_role(role) for role in roles
+    """A staff account counts as staff only while its shop is an active partner."""
+    user = current_user
+    return bool(user.is_authenticated and user.active) and any(
+        user.has_role(role) and (role is not RoleName.STAFF or shop_id_of(user) is not None)
+        for role in roles
     )
 
 
@@ -205,7 +208,7 @@ class SecureModelView(AccessGate, ModelView):
         """What every row of a list page (or one details page) shares; see ``RowLinks``."""
 
         def page(name: str, allowed: bool) -> str:
-            return self.get_url(f".{name}") + "?id=" if allowed else ""
+            return self.get_url(f"{self.endpoint}.{name}") + "?id=" if allowed else ""
 
         return RowLinks(
             back=url_quote(return_url, safe=""),
@@ -219,7 +222,7 @@ class SecureModelView(AccessGate, ModelView):
             },
             details=page("details_view", self.can_view_details),
             edit=page("edit_view", self.can_edit),
-            delete=self.get_url(".delete_view") if self.can_delete else "",
+            delete=self.get_url(f"{self.endpoint}.delete_view") if self.can_delete else "",
         )
 
     def row_buttons(self, row: Any, links: RowLinks) -> Markup:
@@ -357,6 +360,19 @@ class ScopedModelView(ListingMixin, SecureModelView):
                 if key in kwargs:
                     kwargs[key] = [column for column in kwargs[key] if column[0] not in hidden]
         return super().render(template, **kwargs)
+
+    def list_url(self, *conditions: tuple[Any, str], partner: int | None = None) -> str:
+        """This list filtered by ``conditions``, pairs of one of the view's filters and its
+        value, and narrowed to ``partner`` for users who see every partner (the dashboard's
+        figures and the board's columns link to their rows)."""
+        if partner is not None and self.sees_all():
+            by_partner = next(flt for flt in self._filters if isinstance(flt, PartnerFilter))
+            conditions = (*conditions, (by_partner, str(partner)))
+        args = {}
+        for position, (flt, value) in enumerate(conditions):
+            arg = self.get_filter_arg(self._filters.index(flt), flt)
+            args[f"flt{position}_{arg}"] = value
+        return self.get_url(f"{self.endpoint}.index_view", **args)
 
     def _get_filter_groups(self) -> dict[str, list[dict[str, Any]]] | None:
         """Filters whose choices are read as the page is built (``FreshChoices``: partners,

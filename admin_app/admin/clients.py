@@ -18,7 +18,7 @@ from ..data.models import Client, Mission, RoleName, User
 from ..domain.clients import delete_client, erase_client, personal_data, update_client
 from ..domain.errors import DomainError, NotFound, ValidationError
 from ..domain.missions import open_mission, register_walk_in_client
-from ..domain.scoping import visible
+from ..domain.scoping import shop_of, visible
 from ..domain.search import client_search
 from ..extensions import db
 from .base import ScopedModelView
@@ -220,6 +220,8 @@ class ClientView(ScopedModelView):
         return list(db.session.scalars(query.order_by(Mission.created_at.desc())))
 
     def _chosen_partner(self, form: ClientForm) -> User:
+        """Partners and staff register for their shop; admins for the partner they chose."""
+        user = current_user._get_current_object()
         if not self.sees_all():
-            return current_user._get_current_object()
-        return db.session.get(User, form.partner.data) or current_user._get_current_object()
+            return shop_of(user) or user
+        return db.session.get(User, form.partner.data) or user

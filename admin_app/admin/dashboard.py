@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request, url_for
+from flask import current_app, jsonify, url_for
 from flask_admin import expose
 from flask_security import current_user
 from werkzeug.wrappers import Response
@@ -13,9 +13,11 @@ from ..data.models import Mission
 from ..domain.figures import DashboardFigures, dashboard_figures
 from ..domain.scoping import sees_all_partners
 from .base import SecureIndexView
-from .filters import row_number
+from .clients import ClientView
+from .filters import ACTIVE, requested_partner
 from .formatting import STATUS_BADGES, STATUS_LABELS, local_datetime
 from .forms import partner_choices
+from .missions import STATUS_FILTER, MissionView
 
 
 def mission_summary(mission: Mission) -> dict[str, Any]:
@@ -40,12 +42,18 @@ def figures_json(figures: DashboardFigures) -> dict[str, Any]:
 
 
 class DashboardView(SecureIndexView):
+    def __init__(self, clients: ClientView, missions: MissionView, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.clients = clients
+        self.missions = missions
+
     @expose("/")
     def index(self) -> str:
-        partner_id = self._partner_filter()
+        partner_id = requested_partner()
         return self.render(
             "admin/dashboard.html",
             figures=figures_json(dashboard_figures(current_user, partner_id)),
+            links=self._figure_links(partner_id),
             partners=partner_choices() if sees_all_partners(current_user) else [],
             partner_id=partner_id,
             refresh_seconds=current_app.config["DASHBOARD_REFRESH_SECONDS"],
@@ -53,11 +61,16 @@ class DashboardView(SecureIndexView):
 
     @expose("/figures.json")
     def figures(self) -> Response:
-        figures = dashboard_figures(current_user, self._partner_filter())
+        figures = dashboard_figures(current_user, requested_partner())
         response = jsonify(figures_json(figures))
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    def _partner_filter(self) -> int | None:
-        """Admins and support may narrow the figures to one partner (``?partner=ID``)."""
-        return row_number(request.args.get("partner"))
+    def _figure_links(self, partner_id: int | None) -> dict[str, str]:
+        """Each figure's rows: the list it counts, narrowed to the partner shown."""
+        missions = self.missions.list_url
+        return {
+            "active": missions((STATUS_FILTER, ACTIVE), partner=partner_id),
+            "completed": missions((STATUS_FILTER, "completed"), partner=partner_id),
+            "clients": self.clients.list_url(partner=partner_id),
+        }

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import request
 from flask_admin.contrib.sqla.filters import (
     BaseSQLAFilter,
     DateBetweenFilter,
@@ -18,7 +19,7 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Select, func, literal, select, union_all
 
-from ..data.models import ServiceType, User
+from ..data.models import MissionStatus, ServiceType, User
 from ..data.search_keys import name_key
 from ..domain.services import service_type_choices_query
 from ..extensions import db
@@ -43,9 +44,24 @@ def sane_days(*days: date) -> bool:
     return all(MIN_YEAR <= day.year <= MAX_YEAR for day in days)
 
 
+def user_zone() -> ZoneInfo:
+    return ZoneInfo(str(get_timezone() or "UTC"))
+
+
 def day_start(day: date) -> datetime:
     """Midnight at the start of ``day`` in the user's time zone, as an aware datetime."""
-    return datetime.combine(day, time(), tzinfo=ZoneInfo(str(get_timezone() or "UTC")))
+    return datetime.combine(day, time(), tzinfo=user_zone())
+
+
+def user_today() -> date:
+    """Today's date in the user's time zone."""
+    return datetime.now(user_zone()).date()
+
+
+def requested_partner() -> int | None:
+    """The partner that admins and support narrow a page to (``?partner=ID``), if any; the
+    scoping rules ignore it for everyone else."""
+    return row_number(request.args.get("partner"))
 
 
 class LocalDayBetween(DateBetweenFilter):
@@ -166,3 +182,17 @@ class ChoiceFilter(FilterEqual):
 
     def validate(self, value: Any) -> bool:
         return value in {str(key) for key, _ in self.options or ()}
+
+
+#: The "active" missions of the dashboard: still in the queue.
+ACTIVE = "active"
+ACTIVE_STATUSES = (MissionStatus.PENDING, MissionStatus.IN_PROGRESS)
+
+
+class StatusFilter(ChoiceFilter):
+    """A mission status, or ``active``: pending or in progress."""
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        if value == ACTIVE:
+            return query.filter(self.get_column(alias).in_(ACTIVE_STATUSES))
+        return super().apply(query, value, alias)

@@ -13,13 +13,19 @@ from flask_babel import format_currency, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..data.models import MissionStatus, ServiceType
+from ..data.models import CancelReason, MissionStatus, ServiceType
 
 STATUS_LABELS = {
     MissionStatus.PENDING: _l("Pending"),
     MissionStatus.IN_PROGRESS: _l("In progress"),
     MissionStatus.COMPLETED: _l("Completed"),
     MissionStatus.CANCELLED: _l("Cancelled"),
+}
+CANCEL_REASON_LABELS = {
+    CancelReason.CLIENT_LEFT: _l("Client left"),
+    CancelReason.NO_SHOW: _l("No-show"),
+    CancelReason.DUPLICATE: _l("Duplicate"),
+    CancelReason.OTHER: _l("Other"),
 }
 STATUS_BADGES = {
     MissionStatus.PENDING: "badge-warning",
@@ -90,3 +96,9 @@ def price_text(amount: Decimal | None, currency: str | None) -> str:
     if amount is None or not currency:
         return ""
     return format_currency(amount, currency)
+
+
+def cancel_reason_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    """A cancel reason in the user's language (lists, details page, CSV export)."""
+    reason = getattr(model, name)
+    return str(CANCEL_REASON_LABELS[reason]) if reason else ""

@@ -11,14 +11,14 @@ from flask_admin.form import BaseForm
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
-from wtforms import Field, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import Field, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
 from ..data.models import Role, RoleName, User
 from ..domain.errors import EditConflict, ValidationError
 from ..domain.services import default_service_type, offered_service_types
-from ..domain.validation import CLIENT_FIELDS, MAX_LENGTHS, MAX_NOTES_LENGTH, REQUIRED_FIELDS
+from ..domain.validation import CLIENT_FIELDS, MAX_LENGTHS, REQUIRED_FIELDS
 from ..extensions import db
 from .formatting import price_text, service_name
 from .messages import problem_text
@@ -34,7 +34,6 @@ FIELD_LABELS = {
     "city": _l("City"),
     "postal_code": _l("Postal code"),
     "country": _l("Country"),
-    "notes": _l("Notes"),
     "service_type": _l("Service"),
 }
 
@@ -71,13 +70,6 @@ class NewMissionForm(BaseForm):
     """A returning client's new mission: its service type (left out when none is offered)."""
 
     service_type = SelectField(FIELD_LABELS["service_type"], coerce=optional_id)
-
-
-class NotesForm(BaseForm):
-    notes = TextAreaField(
-        FIELD_LABELS["notes"], render_kw={"maxlength": MAX_NOTES_LENGTH, "rows": 6}
-    )
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 def show_conflict(kind: str) -> None:

@@ -22,12 +22,18 @@ PROBLEM_WORDS = {
     "not_active_partner": _l("Choose an active partner account."),
     "email_taken": _l("Another account already uses this email."),
     "partner_and_support": _l("An account cannot be both partner and support."),
+    "staff_alone": _l("A staff account cannot have another role."),
+    "shop_has_staff": _l(
+        "This shop has staff accounts: it stays a partner. Deactivate it to close the shop."
+    ),
+    "staff_needs_shop": _l("Choose the shop (a partner account) of this staff account."),
     "unknown_roles": _l("Unknown roles: %(roles)s."),
     "last_admin": _l("The last active admin must stay an active admin."),
     "unknown_service_type": _l("Choose one of the service types on offer."),
     "invalid_currency": _l("A three-letter currency code, such as EUR or CHF."),
     "price_range": _l("Between 0 and %(max)s."),
     "duration_range": _l("Between 1 and %(max)d minutes."),
+    "not_a_choice": _l("Choose one of the listed values."),
     # Flask-Security's own reasons, already in the user's language.
     "password_refused": _l("This password cannot be used: %(reasons)s"),
 }

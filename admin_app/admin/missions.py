@@ -1,4 +1,5 @@
-"""Missions: status badges, Start / Complete / Cancel (one or in batch), notes, history."""
+"""Missions: status badges, Start / Complete / Cancel (one or in batch), the timeline of notes
+and history on each mission's page."""
 
 from __future__ import annotations
 
@@ -19,25 +20,28 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Query, aliased
 from werkzeug.wrappers import Response
 
-from ..data.models import Client, Mission, MissionEvent, MissionStatus
+from ..data.models import Client, Mission, MissionStatus
 from ..data.plan_hints import LeftFirstJoin
 from ..domain.errors import DomainError, NotFound
-from ..domain.missions import apply_transition, mission_history, update_mission_notes
+from ..domain.missions import apply_transition, current_status
 from ..domain.scoping import scope_filter
 from ..domain.search import client_search
 from ..domain.transitions import TRANSITIONS, available_actions, transition
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
-from .filters import ChoiceFilter, PartnerFilter, ServiceTypeFilter, day_filters
+from .cancel_page import CancelPageMixin, to_cancel_page
+from .filters import ACTIVE, PartnerFilter, ServiceTypeFilter, StatusFilter, day_filters
 from .formatting import (
     STATUS_LABELS,
+    cancel_reason_formatter,
     local_datetime,
     local_datetime_formatter,
     price_text,
     service_name,
     status_formatter,
 )
-from .forms import FIELD_LABELS, NotesForm, saved_through_rules
+from .forms import FIELD_LABELS
 from .messages import refusal_reason
+from .timeline import TimelineMixin
 
 #: The clients a search matches, joined to their missions (one alias: built once).
 SEARCHED_CLIENT = aliased(Client, name="searched_client")
@@ -69,6 +73,11 @@ TRANSITION_FORM = Markup(
     '<button type="submit" class="btn btn-sm {css}" data-action="{name}"{confirm}>{label}</button>'
     "</form>"
 )
+#: A step that asks a reason first (cancel) is a link to its page, not a form.
+REASON_LINK = Markup(
+    '<a href="{page}?id={id}&amp;url={url}" class="btn btn-sm {css}" data-action="{name}">'
+    "{label}</a>"
+)
 #: Where a row's id goes in its forms (no escaped text holds it).
 ID_SLOT = Markup("\0")
 
@@ -78,14 +87,19 @@ TONES = {"primary": "btn-primary", "success": "btn-success", "danger": "btn-outl
 
 
 def transition_forms(
-    action: str, csrf: str, return_url: str
+    action: str, cancel_page: str, csrf: str, return_url: str
 ) -> dict[MissionStatus, tuple[Markup, ...]]:
-    """Each status's Start / Complete / Cancel forms, in the user's language, made once a page
-    and cut where the mission's id goes: a row joins the pieces with its id
+    """Each status's Start / Complete forms and Cancel link, in the user's language, made once
+    a page and cut where the mission's id goes: a row joins the pieces with its id
     (``MissionView.row_buttons``)."""
 
     def form(name: str) -> Markup:
         step = transition(name)
+        if step.asks_reason:
+            return REASON_LINK.format(
+                page=cancel_page, id=ID_SLOT, url=url_quote(return_url, safe=""),
+                css=TONES[step.tone], name=name, label=step.button,
+            )  # fmt: skip
         confirm = Markup(' data-confirm="{}"').format(step.ask_first) if step.ask_first else ""
         return TRANSITION_FORM.format(
             action=action, csrf=csrf, id=ID_SLOT, name=name, url=return_url,
@@ -98,12 +112,26 @@ def transition_forms(
     }
 
 
-class MissionView(ScopedModelView):
+#: The filters that other pages link to (the dashboard's figures, the board's columns).
+STATUS_FILTER = StatusFilter(
+    Mission.status,
+    _l("Status"),
+    options=[
+        (ACTIVE, _l("Active (pending or in progress)")),
+        *((status.value, label) for status, label in STATUS_LABELS.items()),
+    ],
+)
+COMPLETED_DAYS = day_filters(Mission.completed_at, _l("Completed"))
+CANCELLED_DAYS = day_filters(Mission.cancelled_at, _l("Cancelled"))
+
+
+class MissionView(CancelPageMixin, TimelineMixin, ScopedModelView):
     details_template = "admin/mission_details.html"
+    # Its status moves by transitions only, its notes are added to its timeline: no edit form.
     allow_create = False
+    allow_edit = False
     allow_delete = False
-    form = NotesForm
-    write_views = WRITE_VIEWS | {"transition_view"}
+    write_views = WRITE_VIEWS | {"transition_view", "cancel_view", "note_view"}
     client_key = "client_id"
     empty_message = _l("No mission yet: missions open when a walk-in client is registered.")
 
@@ -112,8 +140,8 @@ class MissionView(ScopedModelView):
         "client", "contact", "service_type", "status", "created_at", "completed_at", "partner",
     )  # fmt: skip
     column_details_list = (
-        "client", "contact", "service_type", "status", "notes", "created_at", "updated_at",
-        "completed_at", "partner",
+        "client", "contact", "service_type", "status", "created_at", "started_at",
+        "completed_at", "cancelled_at", "cancel_reason", "cancel_note", "updated_at", "partner",
     )  # fmt: skip
     column_labels = {
         "client": _l("Client"),
@@ -122,10 +150,13 @@ class MissionView(ScopedModelView):
         "price_amount": _l("Price"),
         "price_currency": _l("Currency"),
         "status": _l("Status"),
-        "notes": FIELD_LABELS["notes"],
         "created_at": _l("Opened"),
+        "started_at": _l("Started"),
         "updated_at": _l("Last changed"),
         "completed_at": _l("Completed"),
+        "cancelled_at": _l("Cancelled"),
+        "cancel_reason": _l("Cancel reason"),
+        "cancel_note": _l("Cancel note"),
         "partner": FIELD_LABELS["partner"],
     }
     column_formatters = {
@@ -134,8 +165,11 @@ class MissionView(ScopedModelView):
         "service_type": service_formatter,
         "status": status_formatter,
         "created_at": local_datetime_formatter,
+        "started_at": local_datetime_formatter,
         "updated_at": local_datetime_formatter,
         "completed_at": local_datetime_formatter,
+        "cancelled_at": local_datetime_formatter,
+        "cancel_reason": cancel_reason_formatter,
     }
     column_searchable_list = (
         "client.first_name", "client.last_name", "client.email", "client.phone",
@@ -143,19 +177,17 @@ class MissionView(ScopedModelView):
     column_sortable_list = ("status", "created_at", "completed_at", ("client", "client.last_name"))
     column_default_sort = ("created_at", True)
     column_filters = (
-        ChoiceFilter(
-            Mission.status,
-            _l("Status"),
-            options=[(status.value, label) for status, label in STATUS_LABELS.items()],
-        ),
+        STATUS_FILTER,
         ServiceTypeFilter(Mission.service_type_id, FIELD_LABELS["service_type"]),
         *day_filters(Mission.created_at, _l("Opened")),
-        *day_filters(Mission.completed_at, _l("Completed")),
+        *COMPLETED_DAYS,
+        *CANCELLED_DAYS,
         PartnerFilter(Mission.partner_id, FIELD_LABELS["partner"]),
     )
     column_export_list = (
         "first_name", "last_name", "email", "phone", "service_type", "price_amount",
-        "price_currency", "status", "created_at", "completed_at", "notes",
+        "price_currency", "status", "created_at", "started_at", "completed_at", "cancelled_at",
+        "cancel_reason", "cancel_note",
     )  # fmt: skip
     column_formatters_export = {
         "first_name": lambda v, c, m, n: m.client.first_name,
@@ -164,6 +196,7 @@ class MissionView(ScopedModelView):
         "phone": lambda v, c, m, n: m.client.phone,
         "service_type": lambda v, c, m, n: service_name(m.service_type),
         "status": lambda v, c, m, n: str(STATUS_LABELS[m.status]),
+        "cancel_reason": cancel_reason_formatter,
     }
 
     def search_placeholder(self) -> str:
@@ -194,35 +227,29 @@ class MissionView(ScopedModelView):
         links = super().row_links(return_url)
         forms = {}
         if self.may_write():
-            forms = transition_forms(self.get_url(".transition_view"), links.csrf, return_url)
+            forms = transition_forms(
+                self.get_url(f"{self.endpoint}.transition_view"),
+                self.get_url(f"{self.endpoint}.cancel_view"),
+                links.csrf,
+                return_url,
+            )
         return replace(links, extra={"forms": forms})
 
     def row_buttons(self, row: Mission, links: RowLinks) -> Markup:
         pieces = links.extra["forms"].get(row.status)
         return escape(row.id).join(pieces) if pieces else Markup()
 
-    def history(self, mission: Mission) -> list[MissionEvent]:
-        return mission_history(mission.id, current_user)
-
-    def update_model(self, form: NotesForm, model: Mission) -> bool:
-        saved = saved_through_rules(
-            form,
-            lambda: update_mission_notes(
-                model.id, current_user, form.notes.data, expected_version=form.version.data
-            ),
-        )
-        if saved:
-            flash(gettext("The mission's notes are saved."), "success")
-        return saved
-
     @expose("/transition/", methods=("POST",))
     def transition_view(self) -> Response:
-        """One row button: Start, Complete or Cancel one mission."""
+        """One row button: Start or Complete one mission (Cancel asks a reason on its page)."""
         name = request.form.get("action", "")
         mission_id = request.form.get("id", "")
         if name not in TRANSITIONS:
             abort(400)
         try:
+            if transition(name).asks_reason:
+                current_status(mission_id, current_user)
+                return redirect(self.cancel_page_url([mission_id], get_redirect_target()))
             apply_transition(mission_id, current_user, name)
         except NotFound:
             abort(404)
@@ -238,8 +265,9 @@ class MissionView(ScopedModelView):
         super().init_actions()
         for step in TRANSITIONS.values():
             self._actions.append((step.name, step.button))
+            run = partial(to_cancel_page, self) if step.asks_reason else None
             self._actions_data[step.name] = (
-                partial(self._run_batch, step.name),
+                run or partial(self._run_batch, step.name),
                 step.button,
                 step.batch_question,
             )

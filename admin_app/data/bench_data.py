@@ -20,7 +20,7 @@ from flask_security import hash_password
 from sqlalchemy import func, insert, select
 
 from ..extensions import database_dialect, db, security
-from .models import Client, Mission, MissionStatus, RoleName, ServiceType
+from .models import CancelReason, Client, Mission, MissionStatus, RoleName, ServiceType
 from .search_keys import name_key
 
 FIRST_NAMES = (
@@ -53,8 +53,9 @@ CLIENT_COLUMNS = (
     "partner_id", "version",
 )  # fmt: skip
 MISSION_COLUMNS = (
-    "id", "client_id", "partner_id", "status", "notes", "created_at", "updated_at",
-    "completed_at", "version", "service_type_id", "price_amount", "price_currency",
+    "id", "client_id", "partner_id", "status", "created_at", "updated_at", "completed_at",
+    "version", "service_type_id", "price_amount", "price_currency", "started_at",
+    "cancelled_at", "cancel_reason",
 )  # fmt: skip
 #: (English name, French name, price, minutes, active, share of the missions); the migration's
 #: "Walk-in visit" is used if it exists. The inactive type stays on old missions only.
@@ -64,6 +65,13 @@ SERVICE_TYPES = (
     ("Account set-up", "Création de compte", "15.00", 20, True, 20),
     ("Data transfer", "Transfert de données", "29.00", 30, True, 10),
     ("Old warranty check", "Ancien contrôle de garantie", "9.50", 10, False, 5),
+)
+#: Why cancelled missions were cancelled, and how often.
+CANCEL_REASON_WEIGHTS = (
+    (CancelReason.CLIENT_LEFT, 45),
+    (CancelReason.NO_SHOW, 35),
+    (CancelReason.DUPLICATE, 10),
+    (CancelReason.OTHER, 10),
 )
 
 
@@ -191,6 +199,7 @@ def _missions(
     statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
     kinds = [(s.id, s.price_amount, s.price_currency) for s, _ in services]
     shares = [share for _, share in services]
+    reasons, reason_weights = zip(*CANCEL_REASON_WEIGHTS, strict=True)
     for _ in range(count):
         client = rng.choice(clients)
         client_id, client_created, partner_id = client[0], client[12], client[14]
@@ -198,12 +207,15 @@ def _missions(
         status = rng.choices(statuses, weights=weights)[0]
         changed = created + (now - created) * rng.random() * 0.1
         service_id, price, currency = rng.choices(kinds, weights=shares)[0]
+        # Started somewhere between opening and the last change (or cancelled before).
+        started = created + (changed - created) * rng.random()
+        cancelled = status is MissionStatus.CANCELLED
+        reason = rng.choices(reasons, weights=reason_weights)[0].value if cancelled else None
         yield (
             str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             client_id,
             partner_id,
             status.value,
-            None,
             created,
             changed,
             changed if status is MissionStatus.COMPLETED else None,
@@ -211,6 +223,9 @@ def _missions(
             service_id,
             price,
             currency,
+            started if status in (MissionStatus.IN_PROGRESS, MissionStatus.COMPLETED) else None,
+            changed if cancelled else None,
+            reason,
         )
 
 

@@ -22,6 +22,7 @@ class RoleName(enum.StrEnum):
     ADMIN = "admin"
     PARTNER = "partner"
     SUPPORT = "support"
+    STAFF = "staff"
 
 
 class MissionStatus(enum.StrEnum):
@@ -33,6 +34,15 @@ class MissionStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ")
+
+
+class CancelReason(enum.StrEnum):
+    """Why a mission was cancelled: a short list, so reports can count them."""
+
+    CLIENT_LEFT = "client_left"
+    NO_SHOW = "no_show"
+    DUPLICATE = "duplicate"
+    OTHER = "other"
 
 
 def new_id() -> str:
@@ -59,6 +69,15 @@ mission_status_type = Enum(
 )
 
 
+cancel_reason_type = Enum(
+    CancelReason,
+    name="cancel_reason",
+    values_callable=lambda reasons: [reason.value for reason in reasons],
+    create_constraint=True,
+    validate_strings=True,
+)
+
+
 class Role(db.Model, fsqla.FsRoleMixin):
     __tablename__ = "role"
 
@@ -70,10 +89,23 @@ class User(db.Model, fsqla.FsUserMixin):
     __tablename__ = "user"
     # Addresses are stored lower-cased (``security.MailUtil``); the index also refuses a row
     # written some other way that differs from an existing one by case only.
-    __table_args__ = (Index("uq_user_email_lower", func.lower(text("email")), unique=True),)
+    __table_args__ = (
+        Index("uq_user_email_lower", func.lower(text("email")), unique=True),
+        Index("ix_user_shop_id", "shop_id"),
+    )
 
     #: The last authenticator time step that logged this account in: a code is used once.
     tf_totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    #: A staff account's shop: the partner account whose rows it works on (``scoping.py``);
+    #: empty for every other account. Deleting the shop deletes its staff.
+    shop_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+
+    #: Loaded with the account (one join, no query of its own): every staff request needs it.
+    shop: Mapped[User | None] = relationship(
+        remote_side="User.id", back_populates="staff", lazy="joined", join_depth=1
+    )
+    #: Deleted with the shop (the ORM deletes their role links; the database cascades too).
+    staff: Mapped[list[User]] = relationship(back_populates="shop", cascade="all, delete-orphan")
 
     def __str__(self) -> str:
         return self.email
@@ -193,10 +225,12 @@ class Mission(db.Model):
         Index("ix_walk_in_mission_partner_status", "partner_id", "status", "created_at", "id"),
         Index("ix_walk_in_mission_partner_created", "partner_id", "created_at", "id"),
         Index("ix_walk_in_mission_partner_completed", "partner_id", "completed_at"),
+        Index("ix_walk_in_mission_partner_cancelled", "partner_id", "cancelled_at"),
         Index("ix_walk_in_mission_status", "status", "created_at", "id"),
         # With the client: a broad search scans it newest first, testing each mission's client.
         Index("ix_walk_in_mission_created", "created_at", "id", "client_id"),
         Index("ix_walk_in_mission_completed", "completed_at"),
+        Index("ix_walk_in_mission_cancelled", "cancelled_at"),
         # Covers a search's page of ids: the clients' missions, newest first, within a scope.
         Index("ix_walk_in_mission_client", "client_id", "created_at", "partner_id", "id"),
         # The service type filter, alone or within a partner's rows, newest first.
@@ -216,10 +250,14 @@ class Mission(db.Model):
     status: Mapped[MissionStatus] = mapped_column(
         mission_status_type, default=MissionStatus.PENDING, server_default="pending"
     )
-    notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Set by the transition that leads into each status (``apply_transition``).
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[CancelReason | None] = mapped_column(cancel_reason_type)
+    cancel_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     #: The service type and its price when the mission was opened (a copy: the catalogue's
     #: price may change later). Empty only for a mission opened while no type was offered.
@@ -239,6 +277,11 @@ class Mission(db.Model):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="MissionEvent.at",
+    )
+    #: Read only: notes are added by ``timeline.add_note`` and go with the mission (database
+    #: cascade).
+    notes: Mapped[list[MissionNote]] = relationship(
+        order_by="MissionNote.at, MissionNote.id", viewonly=True
     )
 
     def __str__(self) -> str:
@@ -272,6 +315,9 @@ class MissionEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     from_status: Mapped[MissionStatus | None] = mapped_column(mission_status_type)
     to_status: Mapped[MissionStatus] = mapped_column(mission_status_type)
+    #: A cancellation's reason and optional words, as the mission holds them.
+    reason: Mapped[CancelReason | None] = mapped_column(cancel_reason_type)
+    note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     mission: Mapped[Mission] = relationship(back_populates="events")
@@ -280,6 +326,24 @@ class MissionEvent(db.Model):
     def __str__(self) -> str:
         origin = self.from_status.label if self.from_status else "created"
         return f"{origin} → {self.to_status.label}"
+
+
+class MissionNote(db.Model):
+    """One entry of a mission's notes: append-only (never edited, never deleted but with its
+    mission). ``author_email`` is a copy, so the note keeps its author after the account goes."""
+
+    __tablename__ = "mission_note"
+    __table_args__ = (Index("ix_mission_note_mission_at", "mission_id", "at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mission_id: Mapped[str] = mapped_column(ForeignKey("walk_in_mission.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    author_email: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    text: Mapped[str] = mapped_column(Text)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class AuditEvent(db.Model):

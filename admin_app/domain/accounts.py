@@ -15,30 +15,53 @@ from ..platform.sessions import revoke_sessions
 from .errors import FieldProblem, ValidationError
 
 
-def create_account(email: str, password: str, roles: Iterable[str], active: bool = True) -> User:
+def create_account(
+    email: str,
+    password: str,
+    roles: Iterable[str],
+    active: bool = True,
+    shop_id: int | None = None,
+) -> User:
     """Create an account; the password is checked by Flask-Security's rules and hashed. The
-    address is compared as Flask-Security compares it at login (``security_utils.MailUtil``)."""
-    address = _checked_email(email)
+    address is compared as Flask-Security compares it at login (``security_utils.MailUtil``).
+    A staff account belongs to the shop ``shop_id`` (an active partner account)."""
+    address = checked_email(email)
     if security.datastore.find_user(case_insensitive=True, email=address) is not None:
-        raise _address_taken()
-    _check_password(password, email=address)
+        raise address_taken()
+    role_objects = _roles(roles)
+    shop_id = _checked_shop(role_objects, shop_id)
+    check_password(password, email=address)
     user = security.datastore.create_user(
-        email=address, password=hash_password(password), active=active, roles=_roles(roles)
+        email=address,
+        password=hash_password(password),
+        active=active,
+        roles=role_objects,
+        shop_id=shop_id,
     )
     try:
         db.session.commit()
     except IntegrityError as error:  # the same address, created at the same moment
         db.session.rollback()
-        raise _address_taken() from error
+        raise address_taken() from error
     record("account.create", target=f"user:{user.id}", details=_account_summary(user))
     return user
 
 
 def update_account(
-    user: User, *, roles: Iterable[str], active: bool, password: str | None = None
+    user: User,
+    *,
+    roles: Iterable[str],
+    active: bool,
+    password: str | None = None,
+    shop_id: int | None = None,
 ) -> User:
-    """Change roles, activity and (optionally) the password, keeping at least one active admin."""
+    """Change roles, shop, activity and (optionally) the password, keeping at least one active
+    admin; a deactivation or a new password logs the account out everywhere."""
     role_objects = _roles(roles)
+    shop_id = _checked_shop(role_objects, shop_id)
+    if shop_id == user.id:
+        raise ValidationError({"shop": FieldProblem("staff_needs_shop")})
+    _check_shop_keeps_partner(user, role_objects)
     stays_admin = active and any(role.name == RoleName.ADMIN for role in role_objects)
     if not stays_admin and _is_active_admin(user):
         lock_admin_role()
@@ -47,7 +70,7 @@ def update_account(
             field = "roles" if active else "active"
             raise ValidationError({field: FieldProblem("last_admin")})
     if password:
-        _check_password(password, user=user)
+        check_password(password, user=user)
         user.password = hash_password(password)
     logged_out_everywhere = bool(password) or not active
     if logged_out_everywhere:
@@ -55,6 +78,7 @@ def update_account(
         security.datastore.set_uniquifier(user)
     user.roles = role_objects
     user.active = active
+    user.shop_id = shop_id
     db.session.commit()
     if logged_out_everywhere:
         revoke_sessions(user.id)
@@ -64,21 +88,48 @@ def update_account(
 
 
 def _account_summary(user: User) -> dict[str, object]:
-    return {"email": user.email, "roles": sorted(r.name for r in user.roles), "active": user.active}
+    summary = {
+        "email": user.email,
+        "roles": sorted(r.name for r in user.roles),
+        "active": user.active,
+    }
+    return {**summary, "shop_id": user.shop_id} if user.shop_id else summary
 
 
-def _address_taken() -> ValidationError:
+def _checked_shop(roles: list[Role], shop_id: int | None) -> int | None:
+    """A staff account holds no other role and belongs to a partner account (it works only
+    while that partner is active: ``scoping.shop_id_of``); no other account has a shop."""
+    names = {role.name for role in roles}
+    if RoleName.STAFF.value not in names:
+        return None
+    if len(names) > 1:
+        raise ValidationError({"roles": FieldProblem("staff_alone")})
+    shop = db.session.get(User, shop_id) if shop_id else None
+    if shop is None or not shop.has_role(RoleName.PARTNER):
+        raise ValidationError({"shop": FieldProblem("staff_needs_shop")})
+    return shop.id
+
+
+def _check_shop_keeps_partner(user: User, roles: list[Role]) -> None:
+    """A shop with staff stays a partner: its staff's scope is the shop's rows."""
+    if any(role.name == RoleName.PARTNER for role in roles):
+        return
+    if db.session.scalar(select(User.id).where(User.shop_id == user.id).limit(1)) is not None:
+        raise ValidationError({"roles": FieldProblem("shop_has_staff")})
+
+
+def address_taken() -> ValidationError:
     return ValidationError({"email": FieldProblem("email_taken")})
 
 
-def _checked_email(email: str) -> str:
+def checked_email(email: str) -> str:
     try:
         return security.mail_util.validate(" ".join((email or "").split()))
     except ValueError as problem:
         raise ValidationError({"email": FieldProblem("invalid_email")}) from problem
 
 
-def _check_password(password: str, **context: object) -> None:
+def check_password(password: str, **context: object) -> None:
     problems, _ = security.password_util.validate(
         password or "", is_register="user" not in context, **context
     )

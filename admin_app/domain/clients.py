@@ -9,7 +9,15 @@ from typing import Any
 from sqlalchemy import delete
 
 from ..data.db_types import utcnow
-from ..data.models import Client, Mission, MissionStatus, RoleName, User, is_row_id
+from ..data.models import (
+    CancelReason,
+    Client,
+    Mission,
+    MissionStatus,
+    RoleName,
+    User,
+    is_row_id,
+)
 from ..extensions import db
 from ..platform.audit import record, record_refused_access
 from .concurrency import check_version, commit_or_conflict
@@ -23,8 +31,8 @@ CLIENT_COLUMNS = (
     "country", "created_at", "updated_at",
 )  # fmt: skip
 MISSION_COLUMNS = (
-    "id", "status", "notes", "created_at", "updated_at", "completed_at", "price_amount",
-    "price_currency",
+    "id", "status", "created_at", "updated_at", "started_at", "completed_at", "cancelled_at",
+    "cancel_reason", "cancel_note", "price_amount", "price_currency",
 )  # fmt: skip
 
 
@@ -79,8 +87,14 @@ def personal_data(client_id: str, actor: User) -> dict[str, Any]:
                         "from": _plain(event.from_status),
                         "to": _plain(event.to_status),
                         "by": event.actor.email if event.actor else None,
+                        "reason": _plain(event.reason),
+                        "note": event.note,
                     }
                     for event in mission.events
+                ],
+                "notes": [
+                    {"at": _plain(note.at), "by": note.author_email, "text": note.text}
+                    for note in mission.notes
                 ],
             }
             for mission in client.missions
@@ -117,7 +131,7 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    return value.value if isinstance(value, MissionStatus) else value
+    return value.value if isinstance(value, MissionStatus | CancelReason) else value
 
 
 def _changeable_client(client_id: str, actor: User) -> Client:

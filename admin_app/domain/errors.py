@@ -24,6 +24,9 @@ FIELD_PROBLEMS: dict[str, str] = {
     "not_active_partner": "not an active partner account",
     "email_taken": "already used by another account",
     "partner_and_support": "partner and support cannot be combined",
+    "staff_alone": "staff cannot be combined with another role",
+    "shop_has_staff": "this shop has staff accounts: it stays a partner",
+    "staff_needs_shop": "a staff account needs a shop (a partner account)",
     "unknown_roles": "unknown roles: {roles}",
     "last_admin": "the last active admin must stay an active admin",
     "password_refused": "{reasons}",
@@ -31,6 +34,7 @@ FIELD_PROBLEMS: dict[str, str] = {
     "invalid_currency": "must be a three-letter currency code (EUR, CHF...)",
     "price_range": "must be between 0 and {max}",
     "duration_range": "must be between 1 and {max} minutes",
+    "not_a_choice": "not one of the choices",
 }
 
 #: What an account may be refused to do (``NotAllowed``), in English.
@@ -39,6 +43,7 @@ DOINGS: dict[str, str] = {
     "change_missions": "change missions",
     "handle_personal_data": "handle personal data requests",
     "manage_service_types": "manage service types",
+    "manage_staff": "manage staff accounts",
 }
 
 
@@ -123,6 +128,10 @@ class ClientNotFound(NotFound):
     kind = "client"
 
 
+class StaffNotFound(NotFound):
+    kind = "staff account"
+
+
 class TransitionRefused(DomainError):
     """The action is not allowed from the mission's current status."""
 
@@ -173,3 +182,16 @@ class ServiceTypeInUse(DomainError):
 
     def __init__(self, name: str) -> None:
         super().__init__(name=name)
+
+
+class BatchRefused(DomainError):
+    """Some missions of an all-or-nothing batch were refused, so none was changed;
+    ``refusals`` maps each refused mission's id to its own refusal."""
+
+    code = "batch_refused"
+    english = "nothing done: {count} refused ({reasons})"
+
+    def __init__(self, refusals: Mapping[str, DomainError]) -> None:
+        self.refusals = dict(refusals)
+        reasons = "; ".join(f"{key}: {error}" for key, error in self.refusals.items())
+        super().__init__(count=len(self.refusals), reasons=reasons)

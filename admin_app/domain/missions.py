@@ -7,7 +7,7 @@ messages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -26,8 +26,9 @@ from ..data.models import (
 from ..extensions import db
 from ..platform.audit import record_refused_access
 from .clients import visible_client
-from .concurrency import check_version, commit_or_conflict
 from .errors import (
+    BatchRefused,
+    DomainError,
     FieldProblem,
     MissionChanged,
     MissionNotFound,
@@ -35,11 +36,16 @@ from .errors import (
     TransitionRefused,
     ValidationError,
 )
-from .scoping import is_partner, may_change_rows, scope_filter
+from .scoping import is_partner, may_change_rows, may_register_for, scope_filter
 from .services import apply_service_type, service_type_for_new_mission
 from .tally import count_new_mission, count_registration, count_transition
-from .transitions import transition
-from .validation import clean_notes, configured_phone_region, normalise_client_fields
+from .transitions import Transition, transition
+from .validation import (
+    clean_cancel_reason,
+    clean_notes,
+    configured_phone_region,
+    normalise_client_fields,
+)
 
 
 def register_walk_in_client(
@@ -51,12 +57,15 @@ def register_walk_in_client(
 ) -> tuple[Client, Mission]:
     """Validate and save a walk-in client with its pending mission, both or neither.
 
-    ``actor`` is who registered it (an admin acting for ``partner``); it defaults to the partner.
-    The mission has the service type ``service_type_id`` (an active one), else the default.
+    ``actor`` is who registered it (an admin acting for ``partner``, or one of the shop's staff);
+    it defaults to the partner, and the history names it. The mission has the service type
+    ``service_type_id`` (an active one), else the default.
     """
     cleaned = normalise_client_fields(fields, phone_region=configured_phone_region())
     if not is_partner(partner):
         raise ValidationError({"partner": FieldProblem("not_active_partner")})
+    if actor is not None and not may_register_for(actor, partner):
+        raise NotAllowed(actor, "change_clients")
     service = service_type_for_new_mission(service_type_id)
     now = utcnow()
     client = Client(partner_id=partner.id, created_at=now, updated_at=now, **cleaned)
@@ -112,22 +121,6 @@ def _commit_or_roll_back(count: Callable[[], None]) -> None:
         raise
 
 
-def update_mission_notes(
-    mission_id: str, actor: User, notes: object, *, expected_version: int | None = None
-) -> Mission:
-    """Save a mission's notes; its status only ever changes through a transition. A mission
-    changed since the editor loaded it (``expected_version``) is refused with ``EditConflict``."""
-    if not may_change_rows(actor):
-        raise NotAllowed(actor, "change_missions")
-    current_status(mission_id, actor)
-    mission = db.session.get_one(Mission, mission_id)
-    check_version(mission, expected_version)
-    mission.notes = clean_notes(notes)
-    mission.updated_at = utcnow()
-    commit_or_conflict(mission)
-    return mission
-
-
 def start_mission(mission_id: str, actor: User) -> MissionStatus:
     return apply_transition(mission_id, actor, "start")
 
@@ -136,29 +129,112 @@ def complete_mission(mission_id: str, actor: User) -> MissionStatus:
     return apply_transition(mission_id, actor, "complete")
 
 
-def cancel_mission(mission_id: str, actor: User) -> MissionStatus:
-    return apply_transition(mission_id, actor, "cancel")
+def cancel_mission(
+    mission_id: str, actor: User, reason: object, note: object = None
+) -> MissionStatus:
+    return apply_transition(mission_id, actor, "cancel", reason=reason, note=note)
 
 
-def apply_transition(mission_id: str, actor: User, action: str) -> MissionStatus:
+#: The time column that the transition into each status sets (a status has one at most).
+ENTERED_AT = {
+    MissionStatus.IN_PROGRESS: "started_at",
+    MissionStatus.COMPLETED: "completed_at",
+    MissionStatus.CANCELLED: "cancelled_at",
+}
+
+
+def apply_transition(
+    mission_id: str, actor: User, action: str, *, reason: object = None, note: object = None
+) -> MissionStatus:
     """Move a mission visible to ``actor`` by ``action``, as one conditional UPDATE; return
-    the status it now has.
+    the status it now has. Cancelling needs a ``reason`` (a ``CancelReason`` value) and takes
+    an optional ``note``: both are kept on the mission and in its history.
 
     The UPDATE names the status that was read, so of two people acting at once exactly one
     wins; the other gets ``MissionChanged`` and the row keeps the winner's change. The row is
     not read again after the commit: its client may be deleted the next instant.
     """
     step = transition(action)
+    details = _checked_details(step, actor, reason, note)
+    try:
+        current = _move(mission_id, actor, step, details)
+    except DomainError:
+        db.session.rollback()
+        raise
+    count_transition(mission_id, current, step.target)
+    db.session.commit()
+    return step.target
+
+
+def cancel_missions(
+    mission_ids: Iterable[str], actor: User, reason: object, note: object = None
+) -> int:
+    """Cancel every mission of ``mission_ids`` for one reason, or none of them; return how many.
+
+    All in one transaction: if any is refused (not visible: ``MissionNotFound``, before
+    anything is written; no longer cancellable, or changed meanwhile: ``BatchRefused`` naming
+    each), nothing is written. Rows are locked in one order (missions by id, then the partners'
+    totals by partner), so two batches that overlap wait for each other instead of deadlocking.
+    """
+    step = transition("cancel")
+    details = _checked_details(step, actor, reason, note)
+    owners = _visible_owners(set(mission_ids), actor)
+    moved: dict[str, MissionStatus] = {}
+    refusals: dict[str, DomainError] = {}
+    try:
+        for mission_id in sorted(owners):
+            try:
+                moved[mission_id] = _move(mission_id, actor, step, details)
+            except (TransitionRefused, MissionChanged) as refusal:
+                refusals[mission_id] = refusal
+        if refusals:
+            raise BatchRefused(refusals)
+    except DomainError:
+        db.session.rollback()
+        raise
+    for mission_id in sorted(moved, key=lambda key: (owners[key], key)):
+        count_transition(mission_id, moved[mission_id], step.target)
+    db.session.commit()
+    return len(moved)
+
+
+def _visible_owners(mission_ids: set[str], actor: User) -> dict[str, int]:
+    """Each mission's partner, for missions all visible to ``actor``; ``MissionNotFound`` (and
+    the refusal recorded) for the first one that is not."""
+    valid = {mission_id for mission_id in mission_ids if is_row_id(mission_id)}
+    rows = db.session.execute(
+        select(Mission.id, Mission.partner_id).where(
+            Mission.id.in_(valid), scope_filter(Mission, actor)
+        )
+    )
+    owners = {mission_id: partner_id for mission_id, partner_id in rows}
+    for mission_id in sorted(mission_ids - owners.keys()):
+        current_status(mission_id, actor)  # raises, and records a real row's refusal
+    return owners
+
+
+def _checked_details(step: Transition, actor: User, reason: object, note: object) -> dict:
+    """What the step records beyond its status, checked before anything is read: a
+    cancellation's reason and words (``{"reason": ..., "note": ...}``); nothing for others."""
     if not may_change_rows(actor):
         raise NotAllowed(actor, "change_missions")
+    if step.target is not MissionStatus.CANCELLED:
+        return {}
+    return {"reason": clean_cancel_reason(reason), "note": clean_notes(note, "note")}
+
+
+def _move(mission_id: str, actor: User, step: Transition, details: dict) -> MissionStatus:
+    """The conditional UPDATE and the history entry, uncommitted; the status it moved from
+    (the caller adjusts the totals)."""
     current = current_status(mission_id, actor)
     if current not in step.sources:
-        raise TransitionRefused(action, current)
+        raise TransitionRefused(step.name, current)
     target = step.target
     now = utcnow()
     values: dict[str, Any] = {"status": target, "updated_at": now, "version": Mission.version + 1}
-    if target is MissionStatus.COMPLETED:
-        values["completed_at"] = now
+    if target in ENTERED_AT:
+        values[ENTERED_AT[target]] = now
+    values.update({f"cancel_{name}": value for name, value in details.items()})
     result = db.session.execute(
         update(Mission)
         .where(Mission.id == mission_id, Mission.status == current)
@@ -166,16 +242,18 @@ def apply_transition(mission_id: str, actor: User, action: str) -> MissionStatus
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        db.session.rollback()
-        raise MissionChanged(action, current, _status_or_none(mission_id))
+        raise MissionChanged(step.name, current, _status_or_none(mission_id))
     db.session.add(
         MissionEvent(
-            mission_id=mission_id, actor_id=actor.id, from_status=current, to_status=target, at=now
+            mission_id=mission_id,
+            actor_id=actor.id,
+            from_status=current,
+            to_status=target,
+            at=now,
+            **details,
         )
     )
-    count_transition(mission_id, current, target)
-    db.session.commit()
-    return target
+    return current
 
 
 def current_status(mission_id: str, user: User) -> MissionStatus:

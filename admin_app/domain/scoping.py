@@ -1,4 +1,9 @@
-"""Who sees which rows and who may change them: the one home of row scoping by partner."""
+"""Who sees which rows and who may change them: the one home of row scoping by partner.
+
+A partner account is a shop. Its staff accounts (role ``staff``, ``user.shop_id``) work on the
+shop's rows exactly as the partner does: the scope of both is the shop's partner id
+(``shop_id_of``), and nothing else reads an account's id as a partner id.
+"""
 
 from __future__ import annotations
 
@@ -23,34 +28,72 @@ def is_partner(user: User) -> bool:
     return bool(user.active) and user.has_role(RoleName.PARTNER)
 
 
+def shop_id_of(user: User | None) -> int | None:
+    """The partner id whose rows ``user`` works on: a partner's own id, a staff account's
+    shop's (while that shop is an active partner); None for anyone else."""
+    if user is None or not getattr(user, "active", False):
+        return None
+    if user.has_role(RoleName.STAFF):
+        # The shop comes with the account (one join); it stays a partner while it has staff
+        # (``accounts.py``), so its activity is all there is to check.
+        shop = user.shop
+        return shop.id if shop is not None and shop.active else None
+    return user.id if user.has_role(RoleName.PARTNER) else None
+
+
+def shop_of(user: User) -> User | None:
+    """The partner account (the shop) whose rows ``user`` works on, if any."""
+    if shop_id_of(user) is None:
+        return None
+    return user.shop if user.has_role(RoleName.STAFF) else user
+
+
 def may_change_rows(user: User) -> bool:
-    """Admins change any client or mission, partners their own; support staff only read. An
-    account that is both partner and support sees every row, so it may change none."""
+    """Admins change any client or mission, a shop's partner and staff the shop's; support
+    staff only read. An account that is both partner and support sees every row, so it may
+    change none."""
     if not user.active:
         return False
     if user.has_role(RoleName.ADMIN):
         return True
-    return is_partner(user) and not user.has_role(RoleName.SUPPORT)
+    return shop_id_of(user) is not None and not user.has_role(RoleName.SUPPORT)
+
+
+def may_register_for(actor: User, partner: User) -> bool:
+    """Admins register clients for any partner, a shop's partner and staff for the shop."""
+    if not may_change_rows(actor):
+        return False
+    return actor.has_role(RoleName.ADMIN) or shop_id_of(actor) == partner.id
+
+
+def may_manage_staff(user: User) -> bool:
+    """A shop's partner manages its staff (admins do it on the accounts page); staff and
+    support never."""
+    return (
+        is_partner(user)
+        and not user.has_role(RoleName.STAFF)
+        and not user.has_role(RoleName.SUPPORT)
+    )
 
 
 def scope_filter(model: type[Scoped], user: User | None) -> ColumnElement[bool]:
-    """The condition on ``model`` rows that ``user`` may see: partners their own rows, admins
-    and support staff every row, anyone else (inactive, no role, anonymous) none."""
+    """The condition on ``model`` rows that ``user`` may see: a shop's partner and staff the
+    shop's rows, admins and support staff every row, anyone else (inactive, no role,
+    anonymous) none."""
     if user is None or not getattr(user, "active", False):
         return false()
     if sees_all_partners(user):
         return true()
-    if user.has_role(RoleName.PARTNER):
-        return model.partner_id == user.id
-    return false()
+    shop_id = shop_id_of(user)
+    return model.partner_id == shop_id if shop_id is not None else false()
 
 
 def scope_for_partner(
     model: type[Scoped], user: User | None, partner_id: int | None
 ) -> ColumnElement[bool]:
     """``scope_filter`` narrowed to one partner's rows, for users who see every partner (their
-    filters and dashboard). Partners are never narrowed to anyone else: their scope is already
-    themselves."""
+    filters and dashboard). A shop's partner and staff are never narrowed to anyone else:
+    their scope is already the shop."""
     scope = scope_filter(model, user)
     if partner_id is None or user is None or not sees_all_partners(user):
         return scope
@@ -60,3 +103,10 @@ def scope_for_partner(
 def visible(model: type[Scoped], user: User | None) -> Select[tuple[Scoped]]:
     """The query of the ``model`` rows (clients or missions) that ``user`` may see."""
     return select(model).where(scope_filter(model, user))
+
+
+def staff_filter(user: User | None) -> ColumnElement[bool]:
+    """The staff accounts ``user`` manages on its staff page: its own shop's, else none."""
+    if user is None or not may_manage_staff(user):
+        return false()
+    return User.shop_id == shop_id_of(user)

@@ -27,9 +27,11 @@ class Transition:
     ``sources``: the statuses it may start from; ``target``: the status it leads to.
     ``button``: the row button and batch action; ``tone``: the button's colour (``primary``,
     ``success``, ``danger``); ``ask_first``: the row button's confirmation, for a step that
-    cannot be undone; ``batch_question``: the batch action's confirmation; ``done``: "N missions
-    started", in words that agree with N; ``refused_because``: why it is refused, for each
-    status it cannot start from; ``cli_done``: the command line's word for it done.
+    cannot be undone; ``batch_question``: the batch action's confirmation (none for a step
+    confirmed on a page of its own); ``done``: "N missions started", in words that agree with
+    N; ``refused_because``: why it is refused, for each status it cannot start from;
+    ``cli_done``: the command line's word for it done; ``asks_reason``: the step needs a reason
+    (``CancelReason``), asked on a form of its own (the cancel page) before anything is done.
     """
 
     name: str
@@ -37,11 +39,12 @@ class Transition:
     target: MissionStatus
     button: LazyString
     tone: Literal["primary", "success", "danger"]
-    batch_question: LazyString
+    batch_question: LazyString | None
     done: Callable[[int], str]
     refused_because: Mapping[MissionStatus, LazyString]
     cli_done: str
     ask_first: LazyString | None = None
+    asks_reason: bool = False
 
     def __post_init__(self) -> None:
         unexplained = set(MissionStatus) - self.sources - set(self.refused_because)
@@ -94,14 +97,14 @@ TRANSITIONS: dict[str, Transition] = _table(
         target=MissionStatus.CANCELLED,
         button=_l("Cancel"),
         tone="danger",
-        batch_question=_l("Cancel the selected missions? This cannot be undone."),
+        batch_question=None,
         done=lambda num: ngettext("%(num)d mission cancelled", "%(num)d missions cancelled", num),
         refused_because={
             MissionStatus.COMPLETED: ALREADY_COMPLETED,
             MissionStatus.CANCELLED: ALREADY_CANCELLED,
         },
         cli_done="cancelled",
-        ask_first=_l("Cancel this mission? This cannot be undone."),
+        asks_reason=True,
     ),
 )
 

@@ -15,6 +15,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
+from ..data.models import CancelReason
 from .errors import FieldProblem, ValidationError
 
 REQUIRED_FIELDS = ("first_name", "last_name", "email", "phone")
@@ -97,18 +98,29 @@ def single_line_text(raw: object) -> str:
     return text
 
 
-def clean_notes(raw: object) -> str | None:
-    """Free, multi-line text: line breaks and tabs are kept, other control characters refused."""
+def clean_notes(raw: object, field: str = "notes") -> str | None:
+    """Free, multi-line text: line breaks and tabs are kept, other control characters refused;
+    ``field`` names the form field that a refusal points at."""
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise ValidationError({"notes": FieldProblem("not_text")})
+        raise ValidationError({field: FieldProblem("not_text")})
     text = unicodedata.normalize("NFC", raw).replace("\r\n", "\n").strip()
     if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t" for c in text):
-        raise ValidationError({"notes": FieldProblem("control_characters")})
+        raise ValidationError({field: FieldProblem("control_characters")})
     if len(text) > MAX_NOTES_LENGTH:
-        raise ValidationError({"notes": FieldProblem("too_long", {"max": MAX_NOTES_LENGTH})})
+        raise ValidationError({field: FieldProblem("too_long", {"max": MAX_NOTES_LENGTH})})
     return text or None
+
+
+def clean_cancel_reason(raw: object) -> CancelReason:
+    """One of the cancel reasons' values; refused with a field error on ``reason`` otherwise."""
+    if raw is None or raw == "":
+        raise ValidationError({"reason": FieldProblem("required")})
+    try:
+        return CancelReason(raw)
+    except ValueError:
+        raise ValidationError({"reason": FieldProblem("not_a_choice")}) from None
 
 
 def person_name(text: str) -> str:

@@ -25,8 +25,9 @@ from .two_factor import init_two_factor
 
 ROLE_DESCRIPTIONS = {
     RoleName.ADMIN: "Sees every partner's rows and manages accounts",
-    RoleName.PARTNER: "Shop staff: registers walk-in clients and works its own missions",
+    RoleName.PARTNER: "A shop: registers walk-in clients, works its missions, manages its staff",
     RoleName.SUPPORT: "Searches clients and missions of every partner, read-only",
+    RoleName.STAFF: "Works on its shop's clients and missions; manages no account",
 }
 
 

@@ -61,15 +61,21 @@ def test_cancelling_records_the_reason_and_note_on_the_mission_and_in_its_histor
     assert last.at == cancelled.cancelled_at
 
 
-@pytest.mark.parametrize("reason", ["bored", "CLIENT_LEFT", 3])
-def test_a_reason_outside_the_list_is_refused_and_nothing_changes(make_user, reason):
+@pytest.mark.parametrize(
+    ("reason", "problem"),
+    [(None, "required"), ("", "required"), ("bored", "not_a_choice"),
+     ("CLIENT_LEFT", "not_a_choice"), (3, "not_a_choice")],
+)  # fmt: skip
+def test_cancelling_without_a_reason_of_the_list_is_refused_and_nothing_changes(
+    make_user, reason, problem
+):
     partner = make_user(RoleName.PARTNER)
     mission = new_mission(partner)
 
     with pytest.raises(ValidationError) as refused:
         apply_transition(mission.id, partner, "cancel", reason=reason)
 
-    assert refused.value.errors["reason"].code == "not_a_choice"
+    assert refused.value.errors["reason"].code == problem
     assert reread(mission.id).status is MissionStatus.PENDING
 
 

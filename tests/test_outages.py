@@ -72,10 +72,12 @@ class Browser:
             return
         csrf = token(page.text)
         if csrf:
-            action = random.choice(["start", "cancel"])  # noqa: S311 - a load pattern
-            mission = random.choice(self.missions)  # noqa: S311
-            self.post("/admin/missions/transition/", {"id": mission, "action": action,
-                                                      "csrf_token": csrf, "url": "/admin/"})  # fmt: skip
+            mission = random.choice(self.missions)  # noqa: S311 - a load pattern
+            form = {"id": mission, "csrf_token": csrf, "url": "/admin/"}
+            if random.random() < 0.5:  # noqa: S311
+                self.post("/admin/missions/transition/", {**form, "action": "start"})
+            else:
+                self.post("/admin/missions/cancel/", {**form, "reason": "no_show"})
         self.get("/admin/")
 
     def run(self, stop: threading.Event) -> None:

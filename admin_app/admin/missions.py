@@ -19,7 +19,7 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Query, aliased
 from werkzeug.wrappers import Response
 
-from ..data.models import Client, Mission, MissionEvent, MissionStatus
+from ..data.models import Client, Mission, MissionEvent, MissionMerge, MissionStatus
 from ..data.plan_hints import LeftFirstJoin
 from ..domain.errors import DomainError, NotFound
 from ..domain.missions import apply_transition, mission_history, update_mission_notes
@@ -180,7 +180,7 @@ class MissionView(ScopedModelView):
         pieces = links.extra["forms"].get(row.status)
         return escape(row.id).join(pieces) if pieces else Markup()
 
-    def history(self, mission: Mission) -> list[MissionEvent]:
+    def history(self, mission: Mission) -> list[MissionEvent | MissionMerge]:
         return mission_history(mission.id, current_user)
 
     def update_model(self, form: NotesForm, model: Mission) -> bool:

@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy import select, update
 
 from ..data.db_types import utcnow
-from ..data.models import Client, Mission, MissionEvent, MissionStatus, User, is_row_id
+from ..data.models import (
+    Client,
+    Mission,
+    MissionEvent,
+    MissionMerge,
+    MissionStatus,
+    User,
+    is_row_id,
+)
 from ..extensions import db
 from ..platform.audit import record_refused_access
 from .concurrency import check_version, commit_or_conflict
@@ -141,11 +149,17 @@ def current_status(mission_id: str, user: User) -> MissionStatus:
     return status
 
 
-def mission_history(mission_id: str, user: User) -> list[MissionEvent]:
-    """The events of a mission visible to ``user``, oldest first."""
+def mission_history(mission_id: str, user: User) -> list[MissionEvent | MissionMerge]:
+    """The events of a mission visible to ``user`` (status changes and the merges that moved
+    it to another client), oldest first."""
     current_status(mission_id, user)
     events = select(MissionEvent).where(MissionEvent.mission_id == mission_id)
-    return list(db.session.scalars(events.order_by(MissionEvent.at, MissionEvent.id)))
+    merges = select(MissionMerge).where(MissionMerge.mission_id == mission_id)
+    history: list[MissionEvent | MissionMerge] = [
+        *db.session.scalars(events.order_by(MissionEvent.at, MissionEvent.id)),
+        *db.session.scalars(merges.order_by(MissionMerge.at, MissionMerge.id)),
+    ]
+    return sorted(history, key=lambda entry: entry.at)
 
 
 def _status_or_none(mission_id: str) -> MissionStatus | None:

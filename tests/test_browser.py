@@ -72,3 +72,39 @@ def test_first_panel_page_after_logging_in_shows_times_in_the_browsers_zone(
     assert in_paris in shown and in_utc not in shown, shown
     context.close()
     watch.assert_clean()
+
+
+def test_partner_typing_a_known_phone_is_offered_the_existing_client(
+    app, live_server, browser, make_account
+):
+    """The duplicate check runs under the CSP in the modal and links to the client's New
+    mission page; the client's name goes in as text, never as markup."""
+    expect = playwright_api().expect
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        known, _ = register_client(
+            partner.id, "Zoé", last_name="Martin", phone="+33611223344", city="<b>Lyon</b>"
+        )
+    context, watch = new_context(browser, "fr")
+    page = context.new_page()
+    log_in_browser(page, live_server, partner, app)
+
+    page.goto(f"{live_server}/admin/clients/")
+    page.locator("a[data-target='#fa_modal_window']").first.click()
+    modal = page.locator("#fa_modal_window")
+    modal.locator("input[name=first_name]").fill("Zoe")
+    modal.locator("input[name=phone]").fill("06 11 22 33 44")
+
+    warning = modal.locator("[data-testid=duplicates]")
+    expect(warning).to_contain_text("Déjà client ? Ouvrez-lui une nouvelle mission", timeout=10_000)
+    expect(warning).to_contain_text("Zoé Martin")
+    expect(warning).to_contain_text("même téléphone")
+    expect(warning).to_contain_text("<b>Lyon</b>")
+    assert warning.locator("b").count() == 0
+    offer = warning.get_by_role("link", name="Lui ouvrir une nouvelle mission")
+    assert offer.get_attribute("href") == f"/admin/clients/new-mission/?id={known}"
+
+    modal.locator("input[name=phone]").fill("06 99 88 77 66")
+    expect(warning).to_be_hidden(timeout=10_000)
+    context.close()
+    watch.assert_clean()

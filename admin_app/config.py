@@ -73,6 +73,9 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
     settings: dict[str, Any] = {
         "SQLALCHEMY_DATABASE_URI": database_url(env.get("DATABASE_URL"), instance_path),
         "PHONE_DEFAULT_REGION": env.get("PHONE_DEFAULT_REGION", "FR"),
+        # The service type a new mission gets unless another is chosen (its English or French
+        # name); empty: the first active type of the catalogue.
+        "DEFAULT_SERVICE_TYPE": env.get("DEFAULT_SERVICE_TYPE", ""),
         "TRUSTED_PROXY_COUNT": int(env.get("TRUSTED_PROXY_COUNT", "0")),
         "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED", "1")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -106,5 +106,11 @@ def test_partner_typing_a_known_phone_is_offered_the_existing_client(
 
     modal.locator("input[name=phone]").fill("06 99 88 77 66")
     expect(warning).to_be_hidden(timeout=10_000)
+    modal.locator("input[name=phone]").fill("06 11 22 33 44")
+    offer.click()
+    page.wait_for_url(f"**/admin/clients/new-mission/?id={known}")
+    expect(page.get_by_test_id("record-title")).to_contain_text("Zoé Martin")
+    page.locator("[data-testid=new-mission-form] [type=submit]").click()
+    page.wait_for_url("**/admin/missions/details/**")
     context.close()
     watch.assert_clean()

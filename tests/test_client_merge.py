@@ -11,7 +11,7 @@ from sqlalchemy import select
 from admin_app.data.models import AuditEvent, Client, Mission, PartnerTally, User
 from admin_app.domain.clients import merge_clients
 from admin_app.domain.errors import ClientNotFound, MergeRefused, NotAllowed
-from admin_app.domain.missions import start_mission
+from admin_app.domain.missions import open_mission, start_mission
 from admin_app.domain.tally import recount
 from admin_app.extensions import db
 from tests.conftest import log_in, post_with_csrf, register_client
@@ -27,12 +27,7 @@ def twins(app, world):
         )  # fmt: skip
         partner = db.session.get_one(User, world.partner_a.id)
         start_mission(twin_mission, partner)
-        # A second visit (the totals are rebuilt below).
-        second = Mission(client_id=twin, partner_id=world.partner_a.id)
-        db.session.add(second)
-        db.session.commit()
-        second_id = second.id
-    recount_tallies(app)
+        second_id = open_mission(twin, partner).id
     return twin, [twin_mission, second_id]
 
 

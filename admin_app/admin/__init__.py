@@ -8,7 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from ..data.models import AuditEvent, Client, Mission, User
+from ..data.models import AuditEvent, Client, Mission, ServiceType, User
 from ..platform.http_security import csp_nonce
 from ..platform.i18n import prefer_our_flask_admin_wording
 from .account_pages import init_account_pages
@@ -18,6 +18,7 @@ from .clients import ClientView
 from .dashboard import DashboardView
 from .formatting import local_datetime, status_badge
 from .missions import MissionView
+from .services import ServiceTypeView
 
 
 def init_admin(app: Flask) -> Admin:
@@ -31,6 +32,7 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(ClientView(Client, name=_l("Clients"), endpoint="clients"))
     admin.add_view(MissionView(Mission, name=_l("Missions"), endpoint="missions"))
+    admin.add_view(ServiceTypeView(ServiceType, name=_l("Services"), endpoint="services"))
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))
     admin.add_view(AuditView(AuditEvent, name=_l("Audit log"), endpoint="audit"))
     init_account_pages(app, admin)

@@ -359,17 +359,25 @@ class ScopedModelView(ListingMixin, SecureModelView):
         return super().render(template, **kwargs)
 
     def _get_filter_groups(self) -> dict[str, list[dict[str, Any]]] | None:
-        """Partner filters: fresh choices for users who see every partner, absent for others."""
+        """Partner filters: fresh choices for users who see every partner, absent for others.
+        Filters with ``fresh_options`` (service types): their choices as they are now."""
         groups = super()._get_filter_groups()
         if not groups:
             return groups
         fresh: dict[str, list[dict[str, Any]]] = {}
         for label, items in groups.items():
-            if not any(isinstance(self._filters[item["index"]], PartnerFilter) for item in items):
+            filters = [self._filters[item["index"]] for item in items]
+            if any(isinstance(flt, PartnerFilter) for flt in filters):
+                if self.sees_all():
+                    choices = [(str(id_), email) for id_, email in partner_choices()]
+                    fresh[label] = [{**item, "options": choices} for item in items]
+            elif any(hasattr(flt, "fresh_options") for flt in filters):
+                fresh[label] = [
+                    {**item, "options": flt.fresh_options()}
+                    for item, flt in zip(items, filters, strict=True)
+                ]
+            else:
                 fresh[label] = items
-            elif self.sees_all():
-                choices = [(str(id_), email) for id_, email in partner_choices()]
-                fresh[label] = [{**item, "options": choices} for item in items]
         return fresh
 
 

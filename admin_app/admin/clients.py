@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
@@ -26,7 +25,7 @@ from ..domain.clients import (
 )
 from ..domain.duplicates import PROBE_FIELDS, Duplicate, likely_duplicates
 from ..domain.errors import ClientNotFound, DomainError, MergeRefused, NotFound, ValidationError
-from ..domain.missions import register_walk_in_client
+from ..domain.missions import open_mission, register_walk_in_client
 from ..domain.scoping import visible
 from ..domain.search import client_search
 from ..extensions import db
@@ -36,7 +35,10 @@ from .formatting import local_datetime_formatter, masked_email, masked_phone
 from .forms import (
     FIELD_LABELS,
     ClientForm,
+    NewMissionForm,
+    chosen_service_type,
     client_fields,
+    offer_service_types,
     partner_choices,
     saved_through_rules,
     show_domain_errors,
@@ -45,6 +47,8 @@ from .messages import merge_refusal
 
 #: Pages for admins only: 403 for partners and support staff.
 ADMIN_VIEWS = frozenset({"personal_data_view", "erase_view", "merge_view"})
+#: Opening a mission changes data: support staff get 403, its form included.
+MISSION_VIEWS = frozenset({"new_mission_view"})
 
 
 class ClientView(ScopedModelView):
@@ -54,7 +58,7 @@ class ClientView(ScopedModelView):
     create_modal_template = "admin/client_modal_create.html"
     create_modal = True
     form = ClientForm
-    write_views = ScopedModelView.write_views | ADMIN_VIEWS
+    write_views = ScopedModelView.write_views | ADMIN_VIEWS | MISSION_VIEWS
     client_key = "id"
     create_label = _l("New walk-in client")
     empty_message = _l("No walk-in client yet.")
@@ -109,17 +113,23 @@ class ClientView(ScopedModelView):
             ]
         else:
             del form.partner
+        if not offer_service_types(form.service_type):
+            del form.service_type
         return form
 
     def edit_form(self, obj: Any = None) -> ClientForm:
         form = super().edit_form(obj)
         del form.partner
+        del form.service_type
         return form
 
     def create_model(self, form: ClientForm) -> Client | bool:
         try:
             client, mission = register_walk_in_client(
-                self._chosen_partner(form), actor=current_user, **client_fields(form)
+                self._chosen_partner(form),
+                actor=current_user,
+                service_type_id=chosen_service_type(form),
+                **client_fields(form),
             )
         except ValidationError as error:
             show_domain_errors(form, error)
@@ -205,12 +215,8 @@ class ClientView(ScopedModelView):
             "city": client.city or "",
             "reasons": list(duplicate.reasons),
             "details_url": url_for(".details_view", id=client.id),
-            "new_mission_url": self.new_mission_url(client.id),
+            "new_mission_url": url_for(".new_mission_view", id=client.id),
         }
-
-    def new_mission_url(self, client_id: str) -> str:
-        """The client's "New mission" page."""
-        return f"{url_for('.index_view')}new-mission/?{urlencode({'id': client_id})}"
 
     @expose("/merge/", methods=("GET", "POST"))
     def merge_view(self) -> Any:
@@ -256,6 +262,32 @@ class ClientView(ScopedModelView):
         fields = {name: getattr(drop, name) for name in PROBE_FIELDS}
         found = likely_duplicates(current_user, fields, partner_id=drop.partner_id)
         return [duplicate for duplicate in found if duplicate.client.id != drop.id]
+
+    @expose("/new-mission/", methods=("GET", "POST"))
+    def new_mission_view(self) -> Any:
+        """A returning client's new mission: the client and the mission's details (GET), then
+        the mission opened through the domain rule (POST)."""
+        client = self.get_one(request.args.get("id", ""))
+        form = NewMissionForm(request.form)
+        has_services = offer_service_types(form.service_type)
+        if not has_services:
+            del form.service_type
+        if request.method == "POST" and form.validate():
+            return self._open_mission(client, form)
+        return self.render("admin/client_new_mission.html", model=client, form=form)
+
+    def _open_mission(self, client: Client, form: NewMissionForm) -> Any:
+        try:
+            mission = open_mission(
+                client.id, current_user, service_type_id=chosen_service_type(form)
+            )
+        except NotFound:
+            abort(404)
+        except ValidationError as error:
+            show_domain_errors(form, error)
+            return self.render("admin/client_new_mission.html", model=client, form=form)
+        flash(gettext("A new mission is open for %(name)s.", name=client.full_name), "success")
+        return redirect(url_for("missions.details_view", id=mission.id))
 
     def missions_of(self, client: Client) -> list[Mission]:
         """The client's missions, newest first, as the current user may see them."""

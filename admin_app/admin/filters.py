@@ -18,6 +18,8 @@ from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 
 from ..data.search_keys import name_key
+from ..domain.services import all_service_types
+from .formatting import service_name
 
 MIN_YEAR, MAX_YEAR = 1900, 9998
 MAX_ID = 2**31 - 1
@@ -76,6 +78,17 @@ class PartnerFilter(IntEqualFilter):
 
     def validate(self, value: Any) -> bool:
         return super().validate(value) and 0 < int(value) <= MAX_ID
+
+
+class ServiceTypeFilter(IntEqualFilter):
+    """Missions of one service type, inactive types included (old missions keep theirs). Its
+    choices are read per request: a type added while the panel runs is offered at once."""
+
+    def validate(self, value: Any) -> bool:
+        return super().validate(value) and 0 < int(value) <= MAX_ID
+
+    def fresh_options(self) -> list[tuple[str, str]]:
+        return [(str(service.id), service_name(service)) for service in all_service_types()]
 
 
 class KeyIs(BaseSQLAFilter):

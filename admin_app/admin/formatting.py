@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from babel import dates
 from flask import g
-from flask_babel import get_locale, get_timezone
+from flask_babel import format_currency, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from ..data.models import MissionStatus
+from ..data.models import MissionStatus, ServiceType
 
 STATUS_LABELS = {
     MissionStatus.PENDING: _l("Pending"),
@@ -88,3 +89,15 @@ def masked_email(email: str) -> str:
 def masked_phone(phone: str) -> str:
     """The country code and the last two digits: ``+33 ••• 78``."""
     return f"{phone[:3]} ••• {phone[-2:]}" if len(phone) > 6 else "•••"
+
+
+def service_name(service: ServiceType | None) -> str:
+    """A service type's name in the user's language (empty for a mission without one)."""
+    return service.name_in(str(get_locale())) if service is not None else ""
+
+
+def price_text(amount: Decimal | None, currency: str | None) -> str:
+    """A price in the user's locale ("12,50 €", "€12.50"); empty when there is none."""
+    if amount is None or not currency:
+        return ""
+    return format_currency(amount, currency)

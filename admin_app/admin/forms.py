@@ -11,14 +11,16 @@ from flask_admin.form import BaseForm
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import Field, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import Field, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
 from ..data.models import Role, RoleName, User
 from ..domain.errors import EditConflict, ValidationError
+from ..domain.services import default_service_type, offered_service_types
 from ..domain.validation import CLIENT_FIELDS, MAX_LENGTHS, MAX_NOTES_LENGTH, REQUIRED_FIELDS
 from ..extensions import db
+from .formatting import price_text, service_name
 from .messages import problem_text
 
 KIND_NAMES = {"walk_in_client": _l("client"), "walk_in_mission": _l("mission")}
@@ -33,6 +35,7 @@ FIELD_LABELS = {
     "postal_code": _l("Postal code"),
     "country": _l("Country"),
     "notes": _l("Notes"),
+    "service_type": _l("Service"),
 }
 
 
@@ -60,7 +63,14 @@ class ClientForm(BaseForm):
     city = _text_field("city")
     postal_code = _text_field("postal_code")
     country = _text_field("country")
+    service_type = SelectField(FIELD_LABELS["service_type"], coerce=optional_id)
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class NewMissionForm(BaseForm):
+    """A returning client's new mission: its service type (left out when none is offered)."""
+
+    service_type = SelectField(FIELD_LABELS["service_type"], coerce=optional_id)
 
 
 class NotesForm(BaseForm):
@@ -94,6 +104,31 @@ def partner_choices() -> list[tuple[int, str]]:
         .order_by(User.email)
     )
     return [(row.id, row.email) for row in db.session.execute(query)]
+
+
+def chosen_service_type(form: BaseForm) -> int | None:
+    """The service type picked in ``form``; None (the default type) when it has no picker."""
+    field = form._fields.get("service_type")
+    return field.data if field is not None else None
+
+
+def offer_service_types(field: SelectField) -> bool:
+    """Fill a service type picker with the types on offer now, the default chosen unless the
+    user chose another; False when none is offered (the picker is then left out)."""
+    offered = offered_service_types()
+    if not offered:
+        return False
+    field.choices = [
+        SelectChoice(
+            str(service.id),
+            f"{service_name(service)} — {price_text(service.price_amount, service.price_currency)}",
+        )
+        for service in offered
+    ]
+    if field.data is None:
+        default = default_service_type(offered)
+        field.data = default.id if default else None
+    return True
 
 
 def saved_through_rules(form: BaseForm, save: Callable[[], object]) -> bool:

@@ -24,6 +24,10 @@ PROBLEM_WORDS = {
     "partner_and_support": _l("An account cannot be both partner and support."),
     "unknown_roles": _l("Unknown roles: %(roles)s."),
     "last_admin": _l("The last active admin must stay an active admin."),
+    "unknown_service_type": _l("Choose one of the service types on offer."),
+    "invalid_currency": _l("A three-letter currency code, such as EUR or CHF."),
+    "price_range": _l("Between 0 and %(max)s."),
+    "duration_range": _l("Between 1 and %(max)d minutes."),
     # Flask-Security's own reasons, already in the user's language.
     "password_refused": _l("This password cannot be used: %(reasons)s"),
 }

@@ -27,8 +27,15 @@ from ..domain.scoping import scope_filter
 from ..domain.search import client_search
 from ..domain.transitions import TRANSITIONS, available_actions, transition
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
-from .filters import ChoiceFilter, PartnerFilter, day_filters
-from .formatting import STATUS_LABELS, local_datetime, local_datetime_formatter, status_formatter
+from .filters import ChoiceFilter, PartnerFilter, ServiceTypeFilter, day_filters
+from .formatting import (
+    STATUS_LABELS,
+    local_datetime,
+    local_datetime_formatter,
+    price_text,
+    service_name,
+    status_formatter,
+)
 from .forms import FIELD_LABELS, NotesForm, saved_through_rules
 from .messages import refusal_reason
 
@@ -41,6 +48,12 @@ def client_formatter(view: Any, context: Any, model: Mission, name: str) -> Mark
         g.client_details = url_for("clients.details_view") + "?id="
     url = g.client_details + url_quote(model.client_id, safe="")
     return Markup('<a href="%s">%s</a>') % (url, model.client.full_name)
+
+
+def service_formatter(view: Any, context: Any, model: Mission, name: str) -> Markup:
+    """The service type in the user's language, with the price the mission copied."""
+    price = price_text(model.price_amount, model.price_currency)
+    return Markup("%s<br><small>%s</small>") % (service_name(model.service_type), price)
 
 
 def contact_formatter(view: Any, context: Any, model: Mission, name: str) -> Markup:
@@ -94,15 +107,18 @@ class MissionView(ScopedModelView):
     client_key = "client_id"
     empty_message = _l("No mission yet: missions open when a walk-in client is registered.")
 
-    truncated_columns = ("client", "contact", "partner")
-    column_list = ("client", "contact", "status", "created_at", "completed_at", "partner")
+    truncated_columns = ("client", "contact", "service_type", "partner")
+    column_list = (
+        "client", "contact", "service_type", "status", "created_at", "completed_at", "partner",
+    )  # fmt: skip
     column_details_list = (
-        "client", "contact", "status", "notes", "created_at", "updated_at", "completed_at",
-        "partner",
+        "client", "contact", "service_type", "status", "notes", "created_at", "updated_at",
+        "completed_at", "partner",
     )  # fmt: skip
     column_labels = {
         "client": _l("Client"),
         "contact": _l("Contact"),
+        "service_type": FIELD_LABELS["service_type"],
         "status": _l("Status"),
         "notes": FIELD_LABELS["notes"],
         "created_at": _l("Opened"),
@@ -113,6 +129,7 @@ class MissionView(ScopedModelView):
     column_formatters = {
         "client": client_formatter,
         "contact": contact_formatter,
+        "service_type": service_formatter,
         "status": status_formatter,
         "created_at": local_datetime_formatter,
         "updated_at": local_datetime_formatter,
@@ -129,19 +146,21 @@ class MissionView(ScopedModelView):
             _l("Status"),
             options=[(status.value, label) for status, label in STATUS_LABELS.items()],
         ),
+        ServiceTypeFilter(Mission.service_type_id, FIELD_LABELS["service_type"]),
         *day_filters(Mission.created_at, _l("Opened")),
         *day_filters(Mission.completed_at, _l("Completed")),
         PartnerFilter(Mission.partner_id, FIELD_LABELS["partner"]),
     )
     column_export_list = (
-        "first_name", "last_name", "email", "phone", "status", "created_at", "completed_at",
-        "notes",
+        "first_name", "last_name", "email", "phone", "service_type", "price_amount",
+        "price_currency", "status", "created_at", "completed_at", "notes",
     )  # fmt: skip
     column_formatters_export = {
         "first_name": lambda v, c, m, n: m.client.first_name,
         "last_name": lambda v, c, m, n: m.client.last_name,
         "email": lambda v, c, m, n: m.client.email,
         "phone": lambda v, c, m, n: m.client.phone,
+        "service_type": lambda v, c, m, n: service_name(m.service_type),
         "status": lambda v, c, m, n: str(STATUS_LABELS[m.status]),
     }
 

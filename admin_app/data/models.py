@@ -5,10 +5,11 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import ClassVar
 
 from flask_security.models import fsqla_v3 as fsqla
-from sqlalchemy import Enum, ForeignKey, Index, Integer, Text, func, text
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, Numeric, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -177,6 +178,34 @@ class Client(db.Model):
         return f"{self.full_name} <{self.email}>"
 
 
+#: Prices: exact decimals with two places (``numeric`` on PostgreSQL; SQLite hands them back
+#: rounded to those two places, exact for any price below 10^13). Never a float in Python.
+money_type = Numeric(12, 2, asdecimal=True)
+
+
+class ServiceType(db.Model):
+    """What a visit is for, in the admins' catalogue. A mission copies the price it had when
+    the mission was opened; an inactive type stays on its missions and is no longer offered."""
+
+    __tablename__ = "service_type"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name_en: Mapped[str] = mapped_column(Text)
+    name_fr: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    price_amount: Mapped[Decimal] = mapped_column(money_type, default=Decimal("0.00"))
+    price_currency: Mapped[str] = mapped_column(Text, default="EUR", server_default="EUR")
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+    def name_in(self, language: str) -> str:
+        """The name in ``language`` ("fr" or anything else for English)."""
+        return self.name_fr if language == "fr" else self.name_en
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
 class Mission(db.Model):
     __tablename__ = "walk_in_mission"
     # The list orders end in ``id``: a page's ids are read from the index alone.
@@ -190,6 +219,15 @@ class Mission(db.Model):
         Index("ix_walk_in_mission_completed", "completed_at"),
         # Covers a search's page of ids: the clients' missions, newest first, within a scope.
         Index("ix_walk_in_mission_client", "client_id", "created_at", "partner_id", "id"),
+        # The service type filter, alone or within a partner's rows, newest first.
+        Index(
+            "ix_walk_in_mission_partner_service",
+            "partner_id",
+            "service_type_id",
+            "created_at",
+            "id",
+        ),
+        Index("ix_walk_in_mission_service", "service_type_id", "created_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
@@ -203,10 +241,18 @@ class Mission(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: The service type and its price when the mission was opened (a copy: the catalogue's
+    #: price may change later). Empty only for a mission opened while no type was offered.
+    service_type_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_type.id", ondelete="RESTRICT")
+    )
+    price_amount: Mapped[Decimal | None] = mapped_column(money_type)
+    price_currency: Mapped[str | None] = mapped_column(Text)
 
     __mapper_args__ = {"version_id_col": version}
 
     client: Mapped[Client] = relationship(back_populates="missions")
+    service_type: Mapped[ServiceType | None] = relationship()
     partner: Mapped[User] = relationship()
     events: Mapped[list[MissionEvent]] = relationship(
         back_populates="mission",

@@ -27,6 +27,10 @@ FIELD_PROBLEMS: dict[str, str] = {
     "unknown_roles": "unknown roles: {roles}",
     "last_admin": "the last active admin must stay an active admin",
     "password_refused": "{reasons}",
+    "unknown_service_type": "not a service type on offer",
+    "invalid_currency": "must be a three-letter currency code (EUR, CHF...)",
+    "price_range": "must be between 0 and {max}",
+    "duration_range": "must be between 1 and {max} minutes",
 }
 
 #: What an account may be refused to do (``NotAllowed``), in English.
@@ -35,6 +39,7 @@ DOINGS: dict[str, str] = {
     "change_missions": "change missions",
     "handle_personal_data": "handle personal data requests",
     "merge_clients": "merge clients",
+    "manage_service_types": "manage service types",
 }
 
 #: Why two clients cannot be merged (``MergeRefused``), in English.
@@ -181,3 +186,13 @@ class MergeRefused(DomainError):
 
     def english_values(self) -> Mapping[str, Any]:
         return {"reason": MERGE_REFUSALS[self.reason]}
+
+
+class ServiceTypeInUse(DomainError):
+    """Missions have this service type: it cannot be deleted (it can be deactivated)."""
+
+    code = "service_type_in_use"
+    english = "service type {name} is used by missions: deactivate it instead"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name)

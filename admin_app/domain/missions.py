@@ -7,6 +7,8 @@ messages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -18,11 +20,13 @@ from ..data.models import (
     MissionEvent,
     MissionMerge,
     MissionStatus,
+    ServiceType,
     User,
     is_row_id,
 )
 from ..extensions import db
 from ..platform.audit import record_refused_access
+from .clients import visible_client
 from .concurrency import check_version, commit_or_conflict
 from .errors import (
     FieldProblem,
@@ -33,41 +37,80 @@ from .errors import (
     ValidationError,
 )
 from .scoping import is_partner, may_change_rows, scope_filter
-from .tally import count_registration, count_transition
+from .services import apply_service_type, service_type_for_new_mission
+from .tally import count_new_mission, count_registration, count_transition
 from .transitions import transition
 from .validation import clean_notes, configured_phone_region, normalise_client_fields
 
 
 def register_walk_in_client(
-    partner: User, *, actor: User | None = None, **fields: Any
+    partner: User,
+    *,
+    actor: User | None = None,
+    service_type_id: int | None = None,
+    **fields: Any,
 ) -> tuple[Client, Mission]:
     """Validate and save a walk-in client with its pending mission, both or neither.
 
     ``actor`` is who registered it (an admin acting for ``partner``); it defaults to the partner.
+    The mission has the service type ``service_type_id`` (an active one), else the default.
     """
     cleaned = normalise_client_fields(fields, phone_region=configured_phone_region())
     if not is_partner(partner):
         raise ValidationError({"partner": FieldProblem("not_active_partner")})
+    service = service_type_for_new_mission(service_type_id)
     now = utcnow()
     client = Client(partner_id=partner.id, created_at=now, updated_at=now, **cleaned)
+    mission = _pending_mission(client, actor or partner, now, service)
+    db.session.add(client)
+    _commit_or_roll_back(lambda: count_registration(partner.id))
+    return client, mission
+
+
+def open_mission(client_id: str, actor: User, *, service_type_id: int | None = None) -> Mission:
+    """Open a new pending mission for an existing client ``actor`` may see: a returning
+    visitor gets another mission, not a second client record.
+
+    Another partner's client (or an unknown id) is ``ClientNotFound``, as everywhere; support
+    staff, who only read, get ``NotAllowed``. The service type is as for a registration.
+    """
+    if not may_change_rows(actor):
+        raise NotAllowed(actor, "change_missions")
+    client = visible_client(client_id, actor)
+    service = service_type_for_new_mission(service_type_id)
+    mission = _pending_mission(client, actor, utcnow(), service)
+    _commit_or_roll_back(lambda: count_new_mission(client.partner_id))
+    return mission
+
+
+def _pending_mission(
+    client: Client, actor: User, now: datetime, service: ServiceType | None
+) -> Mission:
+    """A new pending mission of ``client`` with its creation event and the service type's
+    current price, added to the session."""
     mission = Mission(
         client=client,
-        partner_id=partner.id,
+        partner_id=client.partner_id,
         status=MissionStatus.PENDING,
         created_at=now,
         updated_at=now,
     )
+    apply_service_type(mission, service)
     creation = MissionEvent(
-        mission=mission, actor_id=(actor or partner).id, to_status=MissionStatus.PENDING, at=now
+        mission=mission, actor_id=actor.id, to_status=MissionStatus.PENDING, at=now
     )
-    db.session.add_all([client, mission, creation])
+    db.session.add_all([mission, creation])
+    return mission
+
+
+def _commit_or_roll_back(count: Callable[[], None]) -> None:
+    """Adjust the totals (``count``) and commit with the rows, or roll both back."""
     try:
-        count_registration(partner.id)
+        count()
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    return client, mission
 
 
 def update_mission_notes(

@@ -15,6 +15,10 @@ def sees_all_partners(user: User) -> bool:
     return user.has_role(RoleName.ADMIN) or user.has_role(RoleName.SUPPORT)
 
 
+def is_admin(user: User) -> bool:
+    return bool(user.active) and user.has_role(RoleName.ADMIN)
+
+
 def is_partner(user: User) -> bool:
     return bool(user.active) and user.has_role(RoleName.PARTNER)
 

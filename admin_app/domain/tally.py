@@ -42,6 +42,18 @@ def count_registration(partner_id: int) -> None:
     )
 
 
+def count_new_mission(partner_id: int) -> None:
+    """One more pending mission for an existing client of ``partner_id`` (no new client)."""
+    pending = MissionStatus.PENDING.value
+    statement = _insert()(PartnerTally).values(partner_id=partner_id, **{pending: 1})
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[PartnerTally.partner_id],
+            set_={pending: _column(MissionStatus.PENDING) + 1},
+        )
+    )
+
+
 def count_transition(mission_id: str, source: MissionStatus, target: MissionStatus) -> None:
     """The mission ``mission_id`` moved from ``source`` to ``target``."""
     owner = select(Mission.partner_id).where(Mission.id == mission_id).scalar_subquery()

@@ -7,7 +7,7 @@ lower-cased (validation); rows written otherwise are lower-cased here so equalit
 case-insensitive. ``mission_merge`` records each mission moved by a merge of two clients.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02 01:00:00
 
 """
@@ -18,7 +18,7 @@ import admin_app.data.db_types  # noqa: F401  (autogenerate writes admin_app.dat
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

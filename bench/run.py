@@ -119,6 +119,8 @@ class Plan:
     samples: int
     settle: float
     rounds: int = 1
+    #: Page names to measure (all when empty); the minimal page is always measured.
+    only: tuple[str, ...] = ()
 
 
 def measure(browser: Browser, name: str, page: str, role: str, method: str, form_for,
@@ -200,10 +202,29 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
             "admin_password": admin_password,
             "admin_totp_secret": admin.tf_totp_secret,
             "mission": db.session.scalar(select(Mission.id).where(Mission.partner_id == busiest)),
+            "duplicate_query": duplicate_query(busiest),
         }
         db.session.remove()
         db.engine.dispose()
     return accounts
+
+
+def duplicate_query(partner_id: int) -> str:
+    """The duplicate check's parameters for one of the partner's clients, as typed at the
+    counter: its phone in local form, another email, its names with a typo, its city."""
+    from sqlalchemy import select
+
+    from admin_app.data.models import Client
+    from admin_app.extensions import db
+
+    client = db.session.scalars(
+        select(Client).where(Client.partner_id == partner_id, Client.city.is_not(None)).limit(1)
+    ).one()
+    return urlencode({
+        "phone": "0" + client.phone.removeprefix("+33"), "email": "someone.else@example.com",
+        "first_name": client.first_name, "last_name": client.last_name + "e",
+        "city": client.city, "partner": partner_id,
+    })  # fmt: skip
 
 
 def list_sizes(partner_id: int) -> dict[str, int]:
@@ -259,6 +280,12 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
         ("missions, deep page", f"/admin/missions/?page={deep_missions}", "GET", none),
         ("missions, search", "/admin/missions/?search=Martin", "GET", none),
         ("mission details", f"/admin/missions/details/?id={mission}", "GET", none),
+        (
+            "duplicate check",
+            f"/admin/clients/duplicates/?{accounts['duplicate_query']}",
+            "GET",
+            none,
+        ),
         ("registration POST", "/admin/clients/new/", "POST", registration),
         ("transition POST", "/admin/missions/transition/", "POST", transition),
         ("hello, again", "/_bench/hello", "GET", none),
@@ -302,13 +329,16 @@ def run(database_url: str, missions: int, plan: Plan) -> list[Result]:
 def measure_rounds(
     browsers: dict[str, Browser], accounts: dict[str, str], plan: Plan
 ) -> list[Result]:
-    """Every page of every role, ``plan.rounds`` times over, each page's rounds combined."""
+    """Every page of every role (or those ``plan.only`` names, with the minimal page),
+    ``plan.rounds`` times over, each page's rounds combined."""
     for browser in browsers.values():
         browser.csrf = browser.token("/admin/")
     rounds: dict[tuple[str, str], list[Result]] = {}
     for _ in range(plan.rounds):
         for role, browser in browsers.items():
             for name, path, method, form_for in pages(accounts, role):
+                if plan.only and name not in plan.only and path != "/_bench/hello":
+                    continue
                 result = measure(browser, name, path, role, method, form_for, plan)
                 rounds.setdefault((role, name), []).append(result)
     return [median_round(runs) for runs in rounds.values()]
@@ -398,6 +428,10 @@ def main() -> int:
         default="auto",
         help="load generator: wrk if installed (auto), or Python threads",
     )
+    parser.add_argument(
+        "--pages", nargs="+", default=[], metavar="NAME",
+        help='measure only these pages (their names in the tables, e.g. "duplicate check")',
+    )  # fmt: skip
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     options = parser.parse_args()
     from admin_app.config import database_url
@@ -424,7 +458,7 @@ def run_at_size(url: str, missions: int, options: argparse.Namespace) -> list[Re
     load = choose(options.load)
     plan = Plan(
         load, options.seconds, options.concurrency, options.samples, options.settle,
-        options.rounds,
+        options.rounds, tuple(options.pages),
     )  # fmt: skip
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_benchmark(
-    tmp_path: Path, load: str, *sizes: str, rounds: int = 1
+    tmp_path: Path, load: str, *sizes: str, rounds: int = 1, pages: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess:
     """wrk takes whole seconds: one a page; Python threads load each page for 0.3 s."""
     target = server_url() or f"sqlite:///{tmp_path / 'bench.sqlite3'}"
@@ -25,7 +25,8 @@ def run_benchmark(
     return subprocess.run(  # noqa: S603 - our own script
         [sys.executable, "bench/run.py", "--database-url", target, "--missions", *sizes,
          "--seconds", seconds, "--concurrency", "2", "--samples", "3", "--settle", "0",
-         "--load", load, "--rounds", str(rounds), "--out", str(tmp_path)],
+         "--load", load, "--rounds", str(rounds), "--out", str(tmp_path),
+         *(["--pages", *pages] if pages else [])],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 
@@ -44,7 +45,7 @@ def test_benchmark_with_wrk_reports_every_page(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = reported_rows(tmp_path, "300")
     assert {row["role"] for row in rows} == {"partner", "admin"}
-    assert len(rows) == 30 and all(row["queries"] > 0 and row["rps"] > 0 for row in rows)
+    assert len(rows) == 32 and all(row["queries"] > 0 and row["rps"] > 0 for row in rows)
     assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
     assert "connections (wrk)" in run.stdout
     assert "| partner | missions | `/admin/missions/` |" in run.stdout
@@ -59,12 +60,26 @@ def test_benchmark_with_python_threads_reports_every_page_at_two_sizes(tmp_path)
 
     assert run.returncode == 0, run.stderr[-3000:]
     rows = reported_rows(tmp_path, "300")
-    assert len(rows) == 30 and all(row["rps"] > 0 for row in rows)
-    assert len({(row["role"], row["name"]) for row in rows}) == 30  # two rounds, one row a page
+    assert len(rows) == 32 and all(row["rps"] > 0 for row in rows)
+    assert len({(row["role"], row["name"]) for row in rows}) == 32  # two rounds, one row a page
     assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
     assert "connections (python)" in run.stdout
     flatness = next(tmp_path.glob("*-flatness.md")).read_text()
     assert "| admin | missions, deep page |" in flatness
+
+
+def test_benchmark_measures_only_the_named_pages_with_the_minimal_one(tmp_path):
+    run = run_benchmark(tmp_path, "python", "300", pages=("duplicate check",))
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = reported_rows(tmp_path, "300")
+    names = [(row["role"], row["name"]) for row in rows]
+    assert names == [
+        (role, name)
+        for role in ("partner", "admin")
+        for name in ("hello", "duplicate check", "hello, again")
+    ]
+    assert all(row["statuses"] == "200" and row["queries"] > 0 for row in rows), rows
 
 
 def test_a_page_over_rounds_reports_its_median_round():

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
-from flask_babel import gettext, ngettext
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
@@ -15,23 +15,16 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..data.models import Client, Mission, RoleName, User
-from ..domain.clients import (
-    delete_client,
-    erase_client,
-    merge_clients,
-    personal_data,
-    update_client,
-    visible_client,
-)
-from ..domain.duplicates import PROBE_FIELDS, Duplicate, likely_duplicates
-from ..domain.errors import ClientNotFound, DomainError, MergeRefused, NotFound, ValidationError
+from ..domain.clients import delete_client, erase_client, personal_data, update_client
+from ..domain.errors import DomainError, NotFound, ValidationError
 from ..domain.missions import open_mission, register_walk_in_client
 from ..domain.scoping import visible
 from ..domain.search import client_search
 from ..extensions import db
 from .base import ScopedModelView
+from .client_checks import MERGE_VIEWS, DuplicateChecks
 from .filters import KeyIs, PartnerFilter, day_filters
-from .formatting import local_datetime_formatter, masked_email, masked_phone
+from .formatting import local_datetime_formatter
 from .forms import (
     FIELD_LABELS,
     ClientForm,
@@ -43,15 +36,14 @@ from .forms import (
     saved_through_rules,
     show_domain_errors,
 )
-from .messages import merge_refusal
 
 #: Pages for admins only: 403 for partners and support staff.
-ADMIN_VIEWS = frozenset({"personal_data_view", "erase_view", "merge_view"})
+ADMIN_VIEWS = frozenset({"personal_data_view", "erase_view"}) | MERGE_VIEWS
 #: Opening a mission changes data: support staff get 403, its form included.
 MISSION_VIEWS = frozenset({"new_mission_view"})
 
 
-class ClientView(ScopedModelView):
+class ClientView(DuplicateChecks, ScopedModelView):
     list_template = "admin/clients_list.html"
     details_template = "admin/client_details.html"
     create_template = "admin/client_create.html"
@@ -195,73 +187,6 @@ class ClientView(ScopedModelView):
             abort(404)
         flash(gettext("The client and everything held about them were erased."), "success")
         return redirect(url_for(".index_view"))
-
-    @expose("/duplicates/")
-    def duplicates_view(self) -> Response:
-        """Likely duplicates of the client being registered, as JSON for ``duplicates.js``:
-        among the user's own clients, or the chosen partner's for users who see every partner."""
-        fields = {name: request.args.get(name, "") for name in PROBE_FIELDS}
-        partner_id = request.args.get("partner", type=int)
-        found = likely_duplicates(current_user, fields, partner_id=partner_id)
-        return jsonify(candidates=[self._candidate(duplicate) for duplicate in found])
-
-    def _candidate(self, duplicate: Duplicate) -> dict[str, Any]:
-        client = duplicate.client
-        return {
-            "id": client.id,
-            "name": client.full_name,
-            "email": masked_email(client.email),
-            "phone": masked_phone(client.phone),
-            "city": client.city or "",
-            "reasons": list(duplicate.reasons),
-            "details_url": url_for(".details_view", id=client.id),
-            "new_mission_url": url_for(".new_mission_view", id=client.id),
-        }
-
-    @expose("/merge/", methods=("GET", "POST"))
-    def merge_view(self) -> Any:
-        """Merge a client into another of the same partner (admins only): choose the client to
-        keep, confirm; the missions move, this client is deleted."""
-        source = request.form if request.method == "POST" else request.args
-        try:
-            drop = visible_client(source.get("id", ""), current_user)
-        except ClientNotFound:
-            abort(404)
-        if request.method == "POST":
-            keep_id = (request.form.get("keep_id") or request.form.get("keep") or "").strip()
-            return self._merge(drop, keep_id)
-        return self.render(
-            "admin/client_merge.html", model=drop, candidates=self._merge_candidates(drop)
-        )
-
-    def _merge(self, drop: Client, keep_id: str) -> Response:
-        drop_id, drop_name = drop.id, drop.full_name
-        try:
-            keep = visible_client(keep_id, current_user)
-            keep_name = keep.full_name
-            moved = merge_clients(keep.id, drop_id, current_user)
-        except ClientNotFound:
-            flash(gettext("Choose the client to keep: no client has this id."), "danger")
-        except MergeRefused as refusal:
-            flash(merge_refusal(refusal), "danger")
-        else:
-            flash(
-                ngettext(
-                    "%(drop)s was merged into %(keep)s: %(num)d mission moved.",
-                    "%(drop)s was merged into %(keep)s: %(num)d missions moved.",
-                    moved,
-                    drop=drop_name,
-                    keep=keep_name,
-                ),
-                "success",
-            )
-            return redirect(url_for(".details_view", id=keep_id))
-        return redirect(url_for(".merge_view", id=drop_id))
-
-    def _merge_candidates(self, drop: Client) -> list[Duplicate]:
-        fields = {name: getattr(drop, name) for name in PROBE_FIELDS}
-        found = likely_duplicates(current_user, fields, partner_id=drop.partner_id)
-        return [duplicate for duplicate in found if duplicate.client.id != drop.id]
 
     @expose("/new-mission/", methods=("GET", "POST"))
     def new_mission_view(self) -> Any:

@@ -249,10 +249,6 @@ def query_plan(app, statement: str, parameters: object) -> str:
     [
         ({"phone": "0612345678"}, ["ix_walk_in_client_partner_phone"]),
         ({"email": "elodie@example.com"}, ["ix_walk_in_client_partner_email"]),
-        (
-            {"first_name": "Elodie", "last_name": "Durand", "city": "Paris"},
-            ["ix_walk_in_client_partner_city_"],
-        ),
     ],
 )
 def test_each_comparison_reads_a_partner_prefixed_index(app, client, shop, query, indexes):

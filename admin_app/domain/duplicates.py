@@ -59,10 +59,6 @@ class Probe:
             city_key=name_key(text["city"]) or None,
         )
 
-    @property
-    def has_names(self) -> bool:
-        return bool(self.first_name_key and self.last_name_key and self.city_key)
-
 
 @dataclass(frozen=True)
 class Duplicate:
@@ -89,8 +85,9 @@ def likely_duplicates(
         _note(reasons, _ids(mine.where(Client.phone == probe.phone)), "phone")
     if probe.email:
         _note(reasons, _ids(mine.where(Client.email == probe.email)), "email")
-    if probe.has_names:
-        _note(reasons, similar_names(owner, user, probe), "name")
+    if probe.first_name_key and probe.last_name_key and probe.city_key:
+        names = (probe.first_name_key, probe.last_name_key)
+        _note(reasons, similar_names(owner, user, names, probe.city_key), "name")
     chosen = list(reasons)[:MAX_CANDIDATES]
     if not chosen:
         return []
@@ -98,20 +95,20 @@ def likely_duplicates(
     return [Duplicate(rows[id_], tuple(reasons[id_])) for id_ in chosen if id_ in rows]
 
 
-def similar_names(owner: int, user: User, probe: Probe) -> list[str]:
-    """Ids of the partner's clients in the probe's city whose names are the probe's with at
-    most one typo, closest first: one query over two bounded index ranges."""
-    assert probe.first_name_key and probe.last_name_key  # noqa: S101 - has_names checked
+def similar_names(owner: int, user: User, names: tuple[str, str], city_key: str) -> list[str]:
+    """Ids of the partner's clients in the city whose name keys are ``names`` (first, last)
+    with at most one typo, closest first: one query over two bounded index ranges."""
+    first, last = names
     keys = (Client.id, Client.first_name_key, Client.last_name_key)
     in_city = select(*keys).where(
-        Client.partner_id == owner, Client.city_key == probe.city_key, scope_filter(Client, user)
+        Client.partner_id == owner, Client.city_key == city_key, scope_filter(Client, user)
     )
     arms = (
-        in_city.where(Client.last_name_key == probe.last_name_key),
-        in_city.where(Client.first_name_key == probe.first_name_key),
+        in_city.where(Client.last_name_key == last),
+        in_city.where(Client.first_name_key == first),
     )
     rows = db.session.execute(_union_of_bounded(arms)).all()
-    wanted = f"{probe.first_name_key} {probe.last_name_key}"
+    wanted = f"{first} {last}"
     distances = {
         id_: Levenshtein.distance(wanted, f"{first} {last}", score_cutoff=1)
         for id_, first, last in rows

@@ -83,7 +83,9 @@ def test_a_merge_is_in_the_audit_log_and_each_moved_missions_history(app, client
             select(AuditEvent).where(AuditEvent.action == "client.merge")
         ).one()
     assert event.target == f"walk_in_client:{world.a_client}"
-    assert json.loads(event.details) == {"merged": f"walk_in_client:{twin}", "missions": 2}
+    assert json.loads(event.details) == {"merged": twin, "missions": 2}
+    log = client.get("/admin/audit/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert "Fiches clients fusionnées" in log and "Missions déplacées" in log
 
 
 def test_clients_of_different_partners_are_not_merged(app, client, world):

@@ -36,6 +36,7 @@ ACTION_WORDS = {
     "client.delete": _l("Client deleted"),
     "client.personal_data_export": _l("Client's personal data exported"),
     "client.erase": _l("Client erased"),
+    "client.merge": _l("Clients merged"),
     "export": _l("List exported"),
     "access.refused": _l("Another partner's row refused"),
 }
@@ -50,6 +51,8 @@ DETAIL_WORDS = {
     "password_changed": _l("Password changed"),
     "type": _l("Format"),
     "parameters": _l("List parameters"),
+    "merged": _l("Client merged into it (deleted)"),
+    "missions": _l("Missions moved"),
 }
 HIDDEN_DETAILS = frozenset({"email"})
 #: The login steps a failure names.

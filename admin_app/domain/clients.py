@@ -135,7 +135,7 @@ def merge_clients(keep_id: str, drop_id: str, actor: User) -> int:
     count_client_removal(drop.partner_id, [])
     db.session.execute(delete(Client).where(Client.id == drop.id))
     db.session.commit()
-    details = {"merged": f"walk_in_client:{drop_id}", "missions": len(moved)}
+    details = {"merged": drop_id, "missions": len(moved)}
     record("client.merge", target=f"walk_in_client:{keep_id}", details=details, actor=actor)
     return len(moved)
 

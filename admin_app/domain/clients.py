@@ -104,8 +104,8 @@ def merge_clients(keep_id: str, drop_id: str, actor: User) -> int:
 
     Each moved mission's history records the merge; the partner's totals lose one client and
     no status changes. The dropped client's row is locked first (PostgreSQL), so a mission
-    opened for it meanwhile waits, then fails on the missing client instead of being deleted
-    with it.
+    opened for it meanwhile waits, then fails on the missing client; the client is deleted as
+    ``delete_client`` does, so even a mission left on it would be counted out of the totals.
     """
     if not (actor.active and actor.has_role(RoleName.ADMIN)):
         raise NotAllowed(actor, "merge_clients")
@@ -114,6 +114,18 @@ def merge_clients(keep_id: str, drop_id: str, actor: User) -> int:
     keep, drop = visible_client(keep_id, actor), visible_client(drop_id, actor)
     if keep.partner_id != drop.partner_id:
         raise MergeRefused("different_partners")
+    try:
+        moved = _move_missions(keep, drop, actor)
+    except Exception:
+        db.session.rollback()
+        raise
+    details = {"merged": drop_id, "missions": len(moved)}
+    record("client.merge", target=f"walk_in_client:{keep_id}", details=details, actor=actor)
+    return len(moved)
+
+
+def _move_missions(keep: Client, drop: Client, actor: User) -> list[str]:
+    """The merge's one transaction: lock, move, record in each mission's history, delete."""
     db.session.execute(select(Client.id).where(Client.id == drop.id).with_for_update())
     now = utcnow()
     moved = db.session.scalars(
@@ -132,12 +144,8 @@ def merge_clients(keep_id: str, drop_id: str, actor: User) -> int:
                 for id_ in moved
             ],
         )  # fmt: skip
-    count_client_removal(drop.partner_id, [])
-    db.session.execute(delete(Client).where(Client.id == drop.id))
-    db.session.commit()
-    details = {"merged": drop_id, "missions": len(moved)}
-    record("client.merge", target=f"walk_in_client:{keep_id}", details=details, actor=actor)
-    return len(moved)
+    _delete_with_missions(drop)
+    return list(moved)
 
 
 def _delete_with_missions(client: Client) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from decimal import Decimal
 
 import click
 from flask.cli import AppGroup
@@ -12,9 +13,10 @@ from flask_security import hash_password
 from sqlalchemy import func, select
 
 from .data.bench_data import BenchSize, DatabaseNotEmpty, fill
-from .data.models import Client, RoleName, User
+from .data.models import Client, RoleName, ServiceType, User
 from .domain.errors import DomainError
-from .domain.missions import apply_transition, register_walk_in_client
+from .domain.missions import apply_transition, open_mission, register_walk_in_client
+from .domain.services import find_service_type
 from .domain.tally import recount
 from .domain.transitions import TRANSITIONS, transition
 from .extensions import db, security
@@ -27,6 +29,13 @@ DEMO_ACCOUNTS = (
     ("partner.paris@walkin.example.com", RoleName.PARTNER),
     ("partner.lyon@walkin.example.com", RoleName.PARTNER),
     ("support@walkin.example.com", RoleName.SUPPORT),
+)
+
+# (English name, French name, price in euros, expected minutes)
+DEMO_SERVICE_TYPES = (
+    ("Walk-in visit", "Visite sans rendez-vous", "0.00", 15),
+    ("Phone repair", "Réparation de téléphone", "49.90", 60),
+    ("Account set-up", "Création de compte", "15.00", 20),
 )
 
 # (first name, last name, email, phone, city, country, steps taken after registration)
@@ -83,11 +92,12 @@ def create_demo(if_empty: bool, url: str) -> None:
             "Demo accounts, if this database has them: " + ", ".join(e for e, _ in DEMO_ACCOUNTS)
         )
         return
+    services = _demo_service_types()
     click.echo("Demo accounts (a password is shown only when the account is created):")
     for email, role in DEMO_ACCOUNTS:
         user, password = _demo_account(email, role)
         if role is RoleName.PARTNER:
-            _demo_clients(user)
+            _demo_clients(user, services)
         shown = password or "(unchanged: set one with `flask users change_password`)"
         click.echo(f"  {role.value:<8} {email:<36} {shown}")
     click.echo(f"Log in at {login_url}")
@@ -107,14 +117,32 @@ def _demo_account(email: str, role: RoleName) -> tuple[User, str | None]:
     return user, password
 
 
-def _demo_clients(partner: User) -> None:
+def _demo_service_types() -> list[ServiceType]:
+    """The demo catalogue: the types of ``DEMO_SERVICE_TYPES`` missing by English name."""
+    made = []
+    for name_en, name_fr, price, minutes in DEMO_SERVICE_TYPES:
+        service = find_service_type(name_en) or ServiceType(
+            name_en=name_en,
+            name_fr=name_fr,
+            price_amount=Decimal(price),
+            price_currency="EUR",
+            duration_minutes=minutes,
+        )
+        db.session.add(service)
+        made.append(service)
+    db.session.commit()
+    return made
+
+
+def _demo_clients(partner: User, services: list[ServiceType]) -> None:
     has_clients = db.session.scalar(select(Client.id).where(Client.partner_id == partner.id))
     if has_clients:
         return
-    for first, last, email, phone, city, country, steps in DEMO_CLIENTS:
+    for index, (first, last, email, phone, city, country, steps) in enumerate(DEMO_CLIENTS):
         local, domain = email.split("@")
         _, mission = register_walk_in_client(
             partner,
+            service_type_id=services[index % len(services)].id,
             first_name=first,
             last_name=last,
             email=f"{local}.{partner.id}@{domain}",
@@ -132,14 +160,46 @@ def _demo_clients(partner: User) -> None:
 @click.option("--by", "email", required=True, help="Email of the account that acts.")
 def mission_step(action: str, mission_id: str, email: str) -> None:
     """Start, complete or cancel a mission as the account EMAIL would from the panel."""
-    actor = security.datastore.find_user(email=email)
-    if actor is None:
-        raise click.ClickException(f"No account has the email {email}.")
+    actor = _acting_account(email)
     try:
         apply_transition(mission_id, actor, action)
     except DomainError as refusal:
         raise click.ClickException(f"Not done: {refusal}.") from refusal
     click.echo(f"Mission {mission_id} {transition(action).cli_done}.")
+
+
+@walkin.command("new-mission")
+@click.argument("client_id")
+@click.option("--by", "email", required=True, help="Email of the account that acts.")
+@click.option(
+    "--service-type", "service", help="Service type, by id or name (default: the default type)."
+)
+def new_mission(client_id: str, email: str, service: str | None) -> None:
+    """Open a new pending mission for an existing client, as the account EMAIL would."""
+    actor = _acting_account(email)
+    try:
+        mission = open_mission(client_id, actor, service_type_id=_service_type_id(service))
+    except DomainError as refusal:
+        raise click.ClickException(f"Not done: {refusal}.") from refusal
+    click.echo(f"Mission {mission.id} opened for client {client_id}.")
+
+
+def _acting_account(email: str) -> User:
+    """The account ``--by`` names, whatever the case or spaces of the email typed."""
+    actor = security.datastore.find_user(case_insensitive=True, email=email.strip())
+    if actor is None:
+        raise click.ClickException(f"No account has the email {email}.")
+    return actor
+
+
+def _service_type_id(name_or_id: str | None) -> int | None:
+    """The id of the service type named on the command line; None for the default."""
+    if name_or_id is None:
+        return None
+    service = find_service_type(name_or_id)
+    if service is None:
+        raise click.ClickException(f"No service type is named {name_or_id}.")
+    return service.id
 
 
 @walkin.command("bench-data")

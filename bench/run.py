@@ -203,6 +203,7 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
             "admin_totp_secret": admin.tf_totp_secret,
             "mission": db.session.scalar(select(Mission.id).where(Mission.partner_id == busiest)),
             "duplicate_query": duplicate_query(busiest),
+            "service_type": str(made["service_types"][1]),
         }
         db.session.remove()
         db.engine.dispose()
@@ -264,7 +265,7 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
     def transition(browser: Browser) -> dict[str, str]:
         return {"id": accounts["mission"], "action": "start", "csrf_token": browser.csrf}
 
-    mission = accounts["mission"]
+    mission, service = accounts["mission"], accounts["service_type"]
     deep_clients = deep_page(int(accounts[f"{role}_clients"]))
     deep_missions = deep_page(int(accounts[f"{role}_missions"]))
     return [
@@ -277,6 +278,7 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
         ("clients, city filter", "/admin/clients/?flt0_0=Lyon", "GET", none),
         ("missions", "/admin/missions/", "GET", none),
         ("missions, status filter", "/admin/missions/?flt0_0=pending", "GET", none),
+        ("missions, service type filter", f"/admin/missions/?flt0_1={service}", "GET", none),
         ("missions, deep page", f"/admin/missions/?page={deep_missions}", "GET", none),
         ("missions, search", "/admin/missions/?search=Martin", "GET", none),
         ("mission details", f"/admin/missions/details/?id={mission}", "GET", none),

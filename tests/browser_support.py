@@ -183,6 +183,7 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
         pages += [
             PanelPage("client edit", f"/admin/clients/edit/?id={client}"),
             PanelPage("new client", "/admin/clients/", opens_modal=True),
+            PanelPage("new mission", f"/admin/clients/new-mission/?id={client}"),
         ]
     if role is RoleName.ADMIN:
         pages += [
@@ -191,6 +192,8 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
             PanelPage("new account", "/admin/accounts/new/"),
             PanelPage("audit log", "/admin/audit/"),
             PanelPage("merge clients", f"/admin/clients/merge/?id={client}"),
+            PanelPage("services", "/admin/services/"),
+            PanelPage("new service type", "/admin/services/new/"),
         ]
     return pages + [
         PanelPage("change password", "/change"),

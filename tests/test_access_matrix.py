@@ -36,6 +36,14 @@ CLIENT_FIELDS = {
     "phone": "+33612345678",
 }
 
+SERVICE_FIELDS = {
+    "name_en": "Repair",
+    "name_fr": "Réparation",
+    "price_amount": "10.00",
+    "price_currency": "EUR",
+    "duration_minutes": "30",
+}
+
 CASES = [
     Case("dashboard", "GET", "/admin/", None, (200, 200, 200, 200)),
     Case("dashboard json", "GET", "/admin/figures.json", None, (200, 200, 200, 200)),
@@ -79,6 +87,11 @@ CASES = [
     Case("mission export", "GET", "/admin/missions/export/csv/", None, (200, 200, 403, 200)),
     Case("mission inline edit", "POST", "/admin/missions/ajax/update/",
          {"list_form_pk": "{a_mission}", "notes": "x"}, (404, 404, 403, 404)),
+    Case("services list", "GET", "/admin/services/", None, (403, 403, 403, 200)),
+    Case("service new form", "GET", "/admin/services/new/", None, (403, 403, 403, 200)),
+    Case("service create", "POST", "/admin/services/new/", SERVICE_FIELDS, (403, 403, 403, 302)),
+    Case("service delete, no such type", "POST", "/admin/services/delete/", {"id": "999"},
+         (403, 403, 403, 404)),
     Case("accounts list", "GET", "/admin/accounts/", None, (403, 403, 403, 200)),
     Case("account new form", "GET", "/admin/accounts/new/", None, (403, 403, 403, 200)),
 ]  # fmt: skip

@@ -141,6 +141,16 @@ def test_mission_command_moves_a_mission_and_says_so(app, runner, world):
         assert mission.status is MissionStatus.COMPLETED
 
 
+def test_mission_command_finds_the_account_whatever_the_case_of_its_email(app, runner, world):
+    typed = f" {world.partner_a.email.upper()} "
+    result = runner.invoke(args=["walkin", "mission", "start", world.a_mission, "--by", typed])
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        event = db.session.get_one(Mission, world.a_mission).events[-1]
+        assert event.actor_id == world.partner_a.id
+
+
 @pytest.mark.parametrize(
     ("action", "mission", "by", "said"),
     [

@@ -312,3 +312,20 @@ def test_a_search_of_a_thousand_words_uses_the_first_ones(client, world):
 
     assert response.status_code == 200
     assert "Only the first 8 words of a search are used." in response.get_data(as_text=True)
+
+
+def other_script_digits(number: int) -> str:
+    """``number`` in Arabic-Indic digits, which Python's ``int()`` reads as ASCII ones."""
+    return "".join(chr(0x0660 + int(digit)) for digit in str(number))
+
+
+def test_row_ids_and_partner_ids_count_only_ascii_digits(client, world):
+    log_in(client, world.admin)
+    partner_id = world.partner_a.id
+    odd = other_script_digits(partner_id)
+
+    assert client.get(f"/admin/accounts/edit/?id={partner_id}").status_code == 200
+    assert client.get(f"/admin/accounts/edit/?id={odd}").status_code == 404
+    assert client.get(f"/admin/accounts/edit/?id=+{partner_id}").status_code == 404
+    assert client.get(f"/admin/figures.json?partner={partner_id}").json["clients"] == 2
+    assert client.get(f"/admin/figures.json?partner={odd}").json["clients"] == 3

@@ -409,3 +409,18 @@ def test_throttling_can_be_turned_off(sibling_app, make_account):
 
     assert statuses == [200] * 8
     assert attempt_login(client, account).status_code == 302
+
+
+def test_throttle_storage_out_of_reach_answers_503_in_words(sibling_app):
+    """Redis away: a login attempt that cannot be counted is not checked (503), never a 500."""
+    unreachable = sibling_app(
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1},
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    client = unreachable.test_client()
+
+    response = password_step(client, "someone@example.org", WRONG_PASSWORD)
+
+    assert response.status_code == 503
+    assert "Sign-in attempts cannot be checked right now" in response.get_data(as_text=True)

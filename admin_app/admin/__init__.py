@@ -16,7 +16,7 @@ from .accounts import AccountView
 from .audit import AuditView
 from .clients import ClientView
 from .dashboard import DashboardView
-from .formatting import local_datetime, status_badge
+from .formatting import local_datetime, service_name, status_badge
 from .missions import MissionView
 from .services import ServiceTypeView
 
@@ -37,6 +37,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AuditView(AuditEvent, name=_l("Audit log"), endpoint="audit"))
     init_account_pages(app, admin)
     app.jinja_env.globals.update(
-        status_badge=status_badge, local_datetime=local_datetime, get_locale=get_locale
+        status_badge=status_badge,
+        local_datetime=local_datetime,
+        service_name=service_name,
+        get_locale=get_locale,
     )
     return admin

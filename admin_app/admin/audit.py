@@ -37,6 +37,9 @@ ACTION_WORDS = {
     "client.personal_data_export": _l("Client's personal data exported"),
     "client.erase": _l("Client erased"),
     "client.merge": _l("Clients merged"),
+    "service_type.create": _l("Service type created"),
+    "service_type.update": _l("Service type changed"),
+    "service_type.delete": _l("Service type deleted"),
     "export": _l("List exported"),
     "access.refused": _l("Another partner's row refused"),
 }

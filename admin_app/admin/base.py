@@ -33,8 +33,7 @@ from ..extensions import db
 from ..platform.audit import record, record_refused_access
 from ..platform.two_factor import must_confirm_recovery_codes
 from ..platform.web import has_control_characters
-from .filters import MAX_ID, PartnerFilter
-from .forms import partner_choices
+from .filters import FreshChoices, PartnerFilter, read_fresh_choices, row_number
 from .listing import ListingMixin, Scan, flash_words_dropped
 
 PANEL_ROLES = (RoleName.ADMIN, RoleName.PARTNER, RoleName.SUPPORT)
@@ -172,9 +171,10 @@ class SecureModelView(AccessGate, ModelView):
 
     def get_one(self, id: Any) -> Any:
         """Rows with integer ids (accounts, audit): a malformed or unknown id answers 404."""
-        if not isinstance(id, str) or not id.isdigit() or int(id) > MAX_ID:
+        number = row_number(id)
+        if number is None:
             abort(404)
-        row = db.session.get(self.model, int(id))
+        row = db.session.get(self.model, number)
         if row is None:
             abort(404)
         return row
@@ -359,26 +359,32 @@ class ScopedModelView(ListingMixin, SecureModelView):
         return super().render(template, **kwargs)
 
     def _get_filter_groups(self) -> dict[str, list[dict[str, Any]]] | None:
-        """Partner filters: fresh choices for users who see every partner, absent for others.
-        Filters with ``fresh_options`` (service types): their choices as they are now."""
+        """Filters whose choices are read as the page is built (``FreshChoices``: partners,
+        service types), in one statement; partner filters only for users who see every
+        partner."""
         groups = super()._get_filter_groups()
         if not groups:
             return groups
-        fresh: dict[str, list[dict[str, Any]]] = {}
-        for label, items in groups.items():
-            filters = [self._filters[item["index"]] for item in items]
-            if any(isinstance(flt, PartnerFilter) for flt in filters):
-                if self.sees_all():
-                    choices = [(str(id_), email) for id_, email in partner_choices()]
-                    fresh[label] = [{**item, "options": choices} for item in items]
-            elif any(hasattr(flt, "fresh_options") for flt in filters):
-                fresh[label] = [
-                    {**item, "options": flt.fresh_options()}
-                    for item, flt in zip(items, filters, strict=True)
-                ]
-            else:
-                fresh[label] = items
-        return fresh
+        shown = {
+            label: items
+            for label, items in groups.items()
+            if self.sees_all()
+            or not any(isinstance(self._filters[item["index"]], PartnerFilter) for item in items)
+        }
+        fresh = {
+            item["index"]: self._filters[item["index"]]
+            for items in shown.values()
+            for item in items
+            if isinstance(self._filters[item["index"]], FreshChoices)
+        }
+        choices = read_fresh_choices(fresh)
+        return {
+            label: [
+                {**item, "options": choices[item["index"]]} if item["index"] in choices else item
+                for item in items
+            ]
+            for label, items in shown.items()
+        }
 
 
 class SecureIndexView(AccessGate, AdminIndexView):

@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import Query
+from sqlalchemy.orm import Query, joinedload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -216,7 +216,11 @@ class ClientView(DuplicateChecks, ScopedModelView):
 
     def missions_of(self, client: Client) -> list[Mission]:
         """The client's missions, newest first, as the current user may see them."""
-        query = visible(Mission, current_user).where(Mission.client_id == client.id)
+        query = (
+            visible(Mission, current_user)
+            .where(Mission.client_id == client.id)
+            .options(joinedload(Mission.service_type))
+        )
         return list(db.session.scalars(query.order_by(Mission.created_at.desc())))
 
     def _chosen_partner(self, form: ClientForm) -> User:

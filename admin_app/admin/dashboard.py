@@ -13,7 +13,7 @@ from ..data.models import Mission
 from ..domain.figures import DashboardFigures, dashboard_figures
 from ..domain.scoping import sees_all_partners
 from .base import SecureIndexView
-from .filters import MAX_ID
+from .filters import row_number
 from .formatting import STATUS_BADGES, STATUS_LABELS, local_datetime
 from .forms import partner_choices
 
@@ -60,5 +60,4 @@ class DashboardView(SecureIndexView):
 
     def _partner_filter(self) -> int | None:
         """Admins and support may narrow the figures to one partner (``?partner=ID``)."""
-        partner_id = request.args.get("partner", type=int)
-        return partner_id if partner_id is not None and 0 < partner_id <= MAX_ID else None
+        return row_number(request.args.get("partner"))

@@ -14,15 +14,28 @@ from flask_admin.contrib.sqla.filters import (
     FilterEqual,
     IntEqualFilter,
 )
-from flask_babel import get_timezone
+from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import Integer, Select, func, literal, select, union_all
 
+from ..data.models import ServiceType, User
 from ..data.search_keys import name_key
-from ..domain.services import all_service_types
-from .formatting import service_name
+from ..domain.services import service_type_choices_query
+from ..extensions import db
+from .forms import partner_choices_query
 
 MIN_YEAR, MAX_YEAR = 1900, 9998
 MAX_ID = 2**31 - 1
+
+
+def row_number(value: object) -> int | None:
+    """An integer row id written in ASCII digits only, within the id column's range, else None.
+
+    ``int()`` alone would also take "+12", " 12 " or "١٢" (other scripts' digits) as 12."""
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
 
 
 def sane_days(*days: date) -> bool:
@@ -72,23 +85,68 @@ def day_filters(column: Any, name: Any) -> tuple[Any, ...]:
     return (LocalDayBetween(column, name), LocalDayFrom(column, name), LocalDayUntil(column, name))
 
 
-class PartnerFilter(IntEqualFilter):
-    """Rows of one partner. Its choices are read per request (Flask-Admin would freeze them at
-    start-up), and only users who see every partner are offered it."""
+class FreshChoices(IntEqualFilter):
+    """Equality with a row id, among choices read as the page is built (Flask-Admin would
+    freeze them at start-up): ``choices_query`` gives (id, label) rows in the user's
+    language, the order being the choices'. The scoped view reads every such filter's choices
+    in one statement (``ScopedModelView._get_filter_groups``)."""
 
     def validate(self, value: Any) -> bool:
-        return super().validate(value) and 0 < int(value) <= MAX_ID
+        return row_number(value) is not None
+
+    def choices_query(self) -> Select[tuple[int, str]]:
+        raise NotImplementedError
+
+    def choices_order(self) -> Any:
+        """The choices' order, as a column of ``choices_query``'s rows."""
+        raise NotImplementedError
 
 
-class ServiceTypeFilter(IntEqualFilter):
-    """Missions of one service type, inactive types included (old missions keep theirs). Its
-    choices are read per request: a type added while the panel runs is offered at once."""
+def read_fresh_choices(filters: dict[int, FreshChoices]) -> dict[int, list[tuple[str, str]]]:
+    """Each filter's choices (by the filter's index), all read in one statement: a list page
+    stays within its query budget however many such filters it has."""
+    if not filters:
+        return {}
+    parts = []
+    for index, flt in filters.items():
+        query = flt.choices_query()
+        value, label = query.selected_columns
+        parts.append(
+            query.with_only_columns(
+                literal(index, Integer).label("filter"),
+                value.label("value"),
+                label.label("label"),
+                func.row_number().over(order_by=flt.choices_order()).label("position"),
+                maintain_column_froms=True,
+            )
+        )
+    rows = union_all(*parts).subquery()
+    choices: dict[int, list[tuple[str, str]]] = {index: [] for index in filters}
+    ordered = select(rows).order_by(rows.c.filter, rows.c.position)
+    for row in db.session.execute(ordered):
+        choices[row.filter].append((str(row.value), row.label))
+    return choices
 
-    def validate(self, value: Any) -> bool:
-        return super().validate(value) and 0 < int(value) <= MAX_ID
 
-    def fresh_options(self) -> list[tuple[str, str]]:
-        return [(str(service.id), service_name(service)) for service in all_service_types()]
+class PartnerFilter(FreshChoices):
+    """Rows of one partner, offered only to users who see every partner."""
+
+    def choices_query(self) -> Select[tuple[int, str]]:
+        return partner_choices_query()
+
+    def choices_order(self) -> Any:
+        return User.email
+
+
+class ServiceTypeFilter(FreshChoices):
+    """Missions of one service type, inactive types included (old missions keep theirs): a
+    type added while the panel runs is offered on the next page."""
+
+    def choices_query(self) -> Select[tuple[int, str]]:
+        return service_type_choices_query(str(get_locale()))
+
+    def choices_order(self) -> Any:
+        return ServiceType.id
 
 
 class KeyIs(BaseSQLAFilter):

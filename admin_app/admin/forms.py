@@ -10,7 +10,7 @@ from flask import flash
 from flask_admin.form import BaseForm
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from wtforms import Field, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
@@ -97,13 +97,17 @@ def client_fields(form: BaseForm) -> dict[str, Any]:
 
 def partner_choices() -> list[tuple[int, str]]:
     """Active partner accounts, for an admin's partner picker and filter."""
-    query = (
+    query = partner_choices_query().order_by(User.email)
+    return [(row.id, row.email) for row in db.session.execute(query)]
+
+
+def partner_choices_query() -> Select[tuple[int, str]]:
+    """The ids and emails of the active partner accounts, in no order."""
+    return (
         select(User.id, User.email)
         .join(User.roles)
         .where(Role.name == RoleName.PARTNER.value, User.active.is_(True))
-        .order_by(User.email)
     )
-    return [(row.id, row.email) for row in db.session.execute(query)]
 
 
 def chosen_service_type(form: BaseForm) -> int | None:

@@ -119,6 +119,8 @@ class MissionView(ScopedModelView):
         "client": _l("Client"),
         "contact": _l("Contact"),
         "service_type": FIELD_LABELS["service_type"],
+        "price_amount": _l("Price"),
+        "price_currency": _l("Currency"),
         "status": _l("Status"),
         "notes": FIELD_LABELS["notes"],
         "created_at": _l("Opened"),

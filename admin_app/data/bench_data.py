@@ -13,13 +13,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask_security import hash_password
 from sqlalchemy import func, insert, select
 
 from ..extensions import database_dialect, db, security
-from .models import Client, Mission, MissionStatus, RoleName
+from .models import Client, Mission, MissionStatus, RoleName, ServiceType
 from .search_keys import name_key
 
 FIRST_NAMES = (
@@ -53,8 +54,17 @@ CLIENT_COLUMNS = (
 )  # fmt: skip
 MISSION_COLUMNS = (
     "id", "client_id", "partner_id", "status", "notes", "created_at", "updated_at",
-    "completed_at", "version",
+    "completed_at", "version", "service_type_id", "price_amount", "price_currency",
 )  # fmt: skip
+#: (English name, French name, price, minutes, active, share of the missions); the migration's
+#: "Walk-in visit" is used if it exists. The inactive type stays on old missions only.
+SERVICE_TYPES = (
+    ("Walk-in visit", "Visite sans rendez-vous", "0.00", 15, True, 40),
+    ("Phone repair", "Réparation de téléphone", "49.90", 60, True, 25),
+    ("Account set-up", "Création de compte", "15.00", 20, True, 20),
+    ("Data transfer", "Transfert de données", "29.00", 30, True, 10),
+    ("Old warranty check", "Ancien contrôle de garantie", "9.50", 10, False, 5),
+)
 
 
 class DatabaseNotEmpty(Exception):
@@ -84,9 +94,15 @@ def fill(size: BenchSize, *, force: bool = False, seed: int = 1) -> dict[str, An
     now = datetime.now(UTC)
     clients = list(_clients(rng, size.clients, partner_ids, now))
     _write(Client, CLIENT_COLUMNS, clients)
-    _write(Mission, MISSION_COLUMNS, _missions(rng, size.missions, clients, now))
+    services = _service_types()
+    _write(Mission, MISSION_COLUMNS, _missions(rng, size.missions, clients, services, now))
     _refresh_statistics()
-    return {"partners": partner_ids, "password": password, "busiest": partner_ids[0]}
+    return {
+        "partners": partner_ids,
+        "password": password,
+        "busiest": partner_ids[0],
+        "service_types": [service.id for service, _ in services],
+    }
 
 
 def _refresh_statistics() -> None:
@@ -113,6 +129,27 @@ def _create_partners(count: int) -> tuple[str, list[int]]:
         ids.append(user.id)
     db.session.commit()
     return password, ids
+
+
+def _service_types() -> list[tuple[ServiceType, int]]:
+    """The bench's catalogue (existing types of the same English name are reused), each with
+    its share of the missions."""
+    made = []
+    for name_en, name_fr, price, minutes, active, share in SERVICE_TYPES:
+        service = db.session.scalars(
+            select(ServiceType).where(ServiceType.name_en == name_en)
+        ).first() or ServiceType(
+            name_en=name_en,
+            name_fr=name_fr,
+            price_amount=Decimal(price),
+            price_currency="EUR",
+            duration_minutes=minutes,
+            active=active,
+        )
+        db.session.add(service)
+        made.append((service, share))
+    db.session.commit()
+    return made
 
 
 def _clients(
@@ -145,15 +182,22 @@ def _clients(
 
 
 def _missions(
-    rng: random.Random, count: int, clients: list[tuple[Any, ...]], now: datetime
+    rng: random.Random,
+    count: int,
+    clients: list[tuple[Any, ...]],
+    services: list[tuple[ServiceType, int]],
+    now: datetime,
 ) -> Iterator[tuple[Any, ...]]:
     statuses, weights = zip(*STATUS_WEIGHTS, strict=True)
+    kinds = [(s.id, s.price_amount, s.price_currency) for s, _ in services]
+    shares = [share for _, share in services]
     for _ in range(count):
         client = rng.choice(clients)
         client_id, client_created, partner_id = client[0], client[12], client[14]
         created = client_created + (now - client_created) * rng.random()
         status = rng.choices(statuses, weights=weights)[0]
         changed = created + (now - created) * rng.random() * 0.1
+        service_id, price, currency = rng.choices(kinds, weights=shares)[0]
         yield (
             str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             client_id,
@@ -164,6 +208,9 @@ def _missions(
             changed,
             changed if status is MissionStatus.COMPLETED else None,
             1,
+            service_id,
+            price,
+            currency,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -29,7 +30,10 @@ CLIENT_COLUMNS = (
     "id", "first_name", "last_name", "email", "phone", "address", "city", "postal_code",
     "country", "created_at", "updated_at",
 )  # fmt: skip
-MISSION_COLUMNS = ("id", "status", "notes", "created_at", "updated_at", "completed_at")
+MISSION_COLUMNS = (
+    "id", "status", "notes", "created_at", "updated_at", "completed_at", "price_amount",
+    "price_currency",
+)  # fmt: skip
 
 
 def visible_client(client_id: str, user: User) -> Client:
@@ -76,6 +80,7 @@ def personal_data(client_id: str, actor: User) -> dict[str, Any]:
         "missions": [
             {
                 **{column: _plain(getattr(mission, column)) for column in MISSION_COLUMNS},
+                "service_type": mission.service_type.name_en if mission.service_type else None,
                 "history": [
                     {
                         "at": _plain(event.at),
@@ -168,6 +173,8 @@ def _client_for_admin(client_id: str, actor: User) -> Client:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     return value.value if isinstance(value, MissionStatus) else value
 
 

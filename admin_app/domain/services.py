@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 
 from ..data.models import Mission, ServiceType, User
 from ..extensions import db
@@ -24,9 +24,11 @@ MAX_PRICE = Decimal("9999999999.99")
 CURRENCY = re.compile(r"[A-Z]{3}")
 
 
-def all_service_types() -> list[ServiceType]:
-    """Every type, the inactive ones too (old missions keep theirs): for filters."""
-    return list(db.session.scalars(select(ServiceType).order_by(ServiceType.id)))
+def service_type_choices_query(language: str) -> Select[tuple[int, str]]:
+    """Every type's id and name in ``language``, inactive ones too (old missions keep
+    theirs), in no order: a list filter's choices."""
+    name = ServiceType.name_fr if language == "fr" else ServiceType.name_en
+    return select(ServiceType.id, name)
 
 
 def offered_service_types() -> list[ServiceType]:

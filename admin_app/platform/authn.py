@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, abort, flash, g, redirect, request, session
+from flask import Flask, abort, flash, g, make_response, redirect, request, session
 from flask_babel import gettext
 from flask_security import current_user
 from flask_security.tf_plugin import tf_clean_session
@@ -22,7 +22,14 @@ from werkzeug.wrappers import Response
 from ..data.models import User
 from ..extensions import security
 from .audit import MAX_DETAIL_TEXT, record
-from .throttling import Secret, count_failure, is_throttled, was_refused
+from .error_pages import error_page
+from .throttling import (
+    Secret,
+    ThrottleUnavailable,
+    count_failure,
+    is_throttled,
+    was_refused,
+)
 
 #: Flask-Security's endpoints that check a secret, and which kind.
 GUARDED = {
@@ -121,7 +128,10 @@ def end_attempt(response: Response) -> Response:
     if attempt is None or response.status_code == 429 or response.status_code >= 500:
         return response
     if attempt.refused:
-        count_failure(attempt.secret, attempt.throttle_key)
+        try:
+            count_failure(attempt.secret, attempt.throttle_key)
+        except ThrottleUnavailable as problem:
+            return make_response(error_page(503, problem.description))
     outcome = _outcome(attempt)
     if outcome is not None:
         details = {"email": attempt.email, "step": attempt.step}

@@ -9,7 +9,7 @@ from flask import Flask, current_app, make_response, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.wrappers import Response
 
 from ..extensions import db
@@ -54,6 +54,11 @@ def error_page(code: int, message: str | None = None) -> tuple[str, int]:
 
 def _http_error(error: HTTPException) -> tuple[str, int]:
     return error_page(error.code or 500)
+
+
+def _service_unavailable(error: ServiceUnavailable) -> tuple[str, int]:
+    """A service the request needs is away (the throttle's storage): its own words."""
+    return error_page(503, error.description)
 
 
 def _csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -111,6 +116,7 @@ def register_error_pages(app: Flask) -> None:
     for code in HANDLED_CODES:
         app.register_error_handler(code, _http_error)
     app.register_error_handler(InternalServerError, _server_error)
+    app.register_error_handler(ServiceUnavailable, _service_unavailable)
     app.teardown_appcontext(_close_database_session)
     for database_error in DATABASE_ERRORS:
         app.register_error_handler(database_error, _database_unreachable)

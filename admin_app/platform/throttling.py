@@ -14,11 +14,16 @@ limiter object, so one limiter shared by several apps would follow whichever was
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask import Flask, current_app, g, request
+from flask_babel import gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
+from limits.errors import StorageError
+from werkzeug.exceptions import ServiceUnavailable
 
 EXTENSION = "walkin.throttle"
 
@@ -61,23 +66,42 @@ def _limits(secret: Secret, account_key: str | None) -> list[tuple[str, str, str
     return limits
 
 
+class ThrottleUnavailable(ServiceUnavailable):
+    """The throttle's storage (Redis) cannot be reached: an attempt that cannot be counted is
+    not checked at all (answered 503), rather than let through uncounted or answered 500."""
+
+    def __init__(self) -> None:
+        super().__init__(gettext("Sign-in attempts cannot be checked right now. Try again soon."))
+
+
+@contextmanager
+def _storage_reachable(limiter: Limiter) -> Iterator[None]:
+    try:
+        yield
+    except (StorageError, limiter.limiter.storage.base_exceptions) as problem:
+        current_app.logger.error("throttle storage unreachable: %s", type(problem).__name__)
+        raise ThrottleUnavailable() from problem
+
+
 def is_throttled(secret: Secret, account_key: str | None) -> bool:
     """Whether the account or the address has used up its failures of this kind."""
     limiter = app_limiter()
     if limiter is None:
         return False
-    return not all(
-        limiter.limiter.test(parse(current_app.config[setting]), namespace, key)
-        for setting, namespace, key in _limits(secret, account_key)
-    )
+    with _storage_reachable(limiter):
+        return not all(
+            limiter.limiter.test(parse(current_app.config[setting]), namespace, key)
+            for setting, namespace, key in _limits(secret, account_key)
+        )
 
 
 def count_failure(secret: Secret, account_key: str | None) -> None:
     limiter = app_limiter()
     if limiter is None:
         return
-    for setting, namespace, key in _limits(secret, account_key):
-        limiter.limiter.hit(parse(current_app.config[setting]), namespace, key)
+    with _storage_reachable(limiter):
+        for setting, namespace, key in _limits(secret, account_key):
+            limiter.limiter.hit(parse(current_app.config[setting]), namespace, key)
 
 
 def init_throttling(app: Flask) -> None:

@@ -45,7 +45,7 @@ def test_benchmark_with_wrk_reports_every_page(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = reported_rows(tmp_path, "300")
     assert {row["role"] for row in rows} == {"partner", "admin"}
-    assert len(rows) == 32 and all(row["queries"] > 0 and row["rps"] > 0 for row in rows)
+    assert len(rows) == 34 and all(row["queries"] > 0 and row["rps"] > 0 for row in rows)
     assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
     assert "connections (wrk)" in run.stdout
     assert "| partner | missions | `/admin/missions/` |" in run.stdout
@@ -60,8 +60,8 @@ def test_benchmark_with_python_threads_reports_every_page_at_two_sizes(tmp_path)
 
     assert run.returncode == 0, run.stderr[-3000:]
     rows = reported_rows(tmp_path, "300")
-    assert len(rows) == 32 and all(row["rps"] > 0 for row in rows)
-    assert len({(row["role"], row["name"]) for row in rows}) == 32  # two rounds, one row a page
+    assert len(rows) == 34 and all(row["rps"] > 0 for row in rows)
+    assert len({(row["role"], row["name"]) for row in rows}) == 34  # two rounds, one row a page
     assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
     assert "connections (python)" in run.stdout
     flatness = next(tmp_path.glob("*-flatness.md")).read_text()

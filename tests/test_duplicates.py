@@ -210,7 +210,7 @@ def test_the_check_costs_the_same_queries_with_few_or_many_lookalikes(app, clien
     add_lookalikes(app, partner.id, 40, 3)
     many = cost()
 
-    assert few == many <= 6, many
+    assert few == many <= 3, many
 
 
 def client_statements(app, client, query: dict) -> list[tuple[str, object]]:

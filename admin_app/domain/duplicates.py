@@ -6,7 +6,8 @@ the same city and the same name keys (accents and case ignored, ``name_key``) wi
 typo across first and last name. Every comparison reads an index prefixed by the partner: the
 phone and email are equalities; for the names, one name key must match exactly (a single typo
 leaves the other intact), which bounds the candidates read from a partner + city + names index,
-and the typo-tolerant comparison (``rapidfuzz``) runs on those few rows only.
+and the typo-tolerant comparison (``rapidfuzz``) runs on those few rows only. All comparisons are
+one statement, so the check costs two queries whatever it is given.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import Select, select, union_all
+from sqlalchemy import Row, Select, literal_column, select, union_all
 
 from ..data.models import Client, User
 from ..data.search_keys import name_key
@@ -34,6 +35,8 @@ from .validation import (
 MAX_CANDIDATES = 5
 #: Rows read per name arm (same partner, city and one name key): the typo check's bound.
 MAX_NAME_CANDIDATES = 200
+#: Why a client was found, strongest first.
+REASONS = ("phone", "email", "name")
 #: The form fields the check reads.
 PROBE_FIELDS = ("first_name", "last_name", "email", "phone", "city")
 
@@ -70,7 +73,8 @@ class Duplicate:
 def likely_duplicates(
     user: User, fields: Mapping[str, object], partner_id: int | None = None
 ) -> list[Duplicate]:
-    """At most ``MAX_CANDIDATES`` clients of one partner that ``fields`` may describe again.
+    """At most ``MAX_CANDIDATES`` clients of one partner that ``fields`` may describe again,
+    in two queries: the comparisons in one statement, then the chosen clients' rows.
 
     The partner is the user's own for a partner; users who see every partner name it
     (``partner_id``) and get nothing until they do. Strong matches (phone, email) come first.
@@ -79,57 +83,69 @@ def likely_duplicates(
     if owner is None:
         return []
     probe = Probe.of(fields, configured_phone_region())
-    mine = select(Client.id).where(Client.partner_id == owner, scope_filter(Client, user))
-    reasons: dict[str, list[str]] = {}
-    if probe.phone:
-        _note(reasons, _ids(mine.where(Client.phone == probe.phone)), "phone")
-    if probe.email:
-        _note(reasons, _ids(mine.where(Client.email == probe.email)), "email")
-    if probe.first_name_key and probe.last_name_key and probe.city_key:
-        names = (probe.first_name_key, probe.last_name_key)
-        _note(reasons, similar_names(owner, user, names, probe.city_key), "name")
-    chosen = list(reasons)[:MAX_CANDIDATES]
+    arms = comparisons(owner, user, probe)
+    if not arms:
+        return []
+    found = _reasons(db.session.execute(_union_of_bounded(arms)).all(), probe)
+    chosen = list(found)[:MAX_CANDIDATES]
     if not chosen:
         return []
     rows = {row.id: row for row in db.session.scalars(select(Client).where(Client.id.in_(chosen)))}
-    return [Duplicate(rows[id_], tuple(reasons[id_])) for id_ in chosen if id_ in rows]
+    return [Duplicate(rows[id_], tuple(found[id_])) for id_ in chosen if id_ in rows]
 
 
-def similar_names(owner: int, user: User, names: tuple[str, str], city_key: str) -> list[str]:
-    """Ids of the partner's clients in the city whose name keys are ``names`` (first, last)
-    with at most one typo, closest first: one query over two bounded index ranges."""
-    first, last = names
-    keys = (Client.id, Client.first_name_key, Client.last_name_key)
-    in_city = select(*keys).where(
-        Client.partner_id == owner, Client.city_key == city_key, scope_filter(Client, user)
-    )
-    arms = (
-        in_city.where(Client.last_name_key == last),
-        in_city.where(Client.first_name_key == first),
-    )
-    rows = db.session.execute(_union_of_bounded(arms)).all()
-    wanted = f"{first} {last}"
-    distances = {
-        id_: Levenshtein.distance(wanted, f"{first} {last}", score_cutoff=1)
-        for id_, first, last in rows
-    }
-    close = [id_ for id_, distance in distances.items() if distance <= 1]
-    return sorted(close, key=distances.__getitem__)
+def comparisons(owner: int, user: User, probe: Probe) -> list[Select]:
+    """One bounded index range a comparison: (id, reason, first and last name keys) rows.
+
+    A name with one typo keeps the other name intact, so the names are two ranges of one
+    partner's clients in the city, each with one name key exactly; the typo check runs on
+    their rows (``_reasons``)."""
+
+    def mine(reason: str) -> Select:
+        keys = (Client.id, literal_column(f"'{reason}'").label("reason"),
+                Client.first_name_key, Client.last_name_key)  # fmt: skip
+        return select(*keys).where(Client.partner_id == owner, scope_filter(Client, user))
+
+    arms = []
+    if probe.phone:
+        arms.append(mine("phone").where(Client.phone == probe.phone).limit(MAX_CANDIDATES))
+    if probe.email:
+        arms.append(mine("email").where(Client.email == probe.email).limit(MAX_CANDIDATES))
+    if probe.first_name_key and probe.last_name_key and probe.city_key:
+        in_city = mine("name").where(Client.city_key == probe.city_key)
+        arms += [
+            in_city.where(Client.last_name_key == probe.last_name_key).limit(MAX_NAME_CANDIDATES),
+            in_city.where(Client.first_name_key == probe.first_name_key).limit(MAX_NAME_CANDIDATES),
+        ]
+    return arms
 
 
-def _union_of_bounded(arms: Iterable[Select]) -> Select:
+def _reasons(rows: Iterable[Row], probe: Probe) -> dict[str, list[str]]:
+    """Each candidate's reasons, candidates ordered by their strongest reason (phone, email,
+    then names by distance); name rows more than one typo away are dropped."""
+    wanted = f"{probe.first_name_key} {probe.last_name_key}"
+    reasons: dict[str, set[str]] = {}
+    distance: dict[str, int] = {}
+    for id_, reason, first_key, last_key in rows:
+        if reason == "name":
+            typos = Levenshtein.distance(wanted, f"{first_key} {last_key}", score_cutoff=1)
+            if typos > 1:
+                continue
+            distance[id_] = typos
+        reasons.setdefault(id_, set()).add(reason)
+
+    def rank(id_: str) -> tuple[int, int]:
+        return min(REASONS.index(reason) for reason in reasons[id_]), distance.get(id_, 0)
+
+    return {id_: sorted(reasons[id_], key=REASONS.index) for id_ in sorted(reasons, key=rank)}
+
+
+def _union_of_bounded(arms: list[Select]) -> Select:
     """Each arm limited on its own (SQLite takes a LIMIT in a UNION only inside a subquery)."""
-    subqueries = [arm.limit(MAX_NAME_CANDIDATES).subquery() for arm in arms]
+    if len(arms) == 1:
+        return arms[0]
+    subqueries = [arm.subquery() for arm in arms]
     return union_all(*(select(*subquery.c) for subquery in subqueries))  # type: ignore[return-value]
-
-
-def _ids(query: Select) -> list[str]:
-    return list(db.session.scalars(query.limit(MAX_CANDIDATES)))
-
-
-def _note(reasons: dict[str, list[str]], ids: Iterable[str], reason: str) -> None:
-    for id_ in ids:
-        reasons.setdefault(id_, []).append(reason)
 
 
 def _text(raw: object, max_length: int) -> str:

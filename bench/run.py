@@ -202,11 +202,30 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
             "admin_password": admin_password,
             "admin_totp_secret": admin.tf_totp_secret,
             "mission": db.session.scalar(select(Mission.id).where(Mission.partner_id == busiest)),
+            "duplicate_query": duplicate_query(busiest),
             "service_type": str(made["service_types"][1]),
         }
         db.session.remove()
         db.engine.dispose()
     return accounts
+
+
+def duplicate_query(partner_id: int) -> str:
+    """The duplicate check's parameters for one of the partner's clients, as typed at the
+    counter: its phone in local form, another email, its names with a typo, its city."""
+    from sqlalchemy import select
+
+    from admin_app.data.models import Client
+    from admin_app.extensions import db
+
+    client = db.session.scalars(
+        select(Client).where(Client.partner_id == partner_id, Client.city.is_not(None)).limit(1)
+    ).one()
+    return urlencode({
+        "phone": "0" + client.phone.removeprefix("+33"), "email": "someone.else@example.com",
+        "first_name": client.first_name, "last_name": client.last_name + "e",
+        "city": client.city, "partner": partner_id,
+    })  # fmt: skip
 
 
 def list_sizes(partner_id: int) -> dict[str, int]:
@@ -265,6 +284,12 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
         ("mission details", f"/admin/missions/details/?id={mission}", "GET", none),
         ("board", "/admin/board/", "GET", none),
         ("board columns", "/admin/board/columns/", "GET", none),
+        (
+            "duplicate check",
+            f"/admin/clients/duplicates/?{accounts['duplicate_query']}",
+            "GET",
+            none,
+        ),
         ("registration POST", "/admin/clients/new/", "POST", registration),
         ("transition POST", "/admin/missions/transition/", "POST", transition),
         ("hello, again", "/_bench/hello", "GET", none),
@@ -322,7 +347,8 @@ def run(database_url: str, missions: int, plan: Plan) -> list[Result]:
 def measure_rounds(
     browsers: dict[str, Browser], accounts: dict[str, str], plan: Plan
 ) -> list[Result]:
-    """Every page of every role, ``plan.rounds`` times over, each page's rounds combined."""
+    """Every page of every role (or those ``plan.only`` names, with the minimal page),
+    ``plan.rounds`` times over, each page's rounds combined."""
     for browser in browsers.values():
         browser.csrf = browser.token("/admin/")
     rounds: dict[tuple[str, str], list[Result]] = {}

@@ -206,6 +206,7 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
             PanelPage("account edit", f"/admin/accounts/edit/?id={world.partner_b.id}"),
             PanelPage("new account", "/admin/accounts/new/"),
             PanelPage("audit log", "/admin/audit/"),
+            PanelPage("merge clients", f"/admin/clients/merge/?id={client}"),
             PanelPage("services", "/admin/services/"),
             PanelPage("new service type", "/admin/services/new/"),
         ]

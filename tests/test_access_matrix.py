@@ -74,6 +74,11 @@ CASES = [
          {"list_form_pk": "{a_client}", "city": "Nice"}, (404, 404, 403, 404)),
     Case("client ajax lookup", "GET", "/admin/clients/ajax/lookup/?name=partner&query=a", None,
          (404, 404, 404, 404)),
+    Case("client duplicates check", "GET", "/admin/clients/duplicates/?phone=0612345678&partner=1",
+         None, (200, 200, 200, 200)),
+    Case("client merge form", "GET", "/admin/clients/merge/?id={a_client}", None, (403, 403, 403, 200)),
+    Case("client merge", "POST", "/admin/clients/merge/", {"id": "{a_client}", "keep_id": "{b_client}"},
+         (403, 403, 403, 302)),
     Case("client new mission form", "GET", "/admin/clients/new-mission/?id={a_client}", None,
          (200, 404, 403, 200)),
     Case("client new mission open", "POST", "/admin/clients/new-mission/?id={a_client}", {},
@@ -191,6 +196,21 @@ def test_partner_b_list_and_export_never_show_partner_a_rows(client, world):
     for page in pages:
         assert "alice@example.com" not in page and "arthur@example.com" not in page
     assert "bruno@example.com" in pages[0] and "bruno@example.com" in pages[1]
+
+
+def test_partner_b_duplicate_check_never_offers_partner_a_clients(client, world):
+    """Alice (partner A) and Bruno (partner B) share a phone; B names A as the partner."""
+    log_in(client, world.partner_b)
+
+    answer = client.get(
+        "/admin/clients/duplicates/",
+        query_string={"phone": "+33612345678", "email": "alice@example.com",
+                      "first_name": "Alice", "last_name": "Test", "city": "Paris",
+                      "partner": world.partner_a.id},
+    )  # fmt: skip
+
+    assert [c["id"] for c in answer.get_json()["candidates"]] == [world.b_client]
+    assert "alice" not in answer.get_data(as_text=True).lower()
 
 
 def test_partner_counts_only_its_own_rows(client, world):

@@ -45,7 +45,7 @@ def test_benchmark_with_wrk_reports_every_page(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = reported_rows(tmp_path, "300")
     assert {row["role"] for row in rows} == {"partner", "admin"}
-    assert len(rows) == 36 and all(row["queries"] > 0 and row["rps"] > 0 for row in rows)
+    assert len(rows) == 38 and all(row["queries"] > 0 and row["rps"] > 0 for row in rows)
     assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
     assert "connections (wrk)" in run.stdout
     assert "| partner | missions | `/admin/missions/` |" in run.stdout
@@ -60,8 +60,8 @@ def test_benchmark_with_python_threads_reports_every_page_at_two_sizes(tmp_path)
 
     assert run.returncode == 0, run.stderr[-3000:]
     rows = reported_rows(tmp_path, "300")
-    assert len(rows) == 36 and all(row["rps"] > 0 for row in rows)
-    assert len({(row["role"], row["name"]) for row in rows}) == 36  # two rounds, one row a page
+    assert len(rows) == 38 and all(row["rps"] > 0 for row in rows)
+    assert len({(row["role"], row["name"]) for row in rows}) == 38  # two rounds, one row a page
     assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
     assert "connections (python)" in run.stdout
     flatness = next(tmp_path.glob("*-flatness.md")).read_text()
@@ -76,6 +76,19 @@ def test_benchmark_measures_only_the_pages_named(tmp_path):
     names = {(row["role"], row["name"]) for row in rows}
     pages = ("hello", "board", "board columns", "hello, again")
     assert names == {(role, name) for role in ("partner", "admin") for name in pages}
+
+
+def test_benchmark_measures_only_the_named_pages_with_the_minimal_one(tmp_path):
+    run = run_benchmark(tmp_path, "python", "300", pages=("duplicate check",))
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = reported_rows(tmp_path, "300")
+    names = [(row["role"], row["name"]) for row in rows]
+    assert names == [
+        (role, name)
+        for role in ("partner", "admin")
+        for name in ("hello", "duplicate check", "hello, again")
+    ]
     assert all(row["statuses"] == "200" and row["queries"] > 0 for row in rows), rows
 
 

@@ -100,5 +100,45 @@ def test_board_start_button_moves_a_card_and_the_board_refreshes_itself(
     # No reload: the page's own script fetches the columns again.
     expect(in_progress.locator(f'[data-mission="{other}"]')).to_be_visible(timeout=10_000)
     expect(page.locator('[data-status="pending"] .board-empty')).to_have_text("No mission waiting.")
+
+
+def test_partner_typing_a_known_phone_is_offered_the_existing_client(
+    app, live_server, browser, make_account
+):
+    """The duplicate check runs under the CSP in the modal and links to the client's New
+    mission page; the client's name goes in as text, never as markup."""
+    expect = playwright_api().expect
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        known, _ = register_client(
+            partner.id, "Zoé", last_name="Martin", phone="+33611223344", city="<b>Lyon</b>"
+        )
+    context, watch = new_context(browser, "fr")
+    page = context.new_page()
+    log_in_browser(page, live_server, partner, app)
+
+    page.goto(f"{live_server}/admin/clients/")
+    page.locator("a[data-target='#fa_modal_window']").first.click()
+    modal = page.locator("#fa_modal_window")
+    modal.locator("input[name=first_name]").fill("Zoe")
+    modal.locator("input[name=phone]").fill("06 11 22 33 44")
+
+    warning = modal.locator("[data-testid=duplicates]")
+    expect(warning).to_contain_text("Déjà client ? Ouvrez-lui une nouvelle mission", timeout=10_000)
+    expect(warning).to_contain_text("Zoé Martin")
+    expect(warning).to_contain_text("même téléphone")
+    expect(warning).to_contain_text("<b>Lyon</b>")
+    assert warning.locator("b").count() == 0
+    offer = warning.get_by_role("link", name="Lui ouvrir une nouvelle mission")
+    assert offer.get_attribute("href") == f"/admin/clients/new-mission/?id={known}"
+
+    modal.locator("input[name=phone]").fill("06 99 88 77 66")
+    expect(warning).to_be_hidden(timeout=10_000)
+    modal.locator("input[name=phone]").fill("06 11 22 33 44")
+    offer.click()
+    page.wait_for_url(f"**/admin/clients/new-mission/?id={known}")
+    expect(page.get_by_test_id("record-title")).to_contain_text("Zoé Martin")
+    page.locator("[data-testid=new-mission-form] [type=submit]").click()
+    page.wait_for_url("**/admin/missions/details/**")
     context.close()
     watch.assert_clean()

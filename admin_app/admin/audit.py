@@ -36,6 +36,7 @@ ACTION_WORDS = {
     "client.delete": _l("Client deleted"),
     "client.personal_data_export": _l("Client's personal data exported"),
     "client.erase": _l("Client erased"),
+    "client.merge": _l("Clients merged"),
     "service_type.create": _l("Service type created"),
     "service_type.update": _l("Service type changed"),
     "service_type.delete": _l("Service type deleted"),
@@ -53,6 +54,8 @@ DETAIL_WORDS = {
     "password_changed": _l("Password changed"),
     "type": _l("Format"),
     "parameters": _l("List parameters"),
+    "merged": _l("Client merged into it (deleted)"),
+    "missions": _l("Missions moved"),
 }
 HIDDEN_DETAILS = frozenset({"email"})
 #: The login steps a failure names.

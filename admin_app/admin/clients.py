@@ -22,6 +22,7 @@ from ..domain.scoping import shop_of, visible
 from ..domain.search import client_search
 from ..extensions import db
 from .base import ScopedModelView
+from .client_checks import MERGE_VIEWS, DuplicateChecks
 from .filters import KeyIs, PartnerFilter, day_filters
 from .formatting import local_datetime_formatter
 from .forms import (
@@ -36,17 +37,20 @@ from .forms import (
     show_domain_errors,
 )
 
-PERSONAL_DATA_VIEWS = frozenset({"personal_data_view", "erase_view"})
+#: Pages for admins only: 403 for partners and support staff.
+ADMIN_VIEWS = frozenset({"personal_data_view", "erase_view"}) | MERGE_VIEWS
 #: Opening a mission changes data: support staff get 403, its form included.
 MISSION_VIEWS = frozenset({"new_mission_view"})
 
 
-class ClientView(ScopedModelView):
+class ClientView(DuplicateChecks, ScopedModelView):
     list_template = "admin/clients_list.html"
     details_template = "admin/client_details.html"
+    create_template = "admin/client_create.html"
+    create_modal_template = "admin/client_modal_create.html"
     create_modal = True
     form = ClientForm
-    write_views = ScopedModelView.write_views | PERSONAL_DATA_VIEWS | MISSION_VIEWS
+    write_views = ScopedModelView.write_views | ADMIN_VIEWS | MISSION_VIEWS
     client_key = "id"
     create_label = _l("New walk-in client")
     empty_message = _l("No walk-in client yet.")
@@ -158,7 +162,7 @@ class ClientView(ScopedModelView):
 
     def _handle_view(self, name: str, **kwargs: Any) -> Any:
         refused = super()._handle_view(name, **kwargs)
-        if refused is None and name in PERSONAL_DATA_VIEWS and not self.may_handle_personal_data():
+        if refused is None and name in ADMIN_VIEWS and not self.may_handle_personal_data():
             abort(403)
         return refused
 

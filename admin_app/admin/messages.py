@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..domain.errors import DomainError, FieldProblem, TransitionRefused
+from ..domain.errors import DomainError, FieldProblem, MergeRefused, TransitionRefused
 from ..domain.transitions import transition
 
 #: ``errors.FIELD_PROBLEMS`` by code; ``%(name)s`` takes the problem's value of that name.
@@ -45,6 +45,20 @@ REFUSAL_WORDS = {
     "not_found": _l("it no longer exists"),
     "not_allowed": _l("not allowed"),
 }
+
+#: Why two clients cannot be merged, by ``MergeRefused.reason``.
+MERGE_WORDS = {
+    "same_client": _l("A client cannot be merged into itself."),
+    "different_partners": _l(
+        "These clients belong to different partners: only clients of the same partner can be"
+        " merged."
+    ),
+}
+
+
+def merge_refusal(refusal: MergeRefused) -> str:
+    """Why two clients were not merged, in the user's language."""
+    return str(MERGE_WORDS[refusal.reason])
 
 
 def problem_text(problem: FieldProblem) -> str:

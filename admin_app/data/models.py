@@ -6,6 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar
 
 from flask_security.models import fsqla_v3 as fsqla
 from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, Numeric, Text, func, text
@@ -145,9 +146,28 @@ class Client(db.Model):
         search_index("ix_walk_in_client_last_name_key", "last_name_key"),
         search_index("ix_walk_in_client_email", "email"),
         search_index("ix_walk_in_client_phone", "phone"),
-        *(
-            sqlite_partner_search_index(column)
-            for column in ("first_name_key", "last_name_key", "email", "phone")
+        *(sqlite_partner_search_index(column) for column in ("first_name_key", "last_name_key")),
+        # The duplicate check (``duplicates.py``) and, on SQLite, a partner's search: one
+        # partner's clients with this phone or email; stored emails are lower-cased.
+        Index("ix_walk_in_client_partner_email", "partner_id", "email"),
+        Index("ix_walk_in_client_partner_phone", "partner_id", "phone"),
+        # The duplicate check's names: one partner's clients of a city with one name key
+        # exactly, the other read from the index to tolerate a typo in it.
+        Index(
+            "ix_walk_in_client_partner_city_last_first",
+            "partner_id",
+            "city_key",
+            "last_name_key",
+            "first_name_key",
+            "id",
+        ),
+        Index(
+            "ix_walk_in_client_partner_city_first_last",
+            "partner_id",
+            "city_key",
+            "first_name_key",
+            "last_name_key",
+            "id",
         ),
     )
 
@@ -344,6 +364,29 @@ class MissionNote(db.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class MissionMerge(db.Model):
+    """A step of a mission's history of its own kind: the mission moved to another client when
+    an admin merged two clients. Shaped like ``MissionEvent`` (mission, actor, time) so the two
+    read as one history; the dropped client is gone, so its id and name are copied here."""
+
+    __tablename__ = "mission_merge"
+    __table_args__ = (Index("ix_mission_merge_mission_at", "mission_id", "at"),)
+
+    kind: ClassVar[str] = "merge"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mission_id: Mapped[str] = mapped_column(ForeignKey("walk_in_mission.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    from_client_id: Mapped[str] = mapped_column(Text)
+    from_client_name: Mapped[str] = mapped_column(Text)
+
+    actor: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"moved from client {self.from_client_name}"
 
 
 class AuditEvent(db.Model):

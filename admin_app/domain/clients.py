@@ -6,13 +6,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert, select, update
 
 from ..data.db_types import utcnow
 from ..data.models import (
     CancelReason,
     Client,
     Mission,
+    MissionMerge,
     MissionStatus,
     RoleName,
     User,
@@ -21,7 +22,7 @@ from ..data.models import (
 from ..extensions import db
 from ..platform.audit import record, record_refused_access
 from .concurrency import check_version, commit_or_conflict
-from .errors import ClientNotFound, NotAllowed
+from .errors import ClientNotFound, MergeRefused, NotAllowed
 from .scoping import may_change_rows, visible
 from .tally import count_client_removal
 from .validation import configured_phone_region, normalise_client_fields
@@ -107,6 +108,56 @@ def erase_client(client_id: str, actor: User) -> None:
     data: the audit log names it only by id."""
     _delete_with_missions(_client_for_admin(client_id, actor))
     record("client.erase", target=f"walk_in_client:{client_id}", actor=actor)
+
+
+def merge_clients(keep_id: str, drop_id: str, actor: User) -> int:
+    """Move every mission of client ``drop_id`` to client ``keep_id`` of the same partner and
+    delete ``drop_id``, in one transaction (admins only); return how many missions moved.
+
+    Each moved mission's history records the merge; the partner's totals lose one client and
+    no status changes. The dropped client's row is locked first (PostgreSQL), so a mission
+    opened for it meanwhile waits, then fails on the missing client; the client is deleted as
+    ``delete_client`` does, so even a mission left on it would be counted out of the totals.
+    """
+    if not (actor.active and actor.has_role(RoleName.ADMIN)):
+        raise NotAllowed(actor, "merge_clients")
+    if keep_id == drop_id:
+        raise MergeRefused("same_client")
+    keep, drop = visible_client(keep_id, actor), visible_client(drop_id, actor)
+    if keep.partner_id != drop.partner_id:
+        raise MergeRefused("different_partners")
+    try:
+        moved = _move_missions(keep, drop, actor)
+    except Exception:
+        db.session.rollback()
+        raise
+    details = {"merged": drop_id, "missions": len(moved)}
+    record("client.merge", target=f"walk_in_client:{keep_id}", details=details, actor=actor)
+    return len(moved)
+
+
+def _move_missions(keep: Client, drop: Client, actor: User) -> list[str]:
+    """The merge's one transaction: lock, move, record in each mission's history, delete."""
+    db.session.execute(select(Client.id).where(Client.id == drop.id).with_for_update())
+    now = utcnow()
+    moved = db.session.scalars(
+        update(Mission)
+        .where(Mission.client_id == drop.id)
+        .values(client_id=keep.id, updated_at=now, version=Mission.version + 1)
+        .returning(Mission.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if moved:
+        db.session.execute(
+            insert(MissionMerge),
+            [
+                {"mission_id": id_, "actor_id": actor.id, "at": now, "from_client_id": drop.id,
+                 "from_client_name": drop.full_name}
+                for id_ in moved
+            ],
+        )  # fmt: skip
+    _delete_with_missions(drop)
+    return list(moved)
 
 
 def _delete_with_missions(client: Client) -> None:

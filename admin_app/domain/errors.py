@@ -42,8 +42,15 @@ DOINGS: dict[str, str] = {
     "change_clients": "change clients",
     "change_missions": "change missions",
     "handle_personal_data": "handle personal data requests",
+    "merge_clients": "merge clients",
     "manage_service_types": "manage service types",
     "manage_staff": "manage staff accounts",
+}
+
+#: Why two clients cannot be merged (``MergeRefused``), in English.
+MERGE_REFUSALS: dict[str, str] = {
+    "same_client": "a client cannot be merged into itself",
+    "different_partners": "the clients belong to different partners",
 }
 
 
@@ -172,6 +179,22 @@ class EditConflict(DomainError):
         self.kind = kind
         self.row_id = row_id
         super().__init__(kind=kind, id=row_id)
+
+
+class MergeRefused(DomainError):
+    """Two clients that cannot be merged; ``reason`` is a code of ``MERGE_REFUSALS``."""
+
+    code = "merge_refused"
+    english = "cannot merge these clients: {reason}"
+
+    def __init__(self, reason: str) -> None:
+        if reason not in MERGE_REFUSALS:
+            raise ValueError(f"unknown merge refusal: {reason}")
+        self.reason = reason
+        super().__init__(reason=reason)
+
+    def english_values(self) -> Mapping[str, Any]:
+        return {"reason": MERGE_REFUSALS[self.reason]}
 
 
 class ServiceTypeInUse(DomainError):

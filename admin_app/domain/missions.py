@@ -18,6 +18,7 @@ from ..data.models import (
     Client,
     Mission,
     MissionEvent,
+    MissionMerge,
     MissionStatus,
     ServiceType,
     User,
@@ -269,11 +270,17 @@ def current_status(mission_id: str, user: User) -> MissionStatus:
     return status
 
 
-def mission_history(mission_id: str, user: User) -> list[MissionEvent]:
-    """The events of a mission visible to ``user``, oldest first."""
+def mission_history(mission_id: str, user: User) -> list[MissionEvent | MissionMerge]:
+    """The events of a mission visible to ``user`` (status changes and the merges that moved
+    it to another client), oldest first."""
     current_status(mission_id, user)
     events = select(MissionEvent).where(MissionEvent.mission_id == mission_id)
-    return list(db.session.scalars(events.order_by(MissionEvent.at, MissionEvent.id)))
+    merges = select(MissionMerge).where(MissionMerge.mission_id == mission_id)
+    history: list[MissionEvent | MissionMerge] = [
+        *db.session.scalars(events.order_by(MissionEvent.at, MissionEvent.id)),
+        *db.session.scalars(merges.order_by(MissionMerge.at, MissionMerge.id)),
+    ]
+    return sorted(history, key=lambda entry: entry.at)
 
 
 def _status_or_none(mission_id: str) -> MissionStatus | None:

@@ -100,6 +100,17 @@ def scope_for_partner(
     return and_(scope, model.partner_id == partner_id)
 
 
+def checked_partner(user: User | None, partner_id: int | None) -> int | None:
+    """The one partner whose rows a per-partner check (duplicates, merges) reads for ``user``:
+    a shop's partner and staff the shop's id whatever is asked; for users who see every
+    partner, the one they name; ``None`` for anyone else or when nobody is named."""
+    if user is None or not getattr(user, "active", False):
+        return None
+    if sees_all_partners(user):
+        return partner_id
+    return shop_id_of(user)
+
+
 def visible(model: type[Scoped], user: User | None) -> Select[tuple[Scoped]]:
     """The query of the ``model`` rows (clients or missions) that ``user`` may see."""
     return select(model).where(scope_filter(model, user))

@@ -1,8 +1,9 @@
 """A mission's timeline: its notes (append-only: added, never edited or deleted) interleaved with
-its history (creation, each transition with its cancel reason), newest first.
+its history (creation, each transition with its cancel reason, the merges that moved it to
+another client), newest first.
 
-A page shows at most ``TIMELINE_CAP`` entries, read in two queries of that size (notes, history)
-whatever the mission holds."""
+A page shows at most ``TIMELINE_CAP`` entries, read in three queries of that size (notes,
+transitions, merges) whatever the mission holds."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..data.db_types import utcnow
-from ..data.models import MissionEvent, MissionNote, User
+from ..data.models import MissionEvent, MissionMerge, MissionNote, User
 from ..extensions import db
 from .errors import FieldProblem, NotAllowed, ValidationError
 from .missions import current_status
@@ -25,13 +26,15 @@ TIMELINE_CAP = 100
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One line of the timeline: a note (``note``) or a history entry (``event``), with who
-    wrote or did it (``who``: an email, or None for a deleted account) and when."""
+    """One line of the timeline: a note (``note``), a transition (``event``) or a merge
+    (``merge``), with who wrote or did it (``who``: an email, or None for a deleted account)
+    and when."""
 
     at: datetime
     who: str | None
     note: MissionNote | None = None
     event: MissionEvent | None = None
+    merge: MissionMerge | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,15 @@ def mission_timeline(mission_id: str, user: User, cap: int = TIMELINE_CAP) -> Ti
         .order_by(MissionEvent.at.desc(), MissionEvent.id.desc())
         .limit(cap + 1)
     ).all()
+    merges = db.session.execute(
+        select(MissionMerge, User.email)
+        .outerjoin(User, User.id == MissionMerge.actor_id)
+        .where(MissionMerge.mission_id == mission_id)
+        .order_by(MissionMerge.at.desc(), MissionMerge.id.desc())
+        .limit(cap + 1)
+    ).all()
     entries = [TimelineEntry(note.at, note.author_email, note=note) for note in notes]
     entries += [TimelineEntry(event.at, email, event=event) for event, email in events]
+    entries += [TimelineEntry(merge.at, email, merge=merge) for merge, email in merges]
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return Timeline(entries[:cap], cut=len(entries) > cap)

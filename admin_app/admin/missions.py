@@ -70,7 +70,7 @@ TRANSITION_FORM = Markup(
     '<input type="hidden" name="id" value="{id}">'
     '<input type="hidden" name="action" value="{name}">'
     '<input type="hidden" name="url" value="{url}">'
-    '<button type="submit" class="btn btn-sm {css}" data-action="{name}"{confirm}>{label}</button>'
+    '<button type="submit" class="btn btn-sm {css}" data-action="{name}">{label}</button>'
     "</form>"
 )
 #: A step that asks a reason first (cancel) is a link to its page, not a form.
@@ -100,10 +100,9 @@ def transition_forms(
                 page=cancel_page, id=ID_SLOT, url=url_quote(return_url, safe=""),
                 css=TONES[step.tone], name=name, label=step.button,
             )  # fmt: skip
-        confirm = Markup(' data-confirm="{}"').format(step.ask_first) if step.ask_first else ""
         return TRANSITION_FORM.format(
             action=action, csrf=csrf, id=ID_SLOT, name=name, url=return_url,
-            css=TONES[step.tone], confirm=confirm, label=step.button,
+            css=TONES[step.tone], label=step.button,
         )  # fmt: skip
 
     return {

@@ -26,8 +26,7 @@ class Transition:
 
     ``sources``: the statuses it may start from; ``target``: the status it leads to.
     ``button``: the row button and batch action; ``tone``: the button's colour (``primary``,
-    ``success``, ``danger``); ``ask_first``: the row button's confirmation, for a step that
-    cannot be undone; ``batch_question``: the batch action's confirmation (none for a step
+    ``success``, ``danger``); ``batch_question``: the batch action's confirmation (none for a step
     confirmed on a page of its own); ``done``: "N missions started", in words that agree with
     N; ``refused_because``: why it is refused, for each status it cannot start from;
     ``cli_done``: the command line's word for it done; ``asks_reason``: the step needs a reason
@@ -43,7 +42,6 @@ class Transition:
     done: Callable[[int], str]
     refused_because: Mapping[MissionStatus, LazyString]
     cli_done: str
-    ask_first: LazyString | None = None
     asks_reason: bool = False
 
     def __post_init__(self) -> None:

@@ -41,7 +41,7 @@ def test_partner_adds_a_staff_member_who_works_and_is_then_deactivated(
     staff_page.wait_for_selector("text=1 mission started.")
 
     page.goto(staff_page.url)  # the mission's page, where the staff member started it
-    assert page.locator("[data-testid=history]").inner_text().count("noa@example.com") == 2
+    assert page.locator("[data-testid=timeline]").inner_text().count("noa@example.com") == 2
 
     page.goto(f"{live_server}/admin/staff/")
     page.once("dialog", lambda dialog: dialog.accept())

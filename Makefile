@@ -6,8 +6,8 @@ FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# The suite on two processes (pytest-xdist), each with its own database; `PYTEST_ARGS=` for one.
-PYTEST_ARGS ?= -n 2
+# The suite on one process a core (pytest-xdist), each with its own database; `PYTEST_ARGS=` for one.
+PYTEST_ARGS ?= -n auto
 
 .PHONY: run test lint install translations check-translations screenshots
 

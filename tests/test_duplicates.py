@@ -273,11 +273,12 @@ def test_each_comparison_reads_a_partner_prefixed_index(app, client, shop, query
 def test_the_name_check_reads_each_name_key_from_its_own_index(app, client, shop):
     """With statistics from enough rows, each arm reads the range of its exact name key."""
     partner, _, _ = shop
-    add_lookalikes(app, partner.id, 30, 0)
+    add_lookalikes(app, partner.id, 5, 0)
+    cities = ("Paris", "Lyon", "Lille", "Nantes", "Nice")
     with app.app_context():
-        for n in range(60):
+        for n in range(200):
             register_client(partner.id, f"Name{chr(65 + n % 26)}", last_name=f"Other{chr(65 + n // 26)}",
-                            phone=f"+336123{n:05d}", city="Paris")  # fmt: skip
+                            phone=f"+336123{n:05d}", city=cities[n % 5])  # fmt: skip
     log_in(client, partner)
     query = {"first_name": "Elodie", "last_name": "Durand", "city": "Paris"}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -70,22 +71,25 @@ def mission_timeline(mission_id: str, user: User, cap: int = TIMELINE_CAP) -> Ti
         .order_by(MissionNote.at.desc(), MissionNote.id.desc())
         .limit(cap + 1)
     ).all()
-    events = db.session.execute(
-        select(MissionEvent, User.email)
-        .outerjoin(User, User.id == MissionEvent.actor_id)
-        .where(MissionEvent.mission_id == mission_id)
-        .order_by(MissionEvent.at.desc(), MissionEvent.id.desc())
-        .limit(cap + 1)
-    ).all()
-    merges = db.session.execute(
-        select(MissionMerge, User.email)
-        .outerjoin(User, User.id == MissionMerge.actor_id)
-        .where(MissionMerge.mission_id == mission_id)
-        .order_by(MissionMerge.at.desc(), MissionMerge.id.desc())
-        .limit(cap + 1)
-    ).all()
+    events = _newest_with_actor(MissionEvent, mission_id, cap)
+    merges = _newest_with_actor(MissionMerge, mission_id, cap)
     entries = [TimelineEntry(note.at, note.author_email, note=note) for note in notes]
     entries += [TimelineEntry(event.at, email, event=event) for event, email in events]
     entries += [TimelineEntry(merge.at, email, merge=merge) for merge, email in merges]
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return Timeline(entries[:cap], cut=len(entries) > cap)
+
+
+def _newest_with_actor(
+    model: type[MissionEvent] | type[MissionMerge], mission_id: str, cap: int
+) -> list[Any]:
+    """A mission's newest ``cap + 1`` history rows of one kind, each with its actor's email."""
+    return list(
+        db.session.execute(
+            select(model, User.email)
+            .outerjoin(User, User.id == model.actor_id)
+            .where(model.mission_id == mission_id)
+            .order_by(model.at.desc(), model.id.desc())
+            .limit(cap + 1)
+        ).all()
+    )

@@ -139,7 +139,7 @@ def test_the_endpoint_answers_masked_candidates_with_their_links(app, client, sh
         "id": elodie,
         "name": "Élodie Durand",
         "email": "e•••@example.com",
-        "phone": "+33 ••• 78",
+        "phone": "+33 6•• •• •• 78",
         "city": "Paris",
         "reasons": ["phone"],
         "details_url": f"/admin/clients/details/?id={elodie}",

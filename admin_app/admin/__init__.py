@@ -16,6 +16,7 @@ from .accounts import AccountView
 from .audit import AuditView
 from .board import BoardView
 from .clients import ClientView
+from .contact_details import shown_email, shown_phone
 from .dashboard import DashboardView
 from .formatting import local_datetime, service_name, status_badge
 from .missions import MissionView
@@ -47,5 +48,7 @@ def init_admin(app: Flask) -> Admin:
         local_datetime=local_datetime,
         service_name=service_name,
         get_locale=get_locale,
+        shown_email=shown_email,
+        shown_phone=shown_phone,
     )
     return admin

@@ -15,7 +15,7 @@ from ..data.models import Client
 from ..domain.clients import merge_clients, visible_client
 from ..domain.duplicates import PROBE_FIELDS, Duplicate, likely_duplicates
 from ..domain.errors import ClientNotFound, MergeRefused
-from .formatting import masked_email, masked_phone
+from ..domain.masking import mask_email, mask_phone
 from .messages import merge_refusal
 
 #: For admins only (the view's gate answers 403 to others).
@@ -41,8 +41,8 @@ class DuplicateChecks:
         return {
             "id": client.id,
             "name": client.full_name,
-            "email": masked_email(client.email),
-            "phone": masked_phone(client.phone),
+            "email": mask_email(client.email),
+            "phone": mask_phone(client.phone),
             "city": client.city or "",
             "reasons": list(duplicate.reasons),
             "details_url": url_for(".details_view", id=client.id),

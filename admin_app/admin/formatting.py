@@ -86,17 +86,6 @@ def status_formatter(view: Any, context: Any, model: Any, name: str) -> Markup:
     return status_badge(getattr(model, name))
 
 
-def masked_email(email: str) -> str:
-    """Enough of an address to recognise it, not to copy it: ``j•••@example.com``."""
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}•••@{domain}" if domain else "•••"
-
-
-def masked_phone(phone: str) -> str:
-    """The country code and the last two digits: ``+33 ••• 78``."""
-    return f"{phone[:3]} ••• {phone[-2:]}" if len(phone) > 6 else "•••"
-
-
 def service_name(service: ServiceType | None) -> str:
     """A service type's name in the user's language (empty for a mission without one)."""
     return service.name_in(str(get_locale())) if service is not None else ""

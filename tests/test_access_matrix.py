@@ -76,6 +76,7 @@ CASES = [
          (404, 404, 404, 404)),
     Case("client duplicates check", "GET", "/admin/clients/duplicates/?phone=0612345678&partner=1",
          None, (200, 200, 200, 200)),
+    Case("client reveal", "POST", "/admin/clients/reveal/", {"id": "{a_client}"}, (200, 404, 200, 200)),
     Case("client merge form", "GET", "/admin/clients/merge/?id={a_client}", None, (403, 403, 403, 200)),
     Case("client merge", "POST", "/admin/clients/merge/", {"id": "{a_client}", "keep_id": "{b_client}"},
          (403, 403, 403, 302)),

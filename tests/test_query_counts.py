@@ -71,7 +71,7 @@ def queries_per_page(app, client) -> dict[str, int]:
 
 def viewer_of(make_account, partner, role: RoleName):
     """The partner itself, one of its staff (its shop comes with the account: no query more),
-    or an admin."""
+    or an admin or support account (whose contact details are masked: no query more)."""
     if role is RoleName.PARTNER:
         return partner
     if role is RoleName.STAFF:
@@ -79,7 +79,9 @@ def viewer_of(make_account, partner, role: RoleName):
     return make_account(role)
 
 
-@pytest.mark.parametrize("role", [RoleName.PARTNER, RoleName.STAFF, RoleName.ADMIN])
+@pytest.mark.parametrize(
+    "role", [RoleName.PARTNER, RoleName.STAFF, RoleName.ADMIN, RoleName.SUPPORT]
+)
 def test_query_count_is_the_same_with_25_and_200_rows(app, client, make_account, role):
     partner = make_account(RoleName.PARTNER)
     viewer = viewer_of(make_account, partner, role)

@@ -37,6 +37,7 @@ ACTION_WORDS = {
     "client.personal_data_export": _l("Client's personal data exported"),
     "client.erase": _l("Client erased"),
     "client.merge": _l("Clients merged"),
+    "client.reveal": _l("Client's email and phone revealed"),
     "service_type.create": _l("Service type created"),
     "service_type.update": _l("Service type changed"),
     "service_type.delete": _l("Service type deleted"),

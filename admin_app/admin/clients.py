@@ -16,13 +16,15 @@ from wtforms import SelectChoice
 
 from ..data.models import Client, Mission, RoleName, User
 from ..domain.clients import delete_client, erase_client, personal_data, update_client
-from ..domain.errors import DomainError, NotFound, ValidationError
+from ..domain.errors import ClientNotFound, DomainError, NotFound, ValidationError
+from ..domain.masking import reveal_contact_details
 from ..domain.missions import open_mission, register_walk_in_client
 from ..domain.scoping import shop_of, visible
 from ..domain.search import client_search
 from ..extensions import db
 from .base import ScopedModelView
 from .client_checks import MERGE_VIEWS, DuplicateChecks
+from .contact_details import contact_formatter, is_revealed, reveal_in_this_answer, shows_in_full
 from .filters import KeyIs, PartnerFilter, day_filters
 from .formatting import local_datetime_formatter
 from .forms import (
@@ -70,6 +72,8 @@ class ClientView(DuplicateChecks, ScopedModelView):
     column_sortable_list = ("first_name", "last_name", "email", "city", "created_at")
     column_default_sort = ("created_at", True)
     column_formatters = {
+        "email": contact_formatter,
+        "phone": contact_formatter,
         "created_at": local_datetime_formatter,
         "updated_at": local_datetime_formatter,
     }
@@ -187,6 +191,31 @@ class ClientView(DuplicateChecks, ScopedModelView):
             abort(404)
         flash(gettext("The client and everything held about them were erased."), "success")
         return redirect(url_for(".index_view"))
+
+    def may_reveal(self, client: Client) -> bool:
+        """The "Reveal" button: for users who see contact details masked (support staff)."""
+        return not shows_in_full() and not is_revealed(client)
+
+    def revealed(self, client: Client) -> bool:
+        """Whether this page shows ``client``'s contact details after a reveal."""
+        return is_revealed(client)
+
+    @expose("/reveal/", methods=("POST",))
+    def reveal_view(self) -> str:
+        """The client's page with its email and phone in full, the reveal recorded in the
+        audit log. A POST (with its CSRF token): no link, prefetch or history replays it."""
+        try:
+            client = reveal_contact_details(request.form.get("id", ""), current_user)
+        except ClientNotFound:
+            abort(404)
+        reveal_in_this_answer(client)
+        return self.render(
+            self.details_template,
+            model=client,
+            details_columns=self._details_columns,
+            get_value=self.get_detail_value,
+            return_url=self.get_url(".index_view"),
+        )
 
     @expose("/new-mission/", methods=("GET", "POST"))
     def new_mission_view(self) -> Any:

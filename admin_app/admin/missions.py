@@ -29,6 +29,7 @@ from ..domain.search import client_search
 from ..domain.transitions import TRANSITIONS, available_actions, transition
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
 from .cancel_page import CancelPageMixin, to_cancel_page
+from .contact_details import client_contact_formatter, shown_email, shown_phone
 from .filters import ACTIVE, PartnerFilter, ServiceTypeFilter, StatusFilter, day_filters
 from .formatting import (
     STATUS_LABELS,
@@ -61,7 +62,12 @@ def service_formatter(view: Any, context: Any, model: Mission, name: str) -> Mar
 
 
 def contact_formatter(view: Any, context: Any, model: Mission, name: str) -> Markup:
-    return Markup("%s<br><small>%s</small>") % (model.client.email, model.client.phone)
+    """The client's email and phone, masked for support staff (``contact_details.py``)."""
+    client = model.client
+    return Markup("%s<br><small>%s</small>") % (
+        shown_email(client.email),
+        shown_phone(client.phone),
+    )
 
 
 TRANSITION_FORM = Markup(
@@ -191,8 +197,8 @@ class MissionView(CancelPageMixin, TimelineMixin, ScopedModelView):
     column_formatters_export = {
         "first_name": lambda v, c, m, n: m.client.first_name,
         "last_name": lambda v, c, m, n: m.client.last_name,
-        "email": lambda v, c, m, n: m.client.email,
-        "phone": lambda v, c, m, n: m.client.phone,
+        "email": client_contact_formatter,
+        "phone": client_contact_formatter,
         "service_type": lambda v, c, m, n: service_name(m.service_type),
         "status": lambda v, c, m, n: str(STATUS_LABELS[m.status]),
         "cancel_reason": cancel_reason_formatter,

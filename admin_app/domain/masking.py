@@ -9,6 +9,9 @@ The API, kept stable for every face that shows a client's contact details:
 
 - ``sees_contact_details(user) -> bool``: the one decision (False for support staff).
 - ``mask_email(email) -> str`` and ``mask_phone(phone) -> str``: the masked forms.
+- ``reveal_contact_details(client_id, user) -> Client``: a support user's "Reveal" of one
+  client, recorded in the audit log (``client.reveal``: who, which client, when; never the
+  values); ``ClientNotFound`` for a client the user may not see or that does not exist.
 - In templates, ``shown_email(value)`` and ``shown_phone(value)`` (Jinja globals registered in
   ``admin/__init__.py``, defined in ``admin/contact_details.py``) return the value as the
   current user may see it; list views use ``contact_formatter`` from the same module, and
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import phonenumbers
 
-from ..data.models import RoleName, User
+from ..data.models import Client, RoleName, User
+from ..platform.audit import record
+from .clients import visible_client
 
 MASK = "•"
 HIDDEN = MASK * 3
@@ -40,6 +45,14 @@ def sees_contact_details(user: User | None) -> bool:
     if user.has_role(RoleName.ADMIN):
         return True
     return not user.has_role(RoleName.SUPPORT)
+
+
+def reveal_contact_details(client_id: str, user: User) -> Client:
+    """The client ``client_id`` whose email and phone ``user`` asked to see in full, the
+    request recorded in the audit log (the client's id only, never its email or phone)."""
+    client = visible_client(client_id, user)
+    record("client.reveal", target=f"walk_in_client:{client.id}", actor=user)
+    return client
 
 
 def mask_email(email: str) -> str:

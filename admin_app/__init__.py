@@ -22,6 +22,7 @@ from .platform.http_security import init_http_security
 from .platform.security import init_security
 from .platform.sessions import forget_session, init_sessions
 from .platform.throttling import init_throttling
+from .platform.uploads import PanelRequest
 from .platform.web import register_web, select_locale, select_timezone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +31,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class WalkIn(Flask):
     """Flask, except that the work done after the view (Flask-Security's commit, the
     after-request hooks, saving the session) answers 503 when it finds the database gone, as
-    the view would: Flask's error handlers no longer apply there, so it would be a 500."""
+    the view would: Flask's error handlers no longer apply there, so it would be a 500.
+    Its requests allow larger bodies on the views that take a file (``uploads.py``)."""
+
+    request_class = PanelRequest
 
     def process_response(self, response: Response) -> Response:
         try:

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from ..extensions import db
 from .models import AttachmentBlob, is_row_id
@@ -29,7 +29,9 @@ KINDS = ("original", "thumbnail")
 
 
 class AttachmentStorage(Protocol):
-    """Bytes by attachment id and kind (``KINDS``)."""
+    """Bytes by attachment id and kind (``KINDS``). ``put`` is called before the attachment's
+    row is committed, ``delete`` after its row is gone (deleted and committed, or rolled
+    back)."""
 
     name: str
 
@@ -56,10 +58,8 @@ class DatabaseStorage:
         )
 
     def delete(self, attachment_ids: Iterable[str]) -> None:
-        """Uncommitted, like ``put``; deleting the attachment's row also cascades here."""
-        ids = list(attachment_ids)
-        if ids:
-            db.session.execute(delete(AttachmentBlob).where(AttachmentBlob.attachment_id.in_(ids)))
+        """Nothing to do: the rows went with their attachments' (ON DELETE CASCADE), in the
+        transaction that deleted them, or were never committed."""
 
 
 class DirectoryStorage:

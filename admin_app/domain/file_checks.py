@@ -144,7 +144,7 @@ ACTIVE_PDF_NAMES = {
 PDF_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]+)")
 HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
-STREAM_START = re.compile(rb"stream\r?\n")
+STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
 #: Compressed object streams are read up to this many bytes in all (a zip bomb stops there).
 MAX_OBJECT_STREAM_BYTES = 64 * 1024 * 1024
 

@@ -13,6 +13,7 @@ from .admin import init_admin
 from .admin.account_pages import render_account_page
 from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, read_write_sqlite, settings_from_environment
+from .data.attachment_storage import storage_named
 from .extensions import babel, csrf, db, migrate
 from .platform.audit import init_audit
 from .platform.authn import init_authn
@@ -69,6 +70,8 @@ def load_settings(app: Flask, overrides: dict[str, Any]) -> None:
     app.config.update(settings_from_environment(app.instance_path))
     app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = read_write_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
+    # An unknown ATTACHMENT_STORAGE stops the app here, not at the first upload.
+    storage_named(app.config["ATTACHMENT_STORAGE"], app.config["ATTACHMENT_DIRECTORY"])
     fill_secrets(app.config, app.instance_path)
 
 

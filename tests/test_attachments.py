@@ -95,9 +95,7 @@ def test_partner_attaches_a_png_listed_with_its_thumbnail(app, client, world, st
     assert (blobs, on_disk) == ((2, 0) if storage == "database" else (0, 2))
 
 
-def test_downloads_are_attachments_with_nosniff_and_a_policy_that_runs_nothing(
-    app, client, world
-):
+def test_downloads_are_attachments_with_nosniff_and_a_policy_that_runs_nothing(app, client, world):
     log_in(client, world.partner_a)
     upload(client, world.a_mission, files.png_bytes(), "scan.png")
     row = only_attachment(app)
@@ -139,7 +137,10 @@ def test_png_text_chunks_and_webp_metadata_are_not_kept(app, client, world):
     with app.app_context():
         rows = db.session.scalars(select(MissionAttachment).order_by(MissionAttachment.file_name))
         ids = [(row.id, row.media_type, row.thumbnail_type) for row in rows]
-    assert [kinds for _, *kinds in ids] == [["image/png", "image/jpeg"], ["image/webp", "image/png"]]
+    assert [kinds for _, *kinds in ids] == [
+        ["image/png", "image/jpeg"],
+        ["image/webp", "image/png"],
+    ]
     png = client.get(f"/admin/missions/attachments/file/?id={ids[0][0]}").data
     assert b"rue des Lilas" not in png and b"tEXt" not in png
     assert Image.open(io.BytesIO(png)).info == {}
@@ -188,7 +189,7 @@ def test_hostile_file_is_refused_at_the_field_and_nothing_is_stored(
 
     response = upload(client, world.a_mission, data, file_name)
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert words in field_error(page)
     assert 'data-testid="no-attachments"' in page
@@ -233,7 +234,7 @@ def test_a_file_over_the_limit_within_the_form_allowance_is_named_at_the_field(
 
     response = upload(client, world.a_mission, b"\xff\xd8\xff" + b"\0" * (2 * 1024 * 1024), "x")
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "larger than 2 MB" in field_error(response.get_data(as_text=True))
 
 
@@ -250,7 +251,7 @@ def test_no_file_chosen_says_so_at_the_field(app, client, world):
         data={"csrf_token": session_csrf_token(client)},
         content_type="multipart/form-data",
     )
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert "Choose a file to attach." in field_error(response.get_data(as_text=True))
 
 
@@ -263,7 +264,9 @@ def test_upload_without_csrf_token_is_refused_and_stores_nothing(app, client, wo
 
 def test_file_names_are_escaped_and_lose_their_folders(app, client, world):
     log_in(client, world.partner_a)
-    upload(client, world.a_mission, files.png_bytes(), "C:/Users/me/<img src=x onerror=alert(1)>.png")
+    upload(
+        client, world.a_mission, files.png_bytes(), "C:/Users/me/<img src=x onerror=alert(1)>.png"
+    )
     upload(client, world.a_mission, files.plain_pdf(), "../../etc/passwd")
 
     page = client.get(details(world.a_mission)).get_data(as_text=True)

@@ -110,7 +110,8 @@ class AttachmentsMixin:
     @expose("/attachments/", methods=("POST",))
     def attachment_upload_view(self) -> Any:
         """Attach the posted file to the mission ``?id=``; a refused file is named at the
-        form's field on the mission's page (400), and nothing is stored."""
+        form's field on the mission's page, drawn again (as the panel's other forms are), and
+        nothing is stored."""
         mission_id = request.args.get("id", "")
         form = AttachmentForm(CombinedMultiDict((request.files, request.form)))
         if form.validate():
@@ -125,7 +126,7 @@ class AttachmentsMixin:
                 flash(gettext("%(name)s is attached.", name=added.file_name), "success")
                 return redirect(self.get_url(".details_view", id=mission_id))
         g.attachment_form = form
-        return self.details_view(), 400
+        return self.details_view()
 
     @expose("/attachments/file/")
     def attachment_file_view(self) -> Response:

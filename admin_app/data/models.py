@@ -314,10 +314,6 @@ class Mission(db.Model):
     notes: Mapped[list[MissionNote]] = relationship(
         order_by="MissionNote.at, MissionNote.id", viewonly=True
     )
-    #: Read only: attachments are added and deleted by ``attachments.py``.
-    attachments: Mapped[list[MissionAttachment]] = relationship(
-        order_by="MissionAttachment.uploaded_at, MissionAttachment.id", viewonly=True
-    )
 
     def __str__(self) -> str:
         return f"Mission {self.id[:8]} ({self.status.label})"

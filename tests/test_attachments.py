@@ -432,3 +432,15 @@ def test_the_attachments_speak_french(app, client, world):
 
     assert "Pièces jointes" in page and "Aucune pièce jointe" in page
     assert "Seules les images JPEG" in field_error(refused)
+
+
+def test_the_audit_log_names_attachment_events_in_words(app, client, world):
+    log_in(client, world.partner_a)
+    upload(client, world.a_mission, files.png_bytes(), "private-name.png")
+    admin = app.test_client()
+    log_in(admin, world.admin)
+
+    page = admin.get("/admin/audit/").get_data(as_text=True)
+
+    assert "Attachment added" in page and "Size in bytes" in page
+    assert "private-name" not in page

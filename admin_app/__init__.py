@@ -13,6 +13,7 @@ from .admin import init_admin
 from .admin.account_pages import render_account_page
 from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, read_write_sqlite, settings_from_environment
+from .data.attachment_storage import storage_named
 from .extensions import babel, csrf, db, migrate
 from .platform.audit import init_audit
 from .platform.authn import init_authn
@@ -22,6 +23,7 @@ from .platform.http_security import init_http_security
 from .platform.security import init_security
 from .platform.sessions import forget_session, init_sessions
 from .platform.throttling import init_throttling
+from .platform.uploads import PanelRequest
 from .platform.web import register_web, select_locale, select_timezone
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +32,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class WalkIn(Flask):
     """Flask, except that the work done after the view (Flask-Security's commit, the
     after-request hooks, saving the session) answers 503 when it finds the database gone, as
-    the view would: Flask's error handlers no longer apply there, so it would be a 500."""
+    the view would: Flask's error handlers no longer apply there, so it would be a 500.
+    Its requests allow larger bodies on the views that take a file (``uploads.py``)."""
+
+    request_class = PanelRequest
 
     def process_response(self, response: Response) -> Response:
         try:
@@ -65,6 +70,8 @@ def load_settings(app: Flask, overrides: dict[str, Any]) -> None:
     app.config.update(settings_from_environment(app.instance_path))
     app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = read_write_sqlite(app.config["SQLALCHEMY_DATABASE_URI"])
+    # An unknown ATTACHMENT_STORAGE stops the app here, not at the first upload.
+    storage_named(app.config["ATTACHMENT_STORAGE"], app.config["ATTACHMENT_DIRECTORY"])
     fill_secrets(app.config, app.instance_path)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from .data.bench_data import BenchSize, DatabaseNotEmpty, fill
 from .data.models import CancelReason, Client, RoleName, ServiceType, User
+from .domain.attachments import prune_files
 from .domain.errors import DomainError
 from .domain.missions import apply_transition, open_mission, register_walk_in_client
 from .domain.services import find_service_type
@@ -256,3 +257,12 @@ def recount_totals() -> None:
     """Rebuild the dashboard's per-partner totals from the rows (after editing data by hand)."""
     recount()
     click.echo("Partner totals rebuilt from the clients and missions.")
+
+
+@walkin.command("prune-attachments")
+def prune_attachments() -> None:
+    """Remove attachment files (directory storage) that no attachment names any more: after
+    a partner was deleted by the database's cascade, or a crash between a deletion's commit and
+    the removal of its files."""
+    removed = prune_files()
+    click.echo(f"Files of {removed} deleted attachments removed.")

@@ -88,6 +88,14 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
             "SECOND_FACTOR_FAILURES_PER_ADDRESS", "30 per 15 minutes"
         ),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+        # Attachments (``domain/attachments.py``): the largest file, in bytes (its upload's
+        # body may be this plus ``UPLOAD_FORM_ALLOWANCE``); where files are kept.
+        "ATTACHMENT_MAX_BYTES": int(env.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))),
+        "ATTACHMENT_MAX_PIXELS": int(env.get("ATTACHMENT_MAX_PIXELS", "40000000")),
+        "ATTACHMENT_STORAGE": env.get("ATTACHMENT_STORAGE", "database"),
+        "ATTACHMENT_DIRECTORY": env.get(
+            "ATTACHMENT_DIRECTORY", str(Path(instance_path) / "attachments")
+        ),
         "BENCH_PROBES": _flag(env.get("BENCH_PROBES", "")),
         "SESSION_IDLE_MINUTES": int(env.get("SESSION_IDLE_MINUTES", "30")),
         "SESSION_MAX_HOURS": int(env.get("SESSION_MAX_HOURS", "12")),
@@ -97,6 +105,16 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
     }
     settings.update({name: env[name] for name in SECRET_NAMES if env.get(name)})
     return settings
+
+
+def megabytes(size: int) -> str:
+    """A size limit in megabytes (MiB) as messages show it: "10", "2.5"."""
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+
+
+def upload_body_limit(config: dict[str, Any]) -> int:
+    """The largest body a view that takes a file accepts (see ``platform/uploads.py``)."""
+    return int(config["ATTACHMENT_MAX_BYTES"]) + int(config["UPLOAD_FORM_ALLOWANCE"])
 
 
 def _flag(value: str) -> bool:
@@ -110,6 +128,9 @@ STATIC_SETTINGS: dict[str, Any] = {
     # A multipart form's text fields are read into memory: none may be larger than this. (A
     # URL-encoded form is read whole, within ``MAX_CONTENT_LENGTH``.)
     "MAX_FORM_MEMORY_SIZE": 100_000,
+    # An upload's body may exceed its file's limit by this much: the form's other fields and
+    # the multipart boundaries (``platform/uploads.py``).
+    "UPLOAD_FORM_ALLOWANCE": 64 * 1024,
     "SECURITY_PASSWORD_HASH": "argon2",
     "SECURITY_PASSWORD_LENGTH_MIN": 12,
     "SECURITY_PASSWORD_COMPLEXITY_CHECKER": "zxcvbn",

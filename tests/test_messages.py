@@ -30,7 +30,8 @@ from admin_app.domain.transitions import TRANSITIONS, Transition, UnknownAction,
 from admin_app.extensions import db
 from tests.conftest import log_in, post_with_csrf, settings_for_tests
 
-SAMPLE_PARAMS = {"max": 100, "roles": "boss", "reasons": "Too short."}
+SAMPLE_PARAMS = {"max": 100, "roles": "boss", "reasons": "Too short.", "megabytes": "10",
+                 "megapixels": 40, "features": "JavaScript"}  # fmt: skip
 FIELDS = {"first_name": "Ana", "last_name": "Lima", "email": "ana@example.com",
           "phone": "+33612345678"}  # fmt: skip
 

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from ..data.models import AuditEvent, Client, Mission, ServiceType, User
 from ..platform.http_security import csp_nonce
 from ..platform.i18n import prefer_our_flask_admin_wording
+from ..platform.uploads import accept_uploads
 from .account_pages import init_account_pages
 from .accounts import AccountView
 from .audit import AuditView
@@ -43,6 +44,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))
     admin.add_view(AuditView(AuditEvent, name=_l("Audit log"), endpoint="audit"))
     init_account_pages(app, admin)
+    accept_uploads(app, f"{missions.endpoint}.attachment_upload_view")
     app.jinja_env.globals.update(
         status_badge=status_badge,
         local_datetime=local_datetime,

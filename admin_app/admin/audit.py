@@ -38,6 +38,8 @@ ACTION_WORDS = {
     "client.erase": _l("Client erased"),
     "client.merge": _l("Clients merged"),
     "client.reveal": _l("Client's email and phone revealed"),
+    "attachment.add": _l("Attachment added"),
+    "attachment.delete": _l("Attachment deleted"),
     "service_type.create": _l("Service type created"),
     "service_type.update": _l("Service type changed"),
     "service_type.delete": _l("Service type deleted"),
@@ -57,6 +59,8 @@ DETAIL_WORDS = {
     "parameters": _l("List parameters"),
     "merged": _l("Client merged into it (deleted)"),
     "missions": _l("Missions moved"),
+    "mission": _l("Mission"),
+    "size": _l("Size in bytes"),
 }
 HIDDEN_DETAILS = frozenset({"email"})
 #: The login steps a failure names.

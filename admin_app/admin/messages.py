@@ -34,6 +34,22 @@ PROBLEM_WORDS = {
     "price_range": _l("Between 0 and %(max)s."),
     "duration_range": _l("Between 1 and %(max)d minutes."),
     "not_a_choice": _l("Choose one of the listed values."),
+    "file_empty": _l("This file is empty: choose another one."),
+    "file_too_large": _l("This file is larger than %(megabytes)s MB: choose a smaller one."),
+    "file_type_refused": _l(
+        "Only JPEG, PNG and WebP images and PDF documents are accepted, and this file's content"
+        " is none of them (whatever its name says)."
+    ),
+    "image_too_large": _l(
+        "This image has more than %(megapixels)d million pixels: send a smaller version."
+    ),
+    "image_damaged": _l("This image is damaged or cut short: it cannot be read whole."),
+    "pdf_damaged": _l("This is not a complete PDF document: it cannot be read."),
+    "pdf_encrypted": _l("This PDF is encrypted, so it cannot be checked: send it unencrypted."),
+    "pdf_active_content": _l(
+        "This PDF contains active content (%(features)s), which is refused: send a plain PDF"
+        " (print it to PDF, for example)."
+    ),
     # Flask-Security's own reasons, already in the user's language.
     "password_refused": _l("This password cannot be used: %(reasons)s"),
 }

@@ -27,6 +27,7 @@ from ..domain.missions import apply_transition, current_status
 from ..domain.scoping import scope_filter
 from ..domain.search import client_search
 from ..domain.transitions import TRANSITIONS, available_actions, transition
+from .attachments import ATTACHMENT_WRITE_VIEWS, AttachmentsMixin
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
 from .cancel_page import CancelPageMixin, to_cancel_page
 from .contact_details import client_contact_formatter, shown_email, shown_phone
@@ -130,13 +131,15 @@ COMPLETED_DAYS = day_filters(Mission.completed_at, _l("Completed"))
 CANCELLED_DAYS = day_filters(Mission.cancelled_at, _l("Cancelled"))
 
 
-class MissionView(CancelPageMixin, TimelineMixin, ScopedModelView):
+class MissionView(CancelPageMixin, TimelineMixin, AttachmentsMixin, ScopedModelView):
     details_template = "admin/mission_details.html"
     # Its status moves by transitions only, its notes are added to its timeline: no edit form.
     allow_create = False
     allow_edit = False
     allow_delete = False
-    write_views = WRITE_VIEWS | {"transition_view", "cancel_view", "note_view"}
+    write_views = (
+        WRITE_VIEWS | {"transition_view", "cancel_view", "note_view"} | ATTACHMENT_WRITE_VIEWS
+    )
     client_key = "client_id"
     empty_message = _l("No mission yet: missions open when a walk-in client is registered.")
 

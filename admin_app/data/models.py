@@ -9,7 +9,18 @@ from decimal import Decimal
 from typing import ClassVar
 
 from flask_security.models import fsqla_v3 as fsqla
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, Numeric, Text, func, text
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..extensions import db
@@ -387,6 +398,47 @@ class MissionMerge(db.Model):
 
     def __str__(self) -> str:
         return f"moved from client {self.from_client_name}"
+
+
+class MissionAttachment(db.Model):
+    """A document or photo attached to a mission: what the page lists (never its bytes).
+
+    The bytes (the re-encoded file and, for images, its thumbnail) are kept where
+    ``stored_in`` says: ``attachment_blob`` rows (``database``) or files named by the id
+    (``directory``), see ``attachment_storage.py``. ``file_name`` is the name the uploader gave,
+    for the download only; the type is the one read from the content. ``uploaded_by_email`` is
+    a copy, so the row keeps its author after the account goes."""
+
+    __tablename__ = "mission_attachment"
+    __table_args__ = (Index("ix_mission_attachment_mission_at", "mission_id", "uploaded_at", "id"),)
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True, default=new_id)
+    mission_id: Mapped[str] = mapped_column(ForeignKey("walk_in_mission.id", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    #: The thumbnail's media type; empty for a PDF (the page shows a label instead).
+    thumbnail_type: Mapped[str | None] = mapped_column(Text)
+    stored_in: Mapped[str] = mapped_column(Text)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    uploaded_by_email: Mapped[str | None] = mapped_column(Text)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class AttachmentBlob(db.Model):
+    """The bytes of an attachment kept in the database: ``original`` (the re-encoded file) and
+    ``thumbnail``. They go with their attachment, hence with its mission and client."""
+
+    __tablename__ = "attachment_blob"
+
+    attachment_id: Mapped[str] = mapped_column(
+        ForeignKey("mission_attachment.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class AuditEvent(db.Model):

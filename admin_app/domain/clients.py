@@ -21,6 +21,7 @@ from ..data.models import (
 )
 from ..extensions import db
 from ..platform.audit import record, record_refused_access
+from .attachments import client_attachments, files_of_client, remove_files
 from .concurrency import check_version, commit_or_conflict
 from .errors import ClientNotFound, MergeRefused, NotAllowed
 from .scoping import may_change_rows, visible
@@ -73,8 +74,10 @@ def delete_client(client_id: str, actor: User) -> None:
 
 
 def personal_data(client_id: str, actor: User) -> dict[str, Any]:
-    """Everything held about one client: its fields, its missions and their history."""
+    """Everything held about one client: its fields, its missions, their history and the list
+    of their attachments (names, types, sizes, dates: not their bytes)."""
     client = _client_for_admin(client_id, actor)
+    attachments = client_attachments(client_id)
     record("client.personal_data_export", target=f"walk_in_client:{client_id}", actor=actor)
     return {
         "client": {column: _plain(getattr(client, column)) for column in CLIENT_COLUMNS},
@@ -97,6 +100,16 @@ def personal_data(client_id: str, actor: User) -> dict[str, Any]:
                     {"at": _plain(note.at), "by": note.author_email, "text": note.text}
                     for note in mission.notes
                 ],
+                "attachments": [
+                    {
+                        "file_name": attachment.file_name,
+                        "type": attachment.media_type,
+                        "size": attachment.size,
+                        "at": _plain(attachment.uploaded_at),
+                        "by": attachment.uploaded_by,
+                    }
+                    for attachment in attachments.get(mission.id, [])
+                ],
             }
             for mission in client.missions
         ],
@@ -104,8 +117,8 @@ def personal_data(client_id: str, actor: User) -> dict[str, Any]:
 
 
 def erase_client(client_id: str, actor: User) -> None:
-    """Erase a client with its missions and their history. Nothing else holds its personal
-    data: the audit log names it only by id."""
+    """Erase a client with its missions, their history and their attachments (rows, bytes and
+    files). Nothing else holds its personal data: the audit log names it only by id."""
     _delete_with_missions(_client_for_admin(client_id, actor))
     record("client.erase", target=f"walk_in_client:{client_id}", actor=actor)
 
@@ -162,13 +175,16 @@ def _move_missions(keep: Client, drop: Client, actor: User) -> list[str]:
 
 def _delete_with_missions(client: Client) -> None:
     """Missions first, taking the statuses they had when deleted for the totals; their history
-    goes with them (ON DELETE CASCADE)."""
+    and attachments go with them (ON DELETE CASCADE), and the attachments' files, when kept in
+    a directory, once the rows are gone."""
+    files = files_of_client(client.id)
     statuses = db.session.scalars(
         delete(Mission).where(Mission.client_id == client.id).returning(Mission.status)
     ).all()
     count_client_removal(client.partner_id, statuses)
     db.session.execute(delete(Client).where(Client.id == client.id))
     db.session.commit()
+    remove_files(files)
 
 
 def _client_for_admin(client_id: str, actor: User) -> Client:

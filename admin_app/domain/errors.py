@@ -35,6 +35,14 @@ FIELD_PROBLEMS: dict[str, str] = {
     "price_range": "must be between 0 and {max}",
     "duration_range": "must be between 1 and {max} minutes",
     "not_a_choice": "not one of the choices",
+    "file_empty": "the file is empty",
+    "file_too_large": "the file is larger than {megabytes} MB",
+    "file_type_refused": "not a JPEG, PNG or WebP image or a PDF document (read from its content)",
+    "image_too_large": "the image has more than {megapixels} million pixels",
+    "image_damaged": "the image is damaged or cut short",
+    "pdf_damaged": "not a complete PDF document",
+    "pdf_encrypted": "the PDF is encrypted, so it cannot be checked",
+    "pdf_active_content": "the PDF holds active content ({features})",
 }
 
 #: What an account may be refused to do (``NotAllowed``), in English.
@@ -137,6 +145,10 @@ class ClientNotFound(NotFound):
 
 class StaffNotFound(NotFound):
     kind = "staff account"
+
+
+class AttachmentNotFound(NotFound):
+    kind = "attachment"
 
 
 class TransitionRefused(DomainError):

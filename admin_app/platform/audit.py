@@ -10,7 +10,7 @@ from flask_security import current_user
 from sqlalchemy import insert, select
 
 from ..data.db_types import utcnow
-from ..data.models import AuditEvent, Client, Mission, User, is_row_id
+from ..data.models import AuditEvent, Client, Mission, MissionAttachment, User, is_row_id
 from ..extensions import db
 
 MAX_DETAIL_TEXT = 254
@@ -54,7 +54,9 @@ def concerned_account(actor: User | None, details: dict[str, Any] | None) -> str
     return email.strip().lower() if email else None
 
 
-def record_refused_access(model: type[Client] | type[Mission], row_id: object, user: Any) -> None:
+def record_refused_access(
+    model: type[Client] | type[Mission] | type[MissionAttachment], row_id: object, user: Any
+) -> None:
     """Someone named a row that exists but is not theirs (they were answered 404)."""
     if not is_row_id(row_id):
         return

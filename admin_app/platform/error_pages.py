@@ -12,7 +12,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 from werkzeug.wrappers import Response
 
+from ..config import megabytes
 from ..extensions import db
+from .uploads import takes_uploads
 
 #: The database cannot be reached (a missing SQLite file, a PostgreSQL connection cut or refused):
 #: answered 503, and the app recovers by itself once it is back.
@@ -53,7 +55,17 @@ def error_page(code: int, message: str | None = None) -> tuple[str, int]:
 
 
 def _http_error(error: HTTPException) -> tuple[str, int]:
+    if error.code == 413 and takes_uploads(request.endpoint):
+        return error_page(413, _file_too_large())
     return error_page(error.code or 500)
+
+
+def _file_too_large() -> str:
+    size = megabytes(current_app.config["ATTACHMENT_MAX_BYTES"])
+    return gettext(
+        "This file is larger than %(megabytes)s MB, the most an attachment may be: nothing was saved. Go back and choose a smaller file.",  # noqa: E501
+        megabytes=size,
+    )
 
 
 def _service_unavailable(error: ServiceUnavailable) -> tuple[str, int]:

@@ -1,0 +1,117 @@
+"""Files for the attachment tests, made here with Pillow and by hand (no binary fixtures)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+#: Where the JPEG with GPS says it was taken (degrees, minutes, seconds).
+GPS_LATITUDE = (48.0, 51.0, 24.0)
+CAMERA = "SecretCam 3000"
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), color: str = "teal", mode: str = "RGB") -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, size, color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def png_with_text(text: str) -> bytes:
+    info = PngInfo()
+    info.add_text("Comment", text)
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), "red").save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def jpeg_with_gps(size: tuple[int, int] = (300, 200)) -> bytes:
+    """A photo whose EXIF names the camera and where it was taken."""
+    exif = Image.Exif()
+    exif[0x0110] = CAMERA  # Model
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", GPS_LATITUDE  # GPSLatitudeRef, GPSLatitude
+    gps[3], gps[4] = "E", (2.0, 21.0, 7.0)  # GPSLongitudeRef, GPSLongitude
+    out = io.BytesIO()
+    Image.new("RGB", size, "orange").save(out, format="JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def webp_bytes(size: tuple[int, int] = (50, 50)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", size, (10, 200, 30, 128)).save(out, format="WEBP")
+    return out.getvalue()
+
+
+def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A PNG whose header announces ``width`` × ``height`` pixels, with a little data: opening
+    it whole would need gigabytes."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * (width // 8 + 1) * 16)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+def pdf(*objects: bytes, trailer: bytes = b"<< /Root 1 0 R >>") -> bytes:
+    """A small PDF made of ``objects`` (numbered from 1), with its cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n" + trailer.replace(b">>", b" /Size %d >>" % (len(objects) + 1), 1)
+    out += b"\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
+PAGES = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"
+
+
+def plain_pdf() -> bytes:
+    return pdf(CATALOG, PAGES, PAGE)
+
+
+def pdf_with_javascript() -> bytes:
+    catalog = (
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>"
+    )
+    return pdf(catalog, PAGES, PAGE)
+
+
+def pdf_with_escaped_javascript() -> bytes:
+    """The same script, its names written with ``#xx`` escapes, which readers decode."""
+    catalog = b"<< /Type /Catalog /Pages 2 0 R /Open#41ction << /S /Java#53cript /J#53 (x) >> >>"
+    return pdf(catalog, PAGES, PAGE)
+
+
+def pdf_with_launch_in_object_stream() -> bytes:
+    """An action to start a program, hidden in a compressed object stream."""
+    hidden = b"4 0 << /Type /Action /S /Launch /F (cmd.exe) >>"
+    packed = zlib.compress(hidden)
+    stream = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(
+        packed
+    )
+    return pdf(CATALOG, PAGES, PAGE, stream + packed + b"\nendstream")
+
+
+def pdf_with_embedded_file() -> bytes:
+    names = b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [] >> >> >>"
+    return pdf(names, PAGES, PAGE)
+
+
+def encrypted_pdf() -> bytes:
+    return pdf(CATALOG, PAGES, PAGE, trailer=b"<< /Root 1 0 R /Encrypt << /Filter /Standard >> >>")

@@ -93,7 +93,7 @@ class ClientView(DuplicateChecks, ScopedModelView):
         return gettext("Client %(name)s", name=row.full_name)
 
     def searched(self, query: Query, text: str) -> Query:
-        return query.filter(client_search(text))
+        return query.filter(client_search(text, user=current_user))
 
     def create_form(self, obj: Any = None) -> ClientForm:
         form = super().create_form(obj)

@@ -15,11 +15,12 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..data.models import Client, Mission, RoleName, User
+from ..data.plan_hints import LeftFirstJoin
 from ..domain.clients import delete_client, erase_client, personal_data, update_client
 from ..domain.errors import DomainError, NotFound, ValidationError
 from ..domain.missions import open_mission, register_walk_in_client
 from ..domain.scoping import shop_of, visible
-from ..domain.search import client_search
+from ..domain.search import matching_clients
 from ..extensions import db
 from .base import ScopedModelView
 from .client_checks import MERGE_VIEWS, DuplicateChecks
@@ -93,7 +94,12 @@ class ClientView(DuplicateChecks, ScopedModelView):
         return gettext("Client %(name)s", name=row.full_name)
 
     def searched(self, query: Query, text: str) -> Query:
-        return query.filter(client_search(text, user=current_user))
+        """The matching clients (from their search keys) joined first: a count stops at its
+        1,001st client, where ``id IN (…)`` would list every matching client first."""
+        matching = matching_clients(text, current_user).subquery("searched_client")
+        clients_first = LeftFirstJoin(matching, Client, matching.c.id == Client.id)
+        joined = query.enable_assertions(False).select_from(clients_first)
+        return joined.enable_assertions(True)
 
     def create_form(self, obj: Any = None) -> ClientForm:
         form = super().create_form(obj)

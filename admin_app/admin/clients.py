@@ -10,17 +10,15 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import Query, joinedload
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..data.models import Client, Mission, RoleName, User
-from ..data.plan_hints import LeftFirstJoin
 from ..domain.clients import delete_client, erase_client, personal_data, update_client
 from ..domain.errors import DomainError, NotFound, ValidationError
 from ..domain.missions import open_mission, register_walk_in_client
 from ..domain.scoping import shop_of, visible
-from ..domain.search import matching_clients
 from ..extensions import db
 from .base import ScopedModelView
 from .client_checks import MERGE_VIEWS, DuplicateChecks
@@ -92,14 +90,6 @@ class ClientView(DuplicateChecks, ScopedModelView):
 
     def record_title(self, row: Client) -> str:
         return gettext("Client %(name)s", name=row.full_name)
-
-    def searched(self, query: Query, text: str) -> Query:
-        """The matching clients (from their search keys) joined first: a count stops at its
-        1,001st client, where ``id IN (…)`` would list every matching client first."""
-        matching = matching_clients(text, current_user).subquery("searched_client")
-        clients_first = LeftFirstJoin(matching, Client, matching.c.id == Client.id)
-        joined = query.enable_assertions(False).select_from(clients_first)
-        return joined.enable_assertions(True)
 
     def create_form(self, obj: Any = None) -> ClientForm:
         form = super().create_form(obj)

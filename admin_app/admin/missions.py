@@ -16,14 +16,11 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup, escape
-from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
 from ..data.models import Mission, MissionStatus
-from ..data.plan_hints import LeftFirstJoin
 from ..domain.errors import DomainError, NotFound
 from ..domain.missions import apply_transition, current_status
-from ..domain.search import matching_clients
 from ..domain.transitions import TRANSITIONS, available_actions, transition
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
 from .cancel_page import CancelPageMixin, to_cancel_page
@@ -202,17 +199,6 @@ class MissionView(CancelPageMixin, TimelineMixin, ScopedModelView):
             name=row.client.full_name,
             opened=local_datetime(row.created_at),
         )
-
-    def searched(self, query: Query, text: str) -> Query:
-        """The matching clients (from their search keys) joined first, then their missions: a
-        count stops at its 1,001st mission, where ``client_id IN (…)`` would read every
-        matching client's missions first."""
-        matching = matching_clients(text, current_user).subquery("searched_client")
-        clients_first = LeftFirstJoin(matching, Mission, matching.c.id == Mission.client_id)
-        # The scope is already filtered (the keys are scoped too: a partner's search reads only
-        # its own keys).
-        joined = query.enable_assertions(False).select_from(clients_first)
-        return joined.enable_assertions(True)
 
     def row_links(self, return_url: str) -> RowLinks:
         """Also what every row's Start / Complete / Cancel buttons share, in the user's

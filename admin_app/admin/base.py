@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 from ..data.models import RoleName, is_row_id
 from ..data.plan_hints import LeftFirstJoin
 from ..domain.scoping import may_change_rows, scope_filter, sees_all_partners, shop_id_of
-from ..domain.search import MAX_WORDS, client_matches, is_broad, matching_clients
+from ..domain.search import MAX_WORDS, client_id_in, client_matches, is_broad, matching_clients
 from ..extensions import database_dialect, db
 from ..platform.audit import record, record_refused_access
 from ..platform.two_factor import must_confirm_recovery_codes
@@ -319,13 +319,13 @@ class ScopedModelView(ListingMixin, SecureModelView):
         """The rows of the clients matching ``text`` (``matching_clients``: from the search
         keys, within the user's scope). On SQLite those clients are joined first (``CROSS
         JOIN``): a count stops at its 1,001st row, where ``IN (…)`` would list every matching
-        client first. PostgreSQL gets a semi-join (``IN``) to plan from its statistics: a plain
-        join to the distinct clients made it test each of the newest rows against all of them."""
+        client first. PostgreSQL gets a semi-join on the keys themselves (``client_id_in``) to
+        plan from its statistics: joined to the distinct matching clients (a subquery it cannot
+        look into), it read every mission to find the newest matches (400 ms at a million)."""
         client_id = getattr(self.model, self.client_key)
-        matching = matching_clients(text, current_user)
         if database_dialect() != "sqlite":
-            return query.filter(client_id.in_(matching))
-        found = matching.subquery("searched_client")
+            return query.filter(client_id_in(text, client_id, current_user))
+        found = matching_clients(text, current_user).subquery("searched_client")
         clients_first = LeftFirstJoin(found, self.model, found.c.id == client_id)
         # The scope is already filtered, and the keys are scoped too.
         return query.enable_assertions(False).select_from(clients_first).enable_assertions(True)

@@ -73,10 +73,20 @@ def client_search(
     unless ``indexed``, each row's keys are looked up instead (``client_matches``)."""
     if not indexed:
         return client_matches(text, client.id)
+    return client_id_in(text, client.id, user)
+
+
+def client_id_in(
+    text: str, client_id: ColumnElement[str], user: User | None = None
+) -> ColumnElement[bool]:
+    """``client_id`` (a client's id, or a mission's client) is among each word's clients: one
+    ``IN (SELECT client_id FROM client_search_key WHERE …)`` a word. PostgreSQL turns each into
+    a semi-join that it may read from the keys' ranges or, for a common word, row by row through
+    the keys' primary key in the list's order; SQLite lists each word's clients once."""
     words = search_words(text)
     if not words:
         return false()
-    return client.id.in_(_matching_ids(words, user))
+    return and_(*(client_id.in_(_keys_starting(prefixes, user)) for prefixes in words))
 
 
 def client_matches(text: str, client_id: ColumnElement[str]) -> ColumnElement[bool]:

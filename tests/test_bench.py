@@ -45,7 +45,7 @@ def test_benchmark_with_wrk_reports_every_page(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     rows = reported_rows(tmp_path, "300")
     assert {row["role"] for row in rows} == {"partner", "admin"}
-    assert len(rows) == 38 and all(row["queries"] > 0 and row["rps"] > 0 for row in rows)
+    assert len(rows) == 46 and all(row["queries"] > 0 and row["rps"] > 0 for row in rows)
     assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
     assert "connections (wrk)" in run.stdout
     assert "| partner | missions | `/admin/missions/` |" in run.stdout

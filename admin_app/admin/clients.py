@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import Query, joinedload
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -20,7 +20,6 @@ from ..domain.errors import ClientNotFound, DomainError, NotFound, ValidationErr
 from ..domain.masking import reveal_contact_details
 from ..domain.missions import open_mission, register_walk_in_client
 from ..domain.scoping import shop_of, visible
-from ..domain.search import client_search
 from ..extensions import db
 from .base import ScopedModelView
 from .client_checks import MERGE_VIEWS, DuplicateChecks
@@ -95,9 +94,6 @@ class ClientView(DuplicateChecks, ScopedModelView):
 
     def record_title(self, row: Client) -> str:
         return gettext("Client %(name)s", name=row.full_name)
-
-    def searched(self, query: Query, text: str) -> Query:
-        return query.filter(client_search(text))
 
     def create_form(self, obj: Any = None) -> ClientForm:
         form = super().create_form(obj)

@@ -16,16 +16,11 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import and_
-from sqlalchemy.orm import Query, aliased
 from werkzeug.wrappers import Response
 
-from ..data.models import Client, Mission, MissionStatus
-from ..data.plan_hints import LeftFirstJoin
+from ..data.models import Mission, MissionStatus
 from ..domain.errors import DomainError, NotFound
 from ..domain.missions import apply_transition, current_status
-from ..domain.scoping import scope_filter
-from ..domain.search import client_search
 from ..domain.transitions import TRANSITIONS, available_actions, transition
 from .attachments import ATTACHMENT_WRITE_VIEWS, AttachmentsMixin
 from .base import WRITE_VIEWS, RowLinks, ScopedModelView
@@ -44,9 +39,6 @@ from .formatting import (
 from .forms import FIELD_LABELS
 from .messages import refusal_reason
 from .timeline import TimelineMixin
-
-#: The clients a search matches, joined to their missions (one alias: built once).
-SEARCHED_CLIENT = aliased(Client, name="searched_client")
 
 
 def client_formatter(view: Any, context: Any, model: Mission, name: str) -> Markup:
@@ -216,18 +208,6 @@ class MissionView(CancelPageMixin, TimelineMixin, AttachmentsMixin, ScopedModelV
             name=row.client.full_name,
             opened=local_datetime(row.created_at),
         )
-
-    def searched(self, query: Query, text: str) -> Query:
-        """The matching clients joined first, then their missions: a count stops at its
-        1,001st mission, where ``client_id IN (…)`` would read every matching client first."""
-        client = SEARCHED_CLIENT
-        clients_first = LeftFirstJoin(client, Mission, client.id == Mission.client_id)
-        # The scope is already filtered: the join adds the clients in front of the same table,
-        # scoped too (a client and its missions have one partner), so that SQLite reads a
-        # partner's search through the indexes that start with the partner.
-        joined = query.enable_assertions(False).select_from(clients_first)
-        matching = and_(client_search(text, client), scope_filter(client, current_user))
-        return joined.enable_assertions(True).filter(matching)
 
     def row_links(self, return_url: str) -> RowLinks:
         """Also what every row's Start / Complete / Cancel buttons share, in the user's

@@ -20,7 +20,16 @@ from flask_security import hash_password
 from sqlalchemy import func, insert, select
 
 from ..extensions import database_dialect, db, security
-from .models import CancelReason, Client, Mission, MissionStatus, RoleName, ServiceType
+from .models import (
+    CancelReason,
+    Client,
+    ClientSearchKey,
+    Mission,
+    MissionStatus,
+    RoleName,
+    ServiceType,
+    search_key_rows,
+)
 from .search_keys import name_key
 
 FIRST_NAMES = (
@@ -31,7 +40,7 @@ FIRST_NAMES = (
 LAST_NAMES = (
     "Martin", "Bernard", "Dubois", "Durand", "Moreau", "Laurent", "Demir", "Yılmaz", "García",
     "Иванова", "Петров", "佐藤", "鈴木", "张", "علي", "Παπαδόπουλος", "Nguyễn", "O'Brien",
-    "Müller", "Kowalski", "Rossi", "Silva",
+    "Müller", "Kowalski", "Rossi", "Silva", "Dupré-Lefèvre",
 )  # fmt: skip
 CITIES = (
     ("Paris", "France"), ("Lyon", "France"), ("Marseille", "France"), ("Lille", "France"),
@@ -52,6 +61,7 @@ CLIENT_COLUMNS = (
     "address", "city", "city_key", "postal_code", "country", "created_at", "updated_at",
     "partner_id", "version",
 )  # fmt: skip
+KEY_COLUMNS = ("client_id", "partner_id", "key")
 MISSION_COLUMNS = (
     "id", "client_id", "partner_id", "status", "created_at", "updated_at", "completed_at",
     "version", "service_type_id", "price_amount", "price_currency", "started_at",
@@ -102,6 +112,7 @@ def fill(size: BenchSize, *, force: bool = False, seed: int = 1) -> dict[str, An
     now = datetime.now(UTC)
     clients = list(_clients(rng, size.clients, partner_ids, now))
     _write(Client, CLIENT_COLUMNS, clients)
+    _write(ClientSearchKey, KEY_COLUMNS, _search_keys(clients))
     services = _service_types()
     _write(Mission, MISSION_COLUMNS, _missions(rng, size.missions, clients, services, now))
     _refresh_statistics()
@@ -189,6 +200,14 @@ def _clients(
         )
 
 
+def _search_keys(clients: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The clients' search keys, as the model writes them (``search_key_rows``)."""
+    for client in clients:
+        client_id, first, last, email, phone, partner_id = (client[i] for i in (0, 1, 2, 5, 6, 14))
+        for row in search_key_rows(client_id, partner_id, first, last, email, phone):
+            yield tuple(row[column] for column in KEY_COLUMNS)
+
+
 def _missions(
     rng: random.Random,
     count: int,
@@ -229,7 +248,10 @@ def _missions(
         )
 
 
-def _write(model: type[Client] | type[Mission], columns: tuple[str, ...], rows: Any) -> None:
+Written = type[Client] | type[ClientSearchKey] | type[Mission]
+
+
+def _write(model: Written, columns: tuple[str, ...], rows: Any) -> None:
     if database_dialect() == "postgresql":
         _copy(model.__tablename__, columns, rows)
     else:
@@ -249,7 +271,7 @@ def _copy(table: str, columns: tuple[str, ...], rows: Any) -> None:
         connection.close()
 
 
-def _executemany(model: type[Client] | type[Mission], columns: tuple[str, ...], rows: Any) -> None:
+def _executemany(model: Written, columns: tuple[str, ...], rows: Any) -> None:
     """SQLite: batches of rows, each in its own transaction, on one connection whose page cache
     holds the indexes being filled (random ids land anywhere in them)."""
     statement = insert(model.__table__)

@@ -11,6 +11,7 @@ from typing import ClassVar
 from flask_security.models import fsqla_v3 as fsqla
 from sqlalchemy import (
     Boolean,
+    Connection,
     Enum,
     ForeignKey,
     Index,
@@ -18,14 +19,18 @@ from sqlalchemy import (
     LargeBinary,
     Numeric,
     Text,
+    delete,
+    event,
     func,
+    insert,
+    inspect,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, validates
 
 from ..extensions import db
 from .db_types import UTCDateTime, utcnow
-from .search_keys import name_key
+from .search_keys import client_search_keys, name_key
 
 fsqla.FsModels.set_db_info(db)
 
@@ -123,19 +128,6 @@ class User(db.Model, fsqla.FsUserMixin):
         return self.email
 
 
-def search_index(name: str, column: str) -> Index:
-    """An index for client search: pg_trgm (any part of the value) on PostgreSQL, a B-tree
-    (the start of the value) on SQLite; see ``search.py``."""
-    return Index(name, column, postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"})
-
-
-def sqlite_partner_search_index(column: str) -> Index:
-    """SQLite only: a partner's search reads the start of its own clients' values in order.
-    (PostgreSQL combines the pg_trgm index with the partner index instead.)"""
-    name = f"ix_walk_in_client_partner_{column}"
-    return Index(name, "partner_id", column).ddl_if(dialect="sqlite")
-
-
 def made_on(item: object, dialect: str) -> bool:
     """Whether the schema item (an index made with ``ddl_if``) exists on ``dialect``;
     migrations and the schema tests compare only what each database should hold."""
@@ -153,13 +145,8 @@ class Client(db.Model):
         Index("ix_walk_in_client_last_name", "last_name"),
         Index("ix_walk_in_client_city", "city_key", "created_at", "id"),
         Index("ix_walk_in_client_partner_city", "partner_id", "city_key", "created_at", "id"),
-        search_index("ix_walk_in_client_first_name_key", "first_name_key"),
-        search_index("ix_walk_in_client_last_name_key", "last_name_key"),
-        search_index("ix_walk_in_client_email", "email"),
-        search_index("ix_walk_in_client_phone", "phone"),
-        *(sqlite_partner_search_index(column) for column in ("first_name_key", "last_name_key")),
-        # The duplicate check (``duplicates.py``) and, on SQLite, a partner's search: one
-        # partner's clients with this phone or email; stored emails are lower-cased.
+        # The duplicate check (``duplicates.py``): one partner's clients with this phone or
+        # email; stored emails are lower-cased.
         Index("ix_walk_in_client_partner_email", "partner_id", "email"),
         Index("ix_walk_in_client_partner_phone", "partner_id", "phone"),
         # The duplicate check's names: one partner's clients of a city with one name key
@@ -219,6 +206,70 @@ class Client(db.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>"
+
+
+class ClientSearchKey(db.Model):
+    """One key a client is found by (``search_keys.client_search_keys``): a search word matches
+    a client when it starts one of its keys, a range on a B-tree on both databases.
+
+    Kept by the model in the same flush as the client (``_write_search_keys``); deleted with it
+    (``ON DELETE CASCADE``). ``partner_id`` is the client's, copied so that a partner's search
+    reads only its own keys; it needs no foreign key of its own (the client's cascade removes
+    the keys of a deleted partner's clients).
+    """
+
+    __tablename__ = "client_search_key"
+    __table_args__ = (
+        Index("ix_client_search_key_key", "key", "client_id"),
+        Index("ix_client_search_key_partner", "partner_id", "key", "client_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("walk_in_client.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Compared byte by byte ("C") on PostgreSQL as SQLite does, so that a range of keys is
+    #: exactly the keys starting with a prefix, whatever the database's collation.
+    key: Mapped[str] = mapped_column(
+        Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True
+    )
+    partner_id: Mapped[int] = mapped_column(Integer)
+
+
+#: The client columns its search keys are made of.
+SEARCHED_COLUMNS = ("first_name", "last_name", "email", "phone", "partner_id")
+
+
+def search_key_rows(
+    client_id: str, partner_id: int, first_name: str, last_name: str, email: str, phone: str
+) -> list[dict[str, object]]:
+    """The ``client_search_key`` rows of one client."""
+    keys = client_search_keys(first_name, last_name, email, phone)
+    return [{"client_id": client_id, "partner_id": partner_id, "key": key} for key in keys]
+
+
+@event.listens_for(Client, "after_insert")
+def _add_search_keys(mapper: Mapper, connection: Connection, client: Client) -> None:
+    """A new client's keys, in the same flush (hence transaction) as its row."""
+    _write_search_keys(connection, client)
+
+
+@event.listens_for(Client, "after_update")
+def _renew_search_keys(mapper: Mapper, connection: Connection, client: Client) -> None:
+    """An edited client's keys again, when a value they are made of changed."""
+    changed = inspect(client).attrs
+    if any(changed[name].history.has_changes() for name in SEARCHED_COLUMNS):
+        connection.execute(delete(ClientSearchKey).where(ClientSearchKey.client_id == client.id))
+        _write_search_keys(connection, client)
+
+
+def _write_search_keys(connection: Connection, client: Client) -> None:
+    rows = search_key_rows(
+        client.id, client.partner_id, client.first_name, client.last_name, client.email,
+        client.phone,
+    )  # fmt: skip
+    if rows:
+        connection.execute(insert(ClientSearchKey), rows)
 
 
 #: Prices: exact decimals with two places (``numeric`` on PostgreSQL; SQLite hands them back

@@ -11,9 +11,9 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
-from ..data.models import Client, Mission, PartnerTally, RoleName, User
+from ..data.models import Client, ClientSearchKey, Mission, PartnerTally, RoleName, User
 
-Scoped = TypeVar("Scoped", Client, Mission, PartnerTally)
+Scoped = TypeVar("Scoped", Client, Mission, PartnerTally, ClientSearchKey)
 
 
 def sees_all_partners(user: User) -> bool:

@@ -375,7 +375,7 @@ def test_every_statement_reads_indexes_not_whole_tables(app, client, world, who)
 
 ID_RANGE = re.compile(
     r"sqlite_autoindex_walk_in_mission_1 \(id>\? AND id<\?\)"
-    r"|Index (Only )?Scan using pk_walk_in_mission on walk_in_mission[^\n]*\n\s+"
+    r"|Index (Only )?Scan( Backward)? using pk_walk_in_mission on walk_in_mission[^\n]*\n\s+"
     r"Index Cond: \(\(id >= '[0-9a-f-]+'::text\) AND \(id < '[0-9a-f-]+'::text\)\)"
 )
 
@@ -390,3 +390,27 @@ def test_an_id_search_reads_a_range_of_the_missions_primary_key(app, client, wor
     assert not any(full_scan(plan) for plan in plans), plans
     totals, _, missions = plans
     assert ID_RANGE.search(totals) and ID_RANGE.search(missions), plans
+
+
+@pytest.mark.parametrize("who", ["partner_a", "admin"])
+def test_a_broad_search_shows_the_same_rows_read_either_way(app, client, world, monkeypatch, who):
+    """SQLite reads a search matching many clients through the newest-first indexes, testing
+    each row (``SEARCH_SCAN_FROM_CLIENTS``); the page is the same as through the search's."""
+    add_rows(app, world.partner_a.id, SEARCH_BOX_CAP + 5)
+    with app.app_context():
+        register_client(world.partner_b.id, "Manyother", last_name="Rows")
+    log_in(client, getattr(world, who))
+
+    monkeypatch.setitem(app.config, "SEARCH_SCAN_FROM_CLIENTS", 1_000_000)
+    through_search = search(client, "rows")
+    monkeypatch.setitem(app.config, "SEARCH_SCAN_FROM_CLIENTS", 2)
+    statements = search_statements(app, client, "rows")
+    scanned = search(client, "rows")
+
+    assert client_names(scanned) == client_names(through_search)
+    assert mission_ids(scanned) == mission_ids(through_search)
+    assert len(client_names(scanned)) == SEARCH_BOX_CAP
+    assert ("Manyother Rows" in client_names(scanned)) is (who == "admin")
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    assert ("looked_up_client" in statements[2][0]) is (dialect == "sqlite")

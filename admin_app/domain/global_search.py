@@ -18,13 +18,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, select, union
-from sqlalchemy.orm import Mapped
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    case,
+    func,
+    select,
+    union,
+)
+from sqlalchemy.orm import Mapped, aliased
 
 from ..data.models import Client, Mission, MissionStatus, ServiceType, User
-from ..extensions import db
+from ..extensions import database_dialect, db
 from .scoping import scope_filter
-from .search import matching_clients
+from .search import client_matches, is_broad, matching_clients
 
 #: Rows shown in each group.
 SEARCH_BOX_CAP = 10
@@ -171,17 +180,43 @@ def search_everything(raw: str, user: User, cap: int = SEARCH_BOX_CAP) -> Search
     text, cut = cleaned_search(raw)
     if not text:
         return SearchResults(text, cut=cut)
-    clients = matching_clients(text, user)
+    clients = _client_source(text, user)
     prefix = mission_id_prefix(text)
-    sources = _mission_sources(clients, prefix, user)
-    client_total, mission_total = _totals(clients, sources)
+    missions = _mission_sources(text, clients.rows, prefix, user)
+    # SQLite has no statistics to see a broad search coming (``search.py``): it is told.
+    broad = is_broad(text, user) if database_dialect() == "sqlite" else None
+    client_total, mission_total = _totals(clients, missions)
     return SearchResults(
         text,
-        clients=_group(_client_hits(clients, cap), client_total),
-        missions=_group(_mission_hits(sources, cap), mission_total),
+        clients=_group(_client_hits(clients, broad, cap), client_total),
+        missions=_group(_mission_hits(missions, broad, cap), mission_total),
         cut=cut,
         by_id=prefix is not None,
     )
+
+
+@dataclass(frozen=True)
+class Source:
+    """The ids of the ``model`` rows found one way (``rows``), and ``scan``: the same rows
+    tested one by one in the order of the newest-first index, which reads a broad search's
+    newest rows sooner than sorting every match (``search.client_matches``)."""
+
+    model: type[Client] | type[Mission]
+    rows: Select[tuple[str]]
+    scan: Select[tuple[str]] | None = None
+
+    def newest(self, cap: int, broad: ColumnElement[bool] | None) -> list[Select[tuple[str]]]:
+        """The ids of the newest ``cap`` rows, read one way or the other: the unused way gets
+        ``LIMIT 0``, which SQLite evaluates once, before reading any row."""
+        if self.scan is None or broad is None:
+            return [self._newest_ids(self.rows, cap)]
+        return [
+            self._newest_ids(self.rows, case((broad, 0), else_=cap)),
+            self._newest_ids(self.scan, case((broad, cap), else_=0)),
+        ]
+
+    def _newest_ids(self, rows: Select[tuple[str]], limit: int | ColumnElement[int]) -> Select:
+        return select(_newest(rows, self.model).limit(limit).subquery().c.id)
 
 
 def _group(hits: list[Hit], total: int) -> Group[Hit]:
@@ -189,15 +224,26 @@ def _group(hits: list[Hit], total: int) -> Group[Hit]:
     return Group(hits, min(total, COUNT_CAP) if capped else total, capped)
 
 
+def _client_source(text: str, user: User) -> Source:
+    scan = select(Client.id).where(client_matches(text, Client.id), scope_filter(Client, user))
+    return Source(Client, matching_clients(text, user), scan)
+
+
 def _mission_sources(
-    clients: Select[tuple[str]], prefix: str | None, user: User
-) -> list[Select[tuple[str]]]:
-    """The ids of the missions found: the matching clients' missions, and those whose id
-    starts with ``prefix``; each scoped."""
+    text: str, clients: Select[tuple[str]], prefix: str | None, user: User
+) -> list[Source]:
+    """The missions found: the matching clients' missions, and those whose id starts with
+    ``prefix``; each scoped."""
     scope = scope_filter(Mission, user)
-    sources = [select(Mission.id).where(Mission.client_id.in_(clients), scope)]
+    by_client = select(Mission.id).where(Mission.client_id.in_(clients), scope)
+    scan = select(Mission.id).where(scope, client_matches(text, Mission.client_id))
+    sources = [Source(Mission, by_client, scan)]
     if prefix is not None:
-        sources.append(select(Mission.id).where(id_starts_with(Mission.id, prefix), scope))
+        # The ids in the range first, then their scope: a shop's condition alone would lead
+        # SQLite through the shop's index (every mission of the shop) rather than the key.
+        by_id = aliased(Mission, name="mission_by_id")
+        in_range = select(by_id.id).where(id_starts_with(by_id.id, prefix))
+        sources.append(Source(Mission, select(Mission.id).where(Mission.id.in_(in_range), scope)))
     return sources
 
 
@@ -205,41 +251,42 @@ def _newest(query: Select, model: type[Client] | type[Mission]) -> Select:
     return query.order_by(model.created_at.desc(), model.id.desc())
 
 
-def _totals(clients: Select[tuple[str]], sources: list[Select[tuple[str]]]) -> tuple[int, int]:
+def _totals(clients: Source, missions: list[Source]) -> tuple[int, int]:
     """Both groups' totals in one query, each counted up to ``COUNT_CAP`` + 1 rows: the
     clients, and the missions of every source (a mission two sources find counts once)."""
 
-    def counted(rows: Select) -> ColumnElement[int]:
+    def counted(rows: Select | CompoundSelect) -> ColumnElement[int]:
         return select(func.count()).select_from(rows.subquery()).scalar_subquery()
 
-    each = [select(_capped(source).c.id) for source in sources]
-    missions = union(*each) if len(each) > 1 else each[0]
-    row = db.session.execute(select(counted(clients.limit(COUNT_CAP + 1)), counted(missions))).one()
+    found = _either([select(s.rows.limit(COUNT_CAP + 1).subquery().c.id) for s in missions])
+    row = db.session.execute(
+        select(counted(clients.rows.limit(COUNT_CAP + 1)), counted(found))
+    ).one()
     return int(row[0]), int(row[1])
 
 
-def _capped(source: Select[tuple[str]]) -> Select:
-    return source.limit(COUNT_CAP + 1).subquery()
-
-
-def _client_hits(clients: Select[tuple[str]], cap: int) -> list[ClientHit]:
-    newest = _newest(clients, Client).limit(cap).subquery()
-    rows = db.session.execute(
-        _newest(select(*CLIENT_COLUMNS).where(Client.id.in_(select(newest.c.id))), Client)
-    )
+def _client_hits(clients: Source, broad: ColumnElement[bool] | None, cap: int) -> list[ClientHit]:
+    ids = _either(clients.newest(cap, broad))
+    rows = db.session.execute(_newest(select(*CLIENT_COLUMNS).where(Client.id.in_(ids)), Client))
     return [ClientHit(*row) for row in rows]
 
 
-def _mission_hits(sources: list[Select[tuple[str]]], cap: int) -> list[MissionHit]:
+def _either(parts: list[Select[tuple[str]]]) -> Select[tuple[str]] | CompoundSelect:
+    """The ids of every part (a row two parts find once)."""
+    return union(*parts) if len(parts) > 1 else parts[0]
+
+
+def _mission_hits(
+    missions: list[Source], broad: ColumnElement[bool] | None, cap: int
+) -> list[MissionHit]:
     """The newest ``cap`` missions of every source: each source's newest ``cap`` (read from
     an index in that order), then the newest of those with their clients and service types."""
-    newest = [select(_newest(source, Mission).limit(cap).subquery().c.id) for source in sources]
-    ids = union(*newest) if len(newest) > 1 else newest[0]
+    found = _either([ids for source in missions for ids in source.newest(cap, broad)])
     query = (
         select(*MISSION_COLUMNS)
         .join(Client, Client.id == Mission.client_id)
         .outerjoin(ServiceType, ServiceType.id == Mission.service_type_id)
-        .where(Mission.id.in_(ids))
+        .where(Mission.id.in_(found))
     )
     rows = db.session.execute(_newest(query, Mission).limit(cap))
     return [MissionHit(*row) for row in rows]

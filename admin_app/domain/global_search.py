@@ -181,12 +181,13 @@ def search_everything(raw: str, user: User, cap: int = SEARCH_BOX_CAP) -> Search
     text, cut = cleaned_search(raw)
     if not text:
         return SearchResults(text, cut=cut)
-    clients = _client_source(text, user)
+    matching = matching_clients(text, user)
+    clients = _client_source(text, matching, user)
     prefix = mission_id_prefix(text)
-    missions = _mission_sources(text, clients.rows, prefix, user)
+    missions = _mission_sources(text, matching, prefix, user)
     # SQLite has no statistics to see a broad search coming (``search.py``): it is told.
     broad = is_broad(text, user) if database_dialect() == "sqlite" else None
-    client_total, mission_total = _totals(clients, missions)
+    client_total, mission_total = _totals(matching, missions)
     return SearchResults(
         text,
         clients=_group(_client_hits(clients, broad, cap), client_total),
@@ -224,18 +225,20 @@ def _group(hits: list[Hit], total: int) -> Group[Hit]:
     return Group(hits, min(total, COUNT_CAP) if capped else total, capped)
 
 
-def _client_source(text: str, user: User) -> Source:
+def _client_source(text: str, matching: Select[tuple[str]], user: User) -> Source:
+    """The matching clients (``matching``: their ids, read from the search indexes alone) as
+    client rows, which the newest-first order needs."""
     scan = select(Client.id).where(client_matches(text, Client.id), scope_filter(Client, user))
-    return Source(Client, matching_clients(text, user), scan)
+    return Source(Client, select(Client.id).where(Client.id.in_(matching)), scan)
 
 
 def _mission_sources(
-    text: str, clients: Select[tuple[str]], prefix: str | None, user: User
+    text: str, matching: Select[tuple[str]], prefix: str | None, user: User
 ) -> list[Source]:
     """The missions found: the matching clients' missions, and those whose id starts with
     ``prefix``; each scoped."""
     scope = scope_filter(Mission, user)
-    by_client = select(Mission.id).where(Mission.client_id.in_(clients), scope)
+    by_client = select(Mission.id).where(Mission.client_id.in_(matching), scope)
     scan = select(Mission.id).where(scope, client_matches(text, Mission.client_id))
     sources = [Source(Mission, by_client, scan)]
     if prefix is not None:
@@ -251,7 +254,7 @@ def _newest(query: Select, model: type[Client] | type[Mission]) -> Select:
     return query.order_by(model.created_at.desc(), model.id.desc())
 
 
-def _totals(clients: Source, missions: list[Source]) -> tuple[int, int]:
+def _totals(matching: Select[tuple[str]], missions: list[Source]) -> tuple[int, int]:
     """Both groups' totals in one query, each counted up to ``COUNT_CAP`` + 1 rows: the
     clients, and the missions of every source (a mission two sources find counts once)."""
 
@@ -259,9 +262,7 @@ def _totals(clients: Source, missions: list[Source]) -> tuple[int, int]:
         return select(func.count()).select_from(rows.subquery()).scalar_subquery()
 
     found = _either([select(s.rows.limit(COUNT_CAP + 1).subquery().c.id) for s in missions])
-    row = db.session.execute(
-        select(counted(clients.rows.limit(COUNT_CAP + 1)), counted(found))
-    ).one()
+    row = db.session.execute(select(counted(matching.limit(COUNT_CAP + 1)), counted(found))).one()
     return int(row[0]), int(row[1])
 
 

@@ -228,8 +228,11 @@ def _group(hits: list[Hit], total: int) -> Group[Hit]:
 def _client_source(text: str, matching: Select[tuple[str]], user: User) -> Source:
     """The matching clients (``matching``: their ids, read from the search indexes alone) as
     client rows, which the newest-first order needs."""
-    scan = select(Client.id).where(client_matches(text, Client.id), scope_filter(Client, user))
-    return Source(Client, select(Client.id).where(Client.id.in_(matching)), scan)
+    scope = scope_filter(Client, user)
+    scan = select(Client.id).where(client_matches(text, Client.id), scope)
+    # The scope again on the rows: PostgreSQL then reads a shop's newest clients from the shop's
+    # own index, not every shop's newest (150 ms for the busiest shop's Martins, rare among all).
+    return Source(Client, select(Client.id).where(Client.id.in_(matching), scope), scan)
 
 
 def _mission_sources(

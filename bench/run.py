@@ -162,7 +162,8 @@ def measure(browser: Browser, name: str, page: str, role: str, method: str, form
 
 
 def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[str, str]:
-    """Migrate, fill with bench data, and make an admin with a known authenticator secret."""
+    """Migrate, fill with bench data, and make an admin with a known authenticator secret and a
+    support account."""
     from flask_migrate import upgrade
     from flask_security import hash_password
     from sqlalchemy import func, select
@@ -192,6 +193,11 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
             active=True, roles=["admin"], tf_primary_method="authenticator",
             tf_totp_secret=security._totp_factory.generate_totp_secret(),
         )  # fmt: skip
+        support_password = secrets.token_urlsafe(16)
+        security.datastore.create_user(
+            email="bench-support@walkin.example.com", password=hash_password(support_password),
+            active=True, roles=["support"],
+        )  # fmt: skip
         db.session.commit()
         accounts = {
             **list_sizes(busiest),
@@ -201,6 +207,8 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
             "admin_email": admin.email,
             "admin_password": admin_password,
             "admin_totp_secret": admin.tf_totp_secret,
+            "support_email": "bench-support@walkin.example.com",
+            "support_password": support_password,
             "mission": db.session.scalar(select(Mission.id).where(Mission.partner_id == busiest)),
             "duplicate_query": duplicate_query(busiest),
             "service_type": str(made["service_types"][1]),
@@ -288,10 +296,17 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
         return {"id": accounts["mission"], "action": "start", "csrf_token": browser.csrf}
 
     mission, service = accounts["mission"], accounts["service_type"]
+    hello = ("hello", "/_bench/hello", "GET", none)
+    search_box = [
+        ("search box", "/admin/search/?q=Martin", "GET", none),
+        ("search box, mission id", f"/admin/search/?q={mission[:8]}", "GET", none),
+    ]
+    if role == "support":
+        return [hello, *search_box, ("hello, again", "/_bench/hello", "GET", none)]
     deep_clients = deep_page(int(accounts[f"{role}_clients"]))
     deep_missions = deep_page(int(accounts[f"{role}_missions"]))
     return [
-        ("hello", "/_bench/hello", "GET", none),
+        hello,
         ("dashboard", "/admin/", "GET", none),
         ("dashboard JSON", "/admin/figures.json", "GET", none),
         ("clients", "/admin/clients/", "GET", none),
@@ -307,6 +322,7 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
         ("missions, search", "/admin/missions/?search=Martin", "GET", none),
         ("missions, word in a name", "/admin/missions/?search=Lef%C3%A8vre", "GET", none),
         ("missions, phone's last digits", "/admin/missions/?search=12+90", "GET", none),
+        *search_box,
         ("mission details", f"/admin/missions/details/?id={mission}", "GET", none),
         ("board", "/admin/board/", "GET", none),
         ("board columns", "/admin/board/columns/", "GET", none),
@@ -326,11 +342,11 @@ def chosen_pages(
     accounts: dict[str, str], role: str, only: tuple[str, ...]
 ) -> list[tuple[str, str, str, object]]:
     """The pages named in ``only`` (all when empty), always with the minimal page that the
-    ratios are taken against."""
+    ratios are taken against. Support staff have the search box's pages only."""
     every = pages(accounts, role)
     if not only:
         return every
-    unknown = set(only) - {name for name, *_ in every}
+    unknown = set(only) - {name for name, *_ in pages(accounts, "admin")}
     if unknown:
         raise SystemExit(f"no such page: {', '.join(sorted(unknown))}")
     return [page for page in every if page[0] in only or page[1] == "/_bench/hello"]
@@ -361,8 +377,10 @@ def run(database_url: str, missions: int, plan: Plan) -> list[Result]:
         partner = log_in(port, accounts["partner_email"], accounts["partner_password"])
         totp = current_code(settings["TOTP_SECRET"], accounts["admin_totp_secret"])
         admin = log_in(port, accounts["admin_email"], accounts["admin_password"], totp)
-        results = measure_rounds({"partner": partner, "admin": admin}, accounts, plan)
-    for role in ("partner", "admin"):
+        support = log_in(port, accounts["support_email"], accounts["support_password"])
+        browsers = {"partner": partner, "admin": admin, "support": support}
+        results = measure_rounds(browsers, accounts, plan)
+    for role in browsers:
         hello = hello_rps([r for r in results if r.role == role])
         for result in results:
             if result.role == role:
@@ -380,7 +398,10 @@ def measure_rounds(
     rounds: dict[tuple[str, str], list[Result]] = {}
     for _ in range(plan.rounds):
         for role, browser in browsers.items():
-            for name, path, method, form_for in chosen_pages(accounts, role, plan.only):
+            chosen = chosen_pages(accounts, role, plan.only)
+            if all(path == "/_bench/hello" for _, path, *_ in chosen):
+                continue  # none of this role's pages is asked for
+            for name, path, method, form_for in chosen:
                 result = measure(browser, name, path, role, method, form_for, plan)
                 rounds.setdefault((role, name), []).append(result)
     return [median_round(runs) for runs in rounds.values()]

@@ -181,6 +181,7 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
         PanelPage("client details", f"/admin/clients/details/?id={client}"),
         PanelPage("missions", "/admin/missions/"),
         PanelPage("mission details", f"/admin/missions/details/?id={mission}"),
+        PanelPage("search results", "/admin/search/?q=test"),
     ]
     if role in (RoleName.PARTNER, RoleName.STAFF, RoleName.ADMIN):
         pages += [

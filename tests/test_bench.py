@@ -44,12 +44,14 @@ def test_benchmark_with_wrk_reports_every_page(tmp_path):
 
     assert run.returncode == 0, run.stderr[-3000:]
     rows = reported_rows(tmp_path, "300")
-    assert {row["role"] for row in rows} == {"partner", "admin"}
-    assert len(rows) == 46 and all(row["queries"] > 0 and row["rps"] > 0 for row in rows)
+    assert {row["role"] for row in rows} == {"partner", "admin", "support"}
+    # Every page of partners and admins; the search box's of support, between its hellos.
+    assert len(rows) == 25 * 2 + 4 and all(row["queries"] > 0 and row["rps"] > 0 for row in rows)
     assert all(set(row["statuses"].split(",")) <= {"200", "302"} for row in rows), rows
     assert "connections (wrk)" in run.stdout
     assert "| partner | missions | `/admin/missions/` |" in run.stdout
-    for role in ("partner", "admin"):
+    assert "| support | search box | `/admin/search/?q=Martin` |" in run.stdout
+    for role in ("partner", "admin", "support"):
         hellos = [row for row in rows if row["role"] == role and row["page"] == "/_bench/hello"]
         assert [row["name"] for row in hellos] == ["hello", "hello, again"]
         assert sum(row["ratio_to_hello"] for row in hellos) == pytest.approx(2, abs=0.002)

@@ -21,6 +21,7 @@ from .contact_details import shown_email, shown_phone
 from .dashboard import DashboardView
 from .formatting import local_datetime, service_name, status_badge
 from .missions import MissionView
+from .search_box import SearchBoxView
 from .services import ServiceTypeView
 from .staff import StaffView
 
@@ -37,6 +38,7 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,
     )
     admin.add_view(BoardView(missions, name=_l("Today's board"), endpoint="board"))
+    admin.add_view(SearchBoxView(name=_l("Search"), endpoint="search"))
     admin.add_view(clients)
     admin.add_view(missions)
     admin.add_view(ServiceTypeView(ServiceType, name=_l("Services"), endpoint="services"))

@@ -108,6 +108,33 @@ def pdf_with_launch_in_object_stream() -> bytes:
     return pdf(CATALOG, PAGES, PAGE, stream + packed + b"\nendstream")
 
 
+def pdf_with_launch_in_padded_object_stream() -> bytes:
+    """The same, its object stream's dictionary made longer than a kilobyte by a string after
+    its ``/Type``: readers still unpack it."""
+    hidden = b"4 0 << /Type /Action /S /Launch /F (cmd.exe) >>"
+    packed = zlib.compress(hidden)
+    padding = b"/Padding (" + b"A" * 2000 + b")"
+    stream = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode " + padding
+    stream += b" /Length %d >>\nstream\n" % len(packed)
+    return pdf(CATALOG, PAGES, PAGE, stream + packed + b"\nendstream")
+
+
+def pdf_with_launch_in_object_stream_on_its_own_line() -> bytes:
+    """The same, its object's ``obj`` keyword on the line after its number (any whitespace may
+    separate them) and its ``stream`` keyword ended by a bare carriage return, as readers
+    accept."""
+    document = pdf_with_launch_in_object_stream()
+    return document.replace(b"4 0 obj\n", b"4 0\nobj\n").replace(b"stream\n", b"stream\r", 1)
+
+
+def pdf_with_xfa_form() -> bytes:
+    """An XFA form, whose XML carries scripts readers run."""
+    script = b'<xdp:xdp><script contentType="application/x-javascript">app.alert(1)</script>'
+    form = b"<< /Length %d >>\nstream\n" % len(script) + script + b"\nendstream"
+    catalog = b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [] /XFA 4 0 R >> >>"
+    return pdf(catalog, PAGES, PAGE, form)
+
+
 def pdf_with_embedded_file() -> bytes:
     names = b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [] >> >> >>"
     return pdf(names, PAGES, PAGE)

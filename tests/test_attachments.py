@@ -174,6 +174,16 @@ HOSTILE = {
     "a PDF with JavaScript": (files.pdf_with_javascript(), "a.pdf", "active content"),
     "a PDF with escaped names": (files.pdf_with_escaped_javascript(), "b.pdf", "JavaScript"),
     "a PDF with a hidden launch": (files.pdf_with_launch_in_object_stream(), "c.pdf", "Launch"),
+    "a PDF with a launch in a long object stream dictionary": (
+        files.pdf_with_launch_in_padded_object_stream(),
+        "g.pdf",
+        "Launch",
+    ),
+    "a PDF with a launch in an object stream spread over lines": (
+        files.pdf_with_launch_in_object_stream_on_its_own_line(),
+        "h.pdf",
+        "Launch",
+    ),
     "a PDF with embedded files": (files.pdf_with_embedded_file(), "d.pdf", "EmbeddedFile"),
     "an encrypted PDF": (files.encrypted_pdf(), "e.pdf", "encrypted"),
     "a PDF without its end": (files.plain_pdf()[:-20], "f.pdf", "not a complete PDF"),

@@ -19,6 +19,7 @@ import io
 import re
 import warnings
 import zlib
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
@@ -144,7 +145,10 @@ ACTIVE_PDF_NAMES = {
 PDF_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]+)")
 HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
-STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+#: The ``stream`` keyword, ended as readers accept it (CR LF, LF, or a bare CR).
+STREAM_START = re.compile(rb"(?<!end)stream(?:\r\n|\r|\n)")
+#: An object's start, ``12 0 obj``, its parts separated by any whitespace (line ends too).
+OBJECT_START = re.compile(rb"(?<!\d)\d{1,10}\s+\d{1,5}\s+obj\b")
 #: Compressed object streams are read up to this many bytes in all (a zip bomb stops there).
 MAX_OBJECT_STREAM_BYTES = 64 * 1024 * 1024
 
@@ -175,10 +179,9 @@ def object_stream_names(data: bytes) -> set[bytes]:
     actions) may hide from a reading of the raw file."""
     names: set[bytes] = set()
     budget = MAX_OBJECT_STREAM_BYTES
+    object_starts = [match.start() for match in OBJECT_START.finditer(data)]
     for start in STREAM_START.finditer(data):
-        header = data[max(0, start.start() - 1024) : start.start()]
-        header = header[header.rfind(b" obj") :]
-        if b"ObjStm" not in pdf_names(header):
+        if b"ObjStm" not in pdf_names(stream_dictionary(data, start.start(), object_starts)):
             continue
         end = data.find(b"endstream", start.end())
         body = data[start.end() : end if end != -1 else len(data)]
@@ -186,6 +189,13 @@ def object_stream_names(data: bytes) -> set[bytes]:
         budget -= len(inflated)
         names |= pdf_names(inflated)
     return names
+
+
+def stream_dictionary(data: bytes, position: int, object_starts: list[int]) -> bytes:
+    """What lies between the start of the object whose ``stream`` keyword is at ``position``
+    and that keyword: its whole dictionary, however long (no window it could outgrow)."""
+    index = bisect_right(object_starts, position) - 1
+    return data[object_starts[index] if index >= 0 else 0 : position]
 
 
 def inflate(body: bytes, budget: int) -> bytes:

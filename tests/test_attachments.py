@@ -184,6 +184,7 @@ HOSTILE = {
         "h.pdf",
         "Launch",
     ),
+    "a PDF with an XFA form": (files.pdf_with_xfa_form(), "i.pdf", "XFA"),
     "a PDF with embedded files": (files.pdf_with_embedded_file(), "d.pdf", "EmbeddedFile"),
     "an encrypted PDF": (files.encrypted_pdf(), "e.pdf", "encrypted"),
     "a PDF without its end": (files.plain_pdf()[:-20], "f.pdf", "not a complete PDF"),

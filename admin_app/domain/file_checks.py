@@ -8,9 +8,9 @@ type), and the safe copy that is kept of it.
   copied. A thumbnail is made from the same pixels.
 - PDF: a ``%PDF-x.y`` header and a ``%%EOF`` trailer; refused when encrypted (it could not be
   checked) or when it holds active content (JavaScript, an action run on opening, a program to
-  launch, embedded files, rich media), looked for in every name of the file, ``#xx`` escapes
-  decoded, and inside its compressed object streams. It is kept as uploaded, and only ever
-  served as a download.
+  launch, embedded files, rich media, an XFA form), looked for in every name of the file,
+  ``#xx`` escapes decoded, and inside its compressed object streams. It is kept as uploaded,
+  and only ever served as a download.
 """
 
 from __future__ import annotations
@@ -131,7 +131,8 @@ def thumbnail_of(image: Image.Image) -> tuple[bytes, ImageFormat]:
 
 
 #: PDF names that make a document act (run a script, an action on opening or on an event,
-#: start a program) or carry other files; each with the name the refusal shows.
+#: start a program, an XFA form whose XML holds scripts) or carry other files; each with the
+#: name the refusal shows.
 ACTIVE_PDF_NAMES = {
     b"JavaScript": "JavaScript",
     b"JS": "JavaScript",
@@ -141,6 +142,7 @@ ACTIVE_PDF_NAMES = {
     b"EmbeddedFile": "EmbeddedFile",
     b"EmbeddedFiles": "EmbeddedFile",
     b"RichMedia": "RichMedia",
+    b"XFA": "XFA",
 }
 PDF_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]+)")
 HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")

@@ -127,6 +127,38 @@ def pdf_with_launch_in_object_stream_on_its_own_line() -> bytes:
     return document.replace(b"4 0 obj\n", b"4 0\nobj\n").replace(b"stream\n", b"stream\r", 1)
 
 
+def object_stream_pdf(packed: bytes, parameters: bytes = b"") -> bytes:
+    """A PDF whose fourth object is an object stream of ``packed`` bytes (Flate)."""
+    header = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode %s/Length %d >>\nstream\n"
+    return pdf(CATALOG, PAGES, PAGE, header % (parameters, len(packed)) + packed + b"\nendstream")
+
+
+HIDDEN_LAUNCH = b"4 0 << /Type /Action /S /Launch /F (cmd.exe) >>"
+
+
+def pdf_with_launch_behind_an_endstream_in_its_object_stream() -> bytes:
+    """The hidden launch compressed after a stored (uncompressed) block that holds the word
+    ``endstream``: readers take the stream's length, a search for ``endstream`` stops short."""
+    decoy = b"1 0 endstream "
+    stored = zlib.compressobj(0, zlib.DEFLATED, -15)
+    compressed = zlib.compressobj(9, zlib.DEFLATED, -15)
+    blocks = stored.compress(decoy) + stored.flush(zlib.Z_FULL_FLUSH)
+    blocks += compressed.compress(HIDDEN_LAUNCH) + compressed.flush()
+    checksum = struct.pack(">I", zlib.adler32(decoy + HIDDEN_LAUNCH))
+    return object_stream_pdf(b"\x78\x01" + blocks + checksum)
+
+
+def pdf_with_launch_in_a_predicted_object_stream() -> bytes:
+    """The hidden launch stored as differences of its bytes (a PNG "Sub" predictor, which
+    readers undo): its names are nowhere in the inflated bytes."""
+    differences = bytes(
+        (byte - (HIDDEN_LAUNCH[index - 1] if index else 0)) % 256
+        for index, byte in enumerate(HIDDEN_LAUNCH)
+    )
+    parameters = b"/DecodeParms << /Predictor 11 /Columns %d >> " % len(HIDDEN_LAUNCH)
+    return object_stream_pdf(zlib.compress(b"\x01" + differences), parameters)
+
+
 def pdf_with_xfa_form() -> bytes:
     """An XFA form, whose XML carries scripts readers run."""
     script = b'<xdp:xdp><script contentType="application/x-javascript">app.alert(1)</script>'

@@ -184,6 +184,11 @@ HOSTILE = {
         "h.pdf",
         "Launch",
     ),
+    "a PDF with a launch behind an endstream": (
+        files.pdf_with_launch_behind_an_endstream_in_its_object_stream(),
+        "j.pdf",
+        "Launch",
+    ),
     "a PDF with an XFA form": (files.pdf_with_xfa_form(), "i.pdf", "XFA"),
     "a PDF with embedded files": (files.pdf_with_embedded_file(), "d.pdf", "EmbeddedFile"),
     "an encrypted PDF": (files.encrypted_pdf(), "e.pdf", "encrypted"),

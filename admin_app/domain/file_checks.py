@@ -185,9 +185,7 @@ def object_stream_names(data: bytes) -> set[bytes]:
     for start in STREAM_START.finditer(data):
         if b"ObjStm" not in pdf_names(stream_dictionary(data, start.start(), object_starts)):
             continue
-        end = data.find(b"endstream", start.end())
-        body = data[start.end() : end if end != -1 else len(data)]
-        inflated = inflate(body, budget)
+        inflated = inflate(data, start.end(), budget)
         budget -= len(inflated)
         names |= pdf_names(inflated)
     return names
@@ -200,14 +198,24 @@ def stream_dictionary(data: bytes, position: int, object_starts: list[int]) -> b
     return data[object_starts[index] if index >= 0 else 0 : position]
 
 
-def inflate(body: bytes, budget: int) -> bytes:
-    """A Flate stream's content, at most ``budget`` bytes; a stream past the budget or that
-    cannot be inflated makes the document refused (it could not be checked)."""
+def inflate(data: bytes, start: int, budget: int) -> bytes:
+    """The content of the Flate stream starting at ``start``, at most ``budget`` bytes, read to
+    the compressed data's own end (an ``endstream`` inside it is data, not its end); a stream
+    past the budget, or that cannot be inflated to its end, makes the document refused (it
+    could not be checked)."""
     inflater = zlib.decompressobj()
-    try:
-        content = inflater.decompress(body, budget)
-    except zlib.error:
-        raise refused("pdf_damaged") from None
-    if inflater.unconsumed_tail or budget <= 0:
-        raise refused("pdf_damaged")
-    return content
+    view, parts, size = memoryview(data), [], 0
+    while not inflater.eof:
+        end = data.find(b"endstream", start)
+        end = len(data) if end == -1 else end + len(b"endstream")
+        if start >= len(data) or size >= budget:
+            raise refused("pdf_damaged")
+        try:
+            parts.append(inflater.decompress(view[start:end], budget - size))
+        except zlib.error:
+            raise refused("pdf_damaged") from None
+        if inflater.unconsumed_tail:
+            raise refused("pdf_damaged")
+        size += len(parts[-1])
+        start = end
+    return b"".join(parts)

@@ -189,6 +189,11 @@ HOSTILE = {
         "j.pdf",
         "Launch",
     ),
+    "a PDF with a launch in a predicted object stream": (
+        files.pdf_with_launch_in_a_predicted_object_stream(),
+        "k.pdf",
+        "cannot be read",
+    ),
     "a PDF with an XFA form": (files.pdf_with_xfa_form(), "i.pdf", "XFA"),
     "a PDF with embedded files": (files.pdf_with_embedded_file(), "d.pdf", "EmbeddedFile"),
     "an encrypted PDF": (files.encrypted_pdf(), "e.pdf", "encrypted"),

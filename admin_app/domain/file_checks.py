@@ -178,13 +178,19 @@ def pdf_names(data: bytes) -> set[bytes]:
 
 def object_stream_names(data: bytes) -> set[bytes]:
     """The names inside the document's compressed object streams, where objects (and their
-    actions) may hide from a reading of the raw file."""
+    actions) may hide from a reading of the raw file. An object stream with a predictor (its
+    bytes stored as differences, which hides its names from this reading) is refused as one
+    that could not be checked: writers use predictors for images and cross-reference streams,
+    not for objects."""
     names: set[bytes] = set()
     budget = MAX_OBJECT_STREAM_BYTES
     object_starts = [match.start() for match in OBJECT_START.finditer(data)]
     for start in STREAM_START.finditer(data):
-        if b"ObjStm" not in pdf_names(stream_dictionary(data, start.start(), object_starts)):
+        dictionary = pdf_names(stream_dictionary(data, start.start(), object_starts))
+        if b"ObjStm" not in dictionary:
             continue
+        if b"Predictor" in dictionary:
+            raise refused("pdf_damaged")
         inflated = inflate(data, start.end(), budget)
         budget -= len(inflated)
         names |= pdf_names(inflated)

@@ -148,6 +148,12 @@ def pdf_with_launch_behind_an_endstream_in_its_object_stream() -> bytes:
     return object_stream_pdf(b"\x78\x01" + blocks + checksum)
 
 
+def pdf_with_launch_in_an_object_stream_behind_a_false_object_start(decoy: bytes) -> bytes:
+    """The hidden launch in an object stream whose dictionary holds ``decoy``, a string or a
+    comment that reads like another object's start (``9 0 obj``), after its ``/Type``."""
+    return object_stream_pdf(zlib.compress(HIDDEN_LAUNCH), decoy)
+
+
 def pdf_with_launch_in_a_predicted_object_stream() -> bytes:
     """The hidden launch stored as differences of its bytes (a PNG "Sub" predictor, which
     readers undo): its names are nowhere in the inflated bytes."""

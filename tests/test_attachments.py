@@ -194,6 +194,16 @@ HOSTILE = {
         "k.pdf",
         "cannot be read",
     ),
+    "a PDF with a false object start in a string": (
+        files.pdf_with_launch_in_an_object_stream_behind_a_false_object_start(b"/Note (9 0 obj) "),
+        "l.pdf",
+        "Launch",
+    ),
+    "a PDF with a false object start in a comment": (
+        files.pdf_with_launch_in_an_object_stream_behind_a_false_object_start(b"%9 0 obj\n"),
+        "m.pdf",
+        "Launch",
+    ),
     "a PDF with an XFA form": (files.pdf_with_xfa_form(), "i.pdf", "XFA"),
     "a PDF with embedded files": (files.pdf_with_embedded_file(), "d.pdf", "EmbeddedFile"),
     "an encrypted PDF": (files.encrypted_pdf(), "e.pdf", "encrypted"),

@@ -151,6 +151,10 @@ PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
 STREAM_START = re.compile(rb"(?<!end)stream(?:\r\n|\r|\n)")
 #: An object's start, ``12 0 obj``, its parts separated by any whitespace (line ends too).
 OBJECT_START = re.compile(rb"(?<!\d)\d{1,10}\s+\d{1,5}\s+obj\b")
+#: A backslash escape in a string (``\)`` is no string end).
+ESCAPED_CHARACTER = re.compile(rb"\\.", re.DOTALL)
+#: Object starts read inside a stream's own dictionary passed over before it is refused.
+MAX_FALSE_OBJECT_STARTS = 16
 #: Compressed object streams are read up to this many bytes in all (a zip bomb stops there).
 MAX_OBJECT_STREAM_BYTES = 64 * 1024 * 1024
 
@@ -184,7 +188,7 @@ def object_stream_names(data: bytes) -> set[bytes]:
     not for objects."""
     names: set[bytes] = set()
     budget = MAX_OBJECT_STREAM_BYTES
-    object_starts = [match.start() for match in OBJECT_START.finditer(data)]
+    object_starts = ObjectStarts.of(data)
     for start in STREAM_START.finditer(data):
         dictionary = pdf_names(stream_dictionary(data, start.start(), object_starts))
         if b"ObjStm" not in dictionary:
@@ -197,11 +201,49 @@ def object_stream_names(data: bytes) -> set[bytes]:
     return names
 
 
-def stream_dictionary(data: bytes, position: int, object_starts: list[int]) -> bytes:
+def stream_dictionary(data: bytes, position: int, starts: ObjectStarts) -> bytes:
     """What lies between the start of the object whose ``stream`` keyword is at ``position``
-    and that keyword: its whole dictionary, however long (no window it could outgrow)."""
-    index = bisect_right(object_starts, position) - 1
-    return data[object_starts[index] if index >= 0 else 0 : position]
+    and that keyword: its whole dictionary, however long (no window it could outgrow). An
+    object start written inside a string or a comment of that dictionary is passed over for
+    the one before it (past ``MAX_FALSE_OBJECT_STARTS`` the document could not be checked)."""
+    index = bisect_right(starts.positions, position) - 1
+    for _ in range(MAX_FALSE_OBJECT_STARTS):
+        if index < 0:
+            return data[:position]
+        start = starts.positions[index]
+        if not starts.commented[index] and not inside_string(data[start:position]):
+            return data[start:position]
+        index -= 1
+    raise refused("pdf_damaged")
+
+
+def inside_string(following: bytes) -> bool:
+    """Whether an object start followed by ``following`` is text of a string: more strings
+    are closed than opened after it."""
+    following = ESCAPED_CHARACTER.sub(b"", following)
+    return following.count(b")") > following.count(b"(")
+
+
+@dataclass(frozen=True)
+class ObjectStarts:
+    """Where ``N G obj`` is written in a document, and whether each is in a comment (a ``%``
+    before it on its line), read in one pass."""
+
+    positions: list[int]
+    commented: list[bool]
+
+    @classmethod
+    def of(cls, data: bytes) -> ObjectStarts:
+        positions = [match.start() for match in OBJECT_START.finditer(data)]
+        commented: list[bool] = []
+        previous = 0
+        for start in positions:
+            window = data[previous:start]
+            line_start = max(window.rfind(b"\n"), window.rfind(b"\r")) + 1
+            on_previous_line = line_start == 0 and bool(commented) and commented[-1]
+            commented.append(b"%" in window[line_start:] or on_previous_line)
+            previous = start
+        return cls(positions, commented)
 
 
 def inflate(data: bytes, start: int, budget: int) -> bytes:

@@ -108,6 +108,71 @@ def pdf_with_launch_in_object_stream() -> bytes:
     return pdf(CATALOG, PAGES, PAGE, stream + packed + b"\nendstream")
 
 
+def pdf_with_launch_in_padded_object_stream() -> bytes:
+    """The same, its object stream's dictionary made longer than a kilobyte by a string after
+    its ``/Type``: readers still unpack it."""
+    hidden = b"4 0 << /Type /Action /S /Launch /F (cmd.exe) >>"
+    packed = zlib.compress(hidden)
+    padding = b"/Padding (" + b"A" * 2000 + b")"
+    stream = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode " + padding
+    stream += b" /Length %d >>\nstream\n" % len(packed)
+    return pdf(CATALOG, PAGES, PAGE, stream + packed + b"\nendstream")
+
+
+def pdf_with_launch_in_object_stream_on_its_own_line() -> bytes:
+    """The same, its object's ``obj`` keyword on the line after its number (any whitespace may
+    separate them) and its ``stream`` keyword ended by a bare carriage return, as readers
+    accept."""
+    document = pdf_with_launch_in_object_stream()
+    return document.replace(b"4 0 obj\n", b"4 0\nobj\n").replace(b"stream\n", b"stream\r", 1)
+
+
+def object_stream_pdf(packed: bytes, parameters: bytes = b"") -> bytes:
+    """A PDF whose fourth object is an object stream of ``packed`` bytes (Flate)."""
+    header = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode %s/Length %d >>\nstream\n"
+    return pdf(CATALOG, PAGES, PAGE, header % (parameters, len(packed)) + packed + b"\nendstream")
+
+
+HIDDEN_LAUNCH = b"4 0 << /Type /Action /S /Launch /F (cmd.exe) >>"
+
+
+def pdf_with_launch_behind_an_endstream_in_its_object_stream() -> bytes:
+    """The hidden launch compressed after a stored (uncompressed) block that holds the word
+    ``endstream``: readers take the stream's length, a search for ``endstream`` stops short."""
+    decoy = b"1 0 endstream "
+    stored = zlib.compressobj(0, zlib.DEFLATED, -15)
+    compressed = zlib.compressobj(9, zlib.DEFLATED, -15)
+    blocks = stored.compress(decoy) + stored.flush(zlib.Z_FULL_FLUSH)
+    blocks += compressed.compress(HIDDEN_LAUNCH) + compressed.flush()
+    checksum = struct.pack(">I", zlib.adler32(decoy + HIDDEN_LAUNCH))
+    return object_stream_pdf(b"\x78\x01" + blocks + checksum)
+
+
+def pdf_with_launch_in_an_object_stream_behind_a_false_object_start(decoy: bytes) -> bytes:
+    """The hidden launch in an object stream whose dictionary holds ``decoy``, a string or a
+    comment that reads like another object's start (``9 0 obj``), after its ``/Type``."""
+    return object_stream_pdf(zlib.compress(HIDDEN_LAUNCH), decoy)
+
+
+def pdf_with_launch_in_a_predicted_object_stream() -> bytes:
+    """The hidden launch stored as differences of its bytes (a PNG "Sub" predictor, which
+    readers undo): its names are nowhere in the inflated bytes."""
+    differences = bytes(
+        (byte - (HIDDEN_LAUNCH[index - 1] if index else 0)) % 256
+        for index, byte in enumerate(HIDDEN_LAUNCH)
+    )
+    parameters = b"/DecodeParms << /Predictor 11 /Columns %d >> " % len(HIDDEN_LAUNCH)
+    return object_stream_pdf(zlib.compress(b"\x01" + differences), parameters)
+
+
+def pdf_with_xfa_form() -> bytes:
+    """An XFA form, whose XML carries scripts readers run."""
+    script = b'<xdp:xdp><script contentType="application/x-javascript">app.alert(1)</script>'
+    form = b"<< /Length %d >>\nstream\n" % len(script) + script + b"\nendstream"
+    catalog = b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [] /XFA 4 0 R >> >>"
+    return pdf(catalog, PAGES, PAGE, form)
+
+
 def pdf_with_embedded_file() -> bytes:
     names = b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [] >> >> >>"
     return pdf(names, PAGES, PAGE)

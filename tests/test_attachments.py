@@ -174,6 +174,37 @@ HOSTILE = {
     "a PDF with JavaScript": (files.pdf_with_javascript(), "a.pdf", "active content"),
     "a PDF with escaped names": (files.pdf_with_escaped_javascript(), "b.pdf", "JavaScript"),
     "a PDF with a hidden launch": (files.pdf_with_launch_in_object_stream(), "c.pdf", "Launch"),
+    "a PDF with a launch in a long object stream dictionary": (
+        files.pdf_with_launch_in_padded_object_stream(),
+        "g.pdf",
+        "Launch",
+    ),
+    "a PDF with a launch in an object stream spread over lines": (
+        files.pdf_with_launch_in_object_stream_on_its_own_line(),
+        "h.pdf",
+        "Launch",
+    ),
+    "a PDF with a launch behind an endstream": (
+        files.pdf_with_launch_behind_an_endstream_in_its_object_stream(),
+        "j.pdf",
+        "Launch",
+    ),
+    "a PDF with a launch in a predicted object stream": (
+        files.pdf_with_launch_in_a_predicted_object_stream(),
+        "k.pdf",
+        "cannot be read",
+    ),
+    "a PDF with a false object start in a string": (
+        files.pdf_with_launch_in_an_object_stream_behind_a_false_object_start(b"/Note (9 0 obj) "),
+        "l.pdf",
+        "Launch",
+    ),
+    "a PDF with a false object start in a comment": (
+        files.pdf_with_launch_in_an_object_stream_behind_a_false_object_start(b"%9 0 obj\n"),
+        "m.pdf",
+        "Launch",
+    ),
+    "a PDF with an XFA form": (files.pdf_with_xfa_form(), "i.pdf", "XFA"),
     "a PDF with embedded files": (files.pdf_with_embedded_file(), "d.pdf", "EmbeddedFile"),
     "an encrypted PDF": (files.encrypted_pdf(), "e.pdf", "encrypted"),
     "a PDF without its end": (files.plain_pdf()[:-20], "f.pdf", "not a complete PDF"),

@@ -8,9 +8,9 @@ type), and the safe copy that is kept of it.
   copied. A thumbnail is made from the same pixels.
 - PDF: a ``%PDF-x.y`` header and a ``%%EOF`` trailer; refused when encrypted (it could not be
   checked) or when it holds active content (JavaScript, an action run on opening, a program to
-  launch, embedded files, rich media), looked for in every name of the file, ``#xx`` escapes
-  decoded, and inside its compressed object streams. It is kept as uploaded, and only ever
-  served as a download.
+  launch, embedded files, rich media, an XFA form), looked for in every name of the file,
+  ``#xx`` escapes decoded, and inside its compressed object streams. It is kept as uploaded,
+  and only ever served as a download.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import io
 import re
 import warnings
 import zlib
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
@@ -130,7 +131,8 @@ def thumbnail_of(image: Image.Image) -> tuple[bytes, ImageFormat]:
 
 
 #: PDF names that make a document act (run a script, an action on opening or on an event,
-#: start a program) or carry other files; each with the name the refusal shows.
+#: start a program, an XFA form whose XML holds scripts) or carry other files; each with the
+#: name the refusal shows.
 ACTIVE_PDF_NAMES = {
     b"JavaScript": "JavaScript",
     b"JS": "JavaScript",
@@ -140,11 +142,19 @@ ACTIVE_PDF_NAMES = {
     b"EmbeddedFile": "EmbeddedFile",
     b"EmbeddedFiles": "EmbeddedFile",
     b"RichMedia": "RichMedia",
+    b"XFA": "XFA",
 }
 PDF_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]+)")
 HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
-STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
+#: The ``stream`` keyword, ended as readers accept it (CR LF, LF, or a bare CR).
+STREAM_START = re.compile(rb"(?<!end)stream(?:\r\n|\r|\n)")
+#: An object's start, ``12 0 obj``, its parts separated by any whitespace (line ends too).
+OBJECT_START = re.compile(rb"(?<!\d)\d{1,10}\s+\d{1,5}\s+obj\b")
+#: A backslash escape in a string (``\)`` is no string end).
+ESCAPED_CHARACTER = re.compile(rb"\\.", re.DOTALL)
+#: Object starts read inside a stream's own dictionary passed over before it is refused.
+MAX_FALSE_OBJECT_STARTS = 16
 #: Compressed object streams are read up to this many bytes in all (a zip bomb stops there).
 MAX_OBJECT_STREAM_BYTES = 64 * 1024 * 1024
 
@@ -172,30 +182,88 @@ def pdf_names(data: bytes) -> set[bytes]:
 
 def object_stream_names(data: bytes) -> set[bytes]:
     """The names inside the document's compressed object streams, where objects (and their
-    actions) may hide from a reading of the raw file."""
+    actions) may hide from a reading of the raw file. An object stream with a predictor (its
+    bytes stored as differences, which hides its names from this reading) is refused as one
+    that could not be checked: writers use predictors for images and cross-reference streams,
+    not for objects."""
     names: set[bytes] = set()
     budget = MAX_OBJECT_STREAM_BYTES
+    object_starts = ObjectStarts.of(data)
     for start in STREAM_START.finditer(data):
-        header = data[max(0, start.start() - 1024) : start.start()]
-        header = header[header.rfind(b" obj") :]
-        if b"ObjStm" not in pdf_names(header):
+        dictionary = pdf_names(stream_dictionary(data, start.start(), object_starts))
+        if b"ObjStm" not in dictionary:
             continue
-        end = data.find(b"endstream", start.end())
-        body = data[start.end() : end if end != -1 else len(data)]
-        inflated = inflate(body, budget)
+        if b"Predictor" in dictionary:
+            raise refused("pdf_damaged")
+        inflated = inflate(data, start.end(), budget)
         budget -= len(inflated)
         names |= pdf_names(inflated)
     return names
 
 
-def inflate(body: bytes, budget: int) -> bytes:
-    """A Flate stream's content, at most ``budget`` bytes; a stream past the budget or that
-    cannot be inflated makes the document refused (it could not be checked)."""
+def stream_dictionary(data: bytes, position: int, starts: ObjectStarts) -> bytes:
+    """What lies between the start of the object whose ``stream`` keyword is at ``position``
+    and that keyword: its whole dictionary, however long (no window it could outgrow). An
+    object start written inside a string or a comment of that dictionary is passed over for
+    the one before it (past ``MAX_FALSE_OBJECT_STARTS`` the document could not be checked)."""
+    index = bisect_right(starts.positions, position) - 1
+    for _ in range(MAX_FALSE_OBJECT_STARTS):
+        if index < 0:
+            return data[:position]
+        start = starts.positions[index]
+        if not starts.commented[index] and not inside_string(data[start:position]):
+            return data[start:position]
+        index -= 1
+    raise refused("pdf_damaged")
+
+
+def inside_string(following: bytes) -> bool:
+    """Whether an object start followed by ``following`` is text of a string: more strings
+    are closed than opened after it."""
+    following = ESCAPED_CHARACTER.sub(b"", following)
+    return following.count(b")") > following.count(b"(")
+
+
+@dataclass(frozen=True)
+class ObjectStarts:
+    """Where ``N G obj`` is written in a document, and whether each is in a comment (a ``%``
+    before it on its line), read in one pass."""
+
+    positions: list[int]
+    commented: list[bool]
+
+    @classmethod
+    def of(cls, data: bytes) -> ObjectStarts:
+        positions = [match.start() for match in OBJECT_START.finditer(data)]
+        commented: list[bool] = []
+        previous = 0
+        for start in positions:
+            window = data[previous:start]
+            line_start = max(window.rfind(b"\n"), window.rfind(b"\r")) + 1
+            on_previous_line = line_start == 0 and bool(commented) and commented[-1]
+            commented.append(b"%" in window[line_start:] or on_previous_line)
+            previous = start
+        return cls(positions, commented)
+
+
+def inflate(data: bytes, start: int, budget: int) -> bytes:
+    """The content of the Flate stream starting at ``start``, at most ``budget`` bytes, read to
+    the compressed data's own end (an ``endstream`` inside it is data, not its end); a stream
+    past the budget, or that cannot be inflated to its end, makes the document refused (it
+    could not be checked)."""
     inflater = zlib.decompressobj()
-    try:
-        content = inflater.decompress(body, budget)
-    except zlib.error:
-        raise refused("pdf_damaged") from None
-    if inflater.unconsumed_tail or budget <= 0:
-        raise refused("pdf_damaged")
-    return content
+    view, parts, size = memoryview(data), [], 0
+    while not inflater.eof:
+        end = data.find(b"endstream", start)
+        end = len(data) if end == -1 else end + len(b"endstream")
+        if start >= len(data) or size >= budget:
+            raise refused("pdf_damaged")
+        try:
+            parts.append(inflater.decompress(view[start:end], budget - size))
+        except zlib.error:
+            raise refused("pdf_damaged") from None
+        if inflater.unconsumed_tail:
+            raise refused("pdf_damaged")
+        size += len(parts[-1])
+        start = end
+    return b"".join(parts)

@@ -6,6 +6,7 @@ import io
 import struct
 import zlib
 
+import pikepdf
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
@@ -98,25 +99,41 @@ def pdf_with_escaped_javascript() -> bytes:
     return pdf(catalog, PAGES, PAGE)
 
 
+HIDDEN_LAUNCH = b"4 0 << /Type /Action /S /Launch /F (cmd.exe) >>"
+FLATE = b"/Filter /FlateDecode "
+
+
+def object_stream_pdf(packed: bytes, parameters: bytes = b"", filters: bytes = FLATE) -> bytes:
+    """A PDF whose object 4 lives in object stream 5 of ``packed`` bytes (decoded by
+    ``filters``, ``parameters`` added to its dictionary), found through a cross-reference
+    stream (object 6), as writers store them."""
+    out = bytearray(b"%PDF-1.7\n")
+    header = b"<< /Type /ObjStm /N 1 /First 4 %s%s/Length %d >>\nstream\n"
+    stream = header % (filters, parameters, len(packed)) + packed + b"\nendstream"
+    offsets = []
+    for number, body in zip((1, 2, 3, 5), (CATALOG, PAGES, PAGE, stream), strict=True):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    rows = [bytes(7)] + [struct.pack(">BIH", 1, offset, 0) for offset in offsets[:3]]
+    rows += [struct.pack(">BIH", 2, 5, 0), struct.pack(">BIH", 1, offsets[3], 0)]
+    table = b"".join([*rows, struct.pack(">BIH", 1, xref, 0)])
+    out += b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\n" % len(table)
+    out += b"stream\n" + table + b"\nendstream\nendobj\n"
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
 def pdf_with_launch_in_object_stream() -> bytes:
     """An action to start a program, hidden in a compressed object stream."""
-    hidden = b"4 0 << /Type /Action /S /Launch /F (cmd.exe) >>"
-    packed = zlib.compress(hidden)
-    stream = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n" % len(
-        packed
-    )
-    return pdf(CATALOG, PAGES, PAGE, stream + packed + b"\nendstream")
+    return object_stream_pdf(zlib.compress(HIDDEN_LAUNCH))
 
 
 def pdf_with_launch_in_padded_object_stream() -> bytes:
     """The same, its object stream's dictionary made longer than a kilobyte by a string after
     its ``/Type``: readers still unpack it."""
-    hidden = b"4 0 << /Type /Action /S /Launch /F (cmd.exe) >>"
-    packed = zlib.compress(hidden)
-    padding = b"/Padding (" + b"A" * 2000 + b")"
-    stream = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode " + padding
-    stream += b" /Length %d >>\nstream\n" % len(packed)
-    return pdf(CATALOG, PAGES, PAGE, stream + packed + b"\nendstream")
+    padding = b"/Padding (" + b"A" * 2000 + b") "
+    return object_stream_pdf(zlib.compress(HIDDEN_LAUNCH), padding)
 
 
 def pdf_with_launch_in_object_stream_on_its_own_line() -> bytes:
@@ -124,27 +141,28 @@ def pdf_with_launch_in_object_stream_on_its_own_line() -> bytes:
     separate them) and its ``stream`` keyword ended by a bare carriage return, as readers
     accept."""
     document = pdf_with_launch_in_object_stream()
-    return document.replace(b"4 0 obj\n", b"4 0\nobj\n").replace(b"stream\n", b"stream\r", 1)
+    return document.replace(b"5 0 obj\n", b"5 0\nobj\n").replace(b"stream\n", b"stream\r", 1)
 
 
-def object_stream_pdf(packed: bytes, parameters: bytes = b"") -> bytes:
-    """A PDF whose fourth object is an object stream of ``packed`` bytes (Flate)."""
-    header = b"<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode %s/Length %d >>\nstream\n"
-    return pdf(CATALOG, PAGES, PAGE, header % (parameters, len(packed)) + packed + b"\nendstream")
+def pdf_with_launch_in_a_hex_object_stream() -> bytes:
+    """The hidden launch in an object stream written as hexadecimal digits (ASCIIHexDecode)."""
+    return object_stream_pdf(HIDDEN_LAUNCH.hex().encode() + b">", filters=b"/Filter /AHx ")
 
 
-HIDDEN_LAUNCH = b"4 0 << /Type /Action /S /Launch /F (cmd.exe) >>"
+def pdf_with_a_zlib_bomb_in_its_object_stream() -> bytes:
+    """An object stream of 200 MB of spaces after its object, compressed to about 200 kB."""
+    return object_stream_pdf(zlib.compress(HIDDEN_LAUNCH + b" " * 200_000_000, 9))
 
 
 def pdf_with_launch_behind_an_endstream_in_its_object_stream() -> bytes:
     """The hidden launch compressed after a stored (uncompressed) block that holds the word
     ``endstream``: readers take the stream's length, a search for ``endstream`` stops short."""
-    decoy = b"1 0 endstream "
+    decoy, rest = HIDDEN_LAUNCH[:6] + b"/Note (endstream) ", HIDDEN_LAUNCH[6:]
     stored = zlib.compressobj(0, zlib.DEFLATED, -15)
     compressed = zlib.compressobj(9, zlib.DEFLATED, -15)
     blocks = stored.compress(decoy) + stored.flush(zlib.Z_FULL_FLUSH)
-    blocks += compressed.compress(HIDDEN_LAUNCH) + compressed.flush()
-    checksum = struct.pack(">I", zlib.adler32(decoy + HIDDEN_LAUNCH))
+    blocks += compressed.compress(rest) + compressed.flush()
+    checksum = struct.pack(">I", zlib.adler32(decoy + rest))
     return object_stream_pdf(b"\x78\x01" + blocks + checksum)
 
 
@@ -180,3 +198,13 @@ def pdf_with_embedded_file() -> bytes:
 
 def encrypted_pdf() -> bytes:
     return pdf(CATALOG, PAGES, PAGE, trailer=b"<< /Root 1 0 R /Encrypt << /Filter /Standard >> >>")
+
+
+def pdf_with_object_streams() -> bytes:
+    """An ordinary one-page PDF whose objects a writer (qpdf) packed into object streams."""
+    document = pikepdf.new()
+    document.add_blank_page()
+    document.Root.PageMode = pikepdf.Name.UseNone
+    out = io.BytesIO()
+    document.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()

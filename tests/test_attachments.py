@@ -192,7 +192,7 @@ HOSTILE = {
     "a PDF with a launch in a predicted object stream": (
         files.pdf_with_launch_in_a_predicted_object_stream(),
         "k.pdf",
-        "cannot be read",
+        "Launch",
     ),
     "a PDF with a false object start in a string": (
         files.pdf_with_launch_in_an_object_stream_behind_a_false_object_start(b"/Note (9 0 obj) "),
@@ -203,6 +203,30 @@ HOSTILE = {
         files.pdf_with_launch_in_an_object_stream_behind_a_false_object_start(b"%9 0 obj\n"),
         "m.pdf",
         "Launch",
+    ),
+    "a PDF with a false object start in a string before a comment": (
+        files.pdf_with_launch_in_an_object_stream_behind_a_false_object_start(
+            b"/Note (9 0 obj) %(\n"
+        ),
+        "n.pdf",
+        "Launch",
+    ),
+    "a PDF with a false object start before a comment in a string": (
+        files.pdf_with_launch_in_an_object_stream_behind_a_false_object_start(
+            b"/Note (9 0 obj %) "
+        ),
+        "o.pdf",
+        "Launch",
+    ),
+    "a PDF with a launch in a hexadecimal object stream": (
+        files.pdf_with_launch_in_a_hex_object_stream(),
+        "p.pdf",
+        "Launch",
+    ),
+    "a PDF with a zip bomb in its object stream": (
+        files.pdf_with_a_zlib_bomb_in_its_object_stream(),
+        "q.pdf",
+        "cannot be read",
     ),
     "a PDF with an XFA form": (files.pdf_with_xfa_form(), "i.pdf", "XFA"),
     "a PDF with embedded files": (files.pdf_with_embedded_file(), "d.pdf", "EmbeddedFile"),
@@ -225,6 +249,18 @@ def test_hostile_file_is_refused_at_the_field_and_nothing_is_stored(
     assert words in field_error(page)
     assert 'data-testid="no-attachments"' in page
     assert stored_counts(app) == (0, 0, 0)
+
+
+def test_a_pdf_whose_objects_a_writer_packed_in_object_streams_is_accepted(app, client, world):
+    document = files.pdf_with_object_streams()
+    assert b"/ObjStm" in document  # the test's document has an object stream
+    log_in(client, world.partner_a)
+
+    assert upload(client, world.a_mission, document, "packed.pdf").status_code == 302
+
+    row = only_attachment(app)
+    assert row.media_type == "application/pdf"
+    assert client.get(f"/admin/missions/attachments/file/?id={row.id}").data == document
 
 
 def test_the_pdf_refusal_names_what_it_found(app, client, world):

@@ -18,10 +18,10 @@ from __future__ import annotations
 import io
 import re
 import warnings
-import zlib
-from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import pikepdf
 from PIL import Image, ImageOps
 
 from ..config import megabytes
@@ -147,25 +147,34 @@ ACTIVE_PDF_NAMES = {
 PDF_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]+)")
 HEX_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
-#: The ``stream`` keyword, ended as readers accept it (CR LF, LF, or a bare CR).
-STREAM_START = re.compile(rb"(?<!end)stream(?:\r\n|\r|\n)")
-#: An object's start, ``12 0 obj``, its parts separated by any whitespace (line ends too).
-OBJECT_START = re.compile(rb"(?<!\d)\d{1,10}\s+\d{1,5}\s+obj\b")
-#: A backslash escape in a string (``\)`` is no string end).
-ESCAPED_CHARACTER = re.compile(rb"\\.", re.DOTALL)
-#: Object starts read inside a stream's own dictionary passed over before it is refused.
-MAX_FALSE_OBJECT_STARTS = 16
-#: Compressed object streams are read up to this many bytes in all (a zip bomb stops there).
-MAX_OBJECT_STREAM_BYTES = 64 * 1024 * 1024
+#: The most bytes qpdf may decode from one stream (Flate, RunLength, or undoing a predictor),
+#: and from all object streams together: they are decoded whole to read their objects, and a
+#: zip bomb stops there.
+MAX_DECODED_STREAM_BYTES = 64 * 1024 * 1024
+#: Filters whose output is bounded by the limit above or by their input's size; an object
+#: stream decoded by another (LZW, which qpdf does not bound) could not be checked.
+BOUNDED_FILTERS = {"/FlateDecode", "/Fl", "/ASCIIHexDecode", "/AHx", "/ASCII85Decode", "/A85"}
+BOUNDED_FILTERS |= {"/RunLengthDecode", "/RL"}
+
+pikepdf.settings.set_qpdf_limits(
+    flate_max_memory=MAX_DECODED_STREAM_BYTES,
+    png_max_memory=MAX_DECODED_STREAM_BYTES,
+    tiff_max_memory=MAX_DECODED_STREAM_BYTES,
+    run_length_max_memory=MAX_DECODED_STREAM_BYTES,
+)
 
 
 def check_pdf(data: bytes) -> CheckedFile:
+    """``data`` if it is a whole, unencrypted PDF without active content. A first look at its
+    raw names finds most; then qpdf reads it as readers do (objects inside object streams,
+    whatever their filters, strings and comments told from syntax) and every dictionary key
+    and name value is looked at."""
     if not PDF_HEADER.match(data) or b"%%EOF" not in data[-1024:]:
         raise refused("pdf_damaged")
     names = pdf_names(data)
     if b"Encrypt" in names:
         raise refused("pdf_encrypted")
-    names |= object_stream_names(data)
+    names |= parsed_names(data)
     found = sorted({ACTIVE_PDF_NAMES[name] for name in names & ACTIVE_PDF_NAMES.keys()})
     if found:
         raise refused("pdf_active_content", features=", ".join(found))
@@ -180,90 +189,65 @@ def pdf_names(data: bytes) -> set[bytes]:
     }
 
 
-def object_stream_names(data: bytes) -> set[bytes]:
-    """The names inside the document's compressed object streams, where objects (and their
-    actions) may hide from a reading of the raw file. An object stream with a predictor (its
-    bytes stored as differences, which hides its names from this reading) is refused as one
-    that could not be checked: writers use predictors for images and cross-reference streams,
-    not for objects."""
-    names: set[bytes] = set()
-    budget = MAX_OBJECT_STREAM_BYTES
-    object_starts = ObjectStarts.of(data)
-    for start in STREAM_START.finditer(data):
-        dictionary = pdf_names(stream_dictionary(data, start.start(), object_starts))
-        if b"ObjStm" not in dictionary:
-            continue
-        if b"Predictor" in dictionary:
+def parsed_names(data: bytes) -> set[bytes]:
+    """Every dictionary key and name value of the document as qpdf reads it: its trailer and
+    all its objects, those of object streams included. No stream's data is read but object
+    streams' (qpdf decodes them to parse their objects). A file qpdf cannot open, encrypted,
+    or with an object stream it cannot decode within the limits, could not be checked."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as document:
+            if document.is_encrypted:
+                raise refused("pdf_encrypted")
+            check_object_streams(document)
+            return names_within([document.trailer, *document.objects])
+    except pikepdf.PasswordError:
+        raise refused("pdf_encrypted") from None
+    except (pikepdf.PdfError, RuntimeError, ValueError):
+        raise refused("pdf_damaged") from None
+
+
+def check_object_streams(document: pikepdf.Pdf) -> None:
+    """Decode the document's object streams (found through its cross-reference table, which
+    says where each packed object lives) before any of their objects is read: one whose
+    filters qpdf does not bound, that cannot be decoded (qpdf would only warn and leave its
+    objects out), or past ``MAX_DECODED_STREAM_BYTES`` in all, could not be checked."""
+    table = document.get_xref_table().values()
+    budget = MAX_DECODED_STREAM_BYTES
+    for number in sorted({entry.obj_stream_number for entry in table if entry.type == 2}):
+        stream = document.get_object(number, 0)
+        if not isinstance(stream, pikepdf.Stream) or not bounded_filters(stream):
             raise refused("pdf_damaged")
-        inflated = inflate(data, start.end(), budget)
-        budget -= len(inflated)
-        names |= pdf_names(inflated)
+        budget -= len(stream.read_bytes())
+        if budget < 0:
+            raise refused("pdf_damaged")
+
+
+def bounded_filters(stream: pikepdf.Stream) -> bool:
+    filters = stream.get("/Filter", pikepdf.Array())
+    names = [filters] if isinstance(filters, pikepdf.Name) else list(filters)
+    return {str(name) for name in names} <= BOUNDED_FILTERS
+
+
+def names_within(objects: list[pikepdf.Object]) -> set[bytes]:
+    """The keys and name values of ``objects`` and of the arrays and dictionaries written
+    inside them (an object they refer to is in ``objects`` itself)."""
+    names: set[bytes] = set()
+    pending = list(objects)
+    while pending:
+        item = pending.pop()
+        if isinstance(item, pikepdf.Name):
+            names.add(str(item)[1:].encode())
+        elif isinstance(item, (pikepdf.Dictionary, pikepdf.Stream)):
+            names |= {key[1:].encode() for key in item.keys()}
+            pending += direct_parts(item.values())
+        elif isinstance(item, pikepdf.Array):
+            pending += direct_parts(item)
     return names
 
 
-def stream_dictionary(data: bytes, position: int, starts: ObjectStarts) -> bytes:
-    """What lies between the start of the object whose ``stream`` keyword is at ``position``
-    and that keyword: its whole dictionary, however long (no window it could outgrow). An
-    object start written inside a string or a comment of that dictionary is passed over for
-    the one before it (past ``MAX_FALSE_OBJECT_STARTS`` the document could not be checked)."""
-    index = bisect_right(starts.positions, position) - 1
-    for _ in range(MAX_FALSE_OBJECT_STARTS):
-        if index < 0:
-            return data[:position]
-        start = starts.positions[index]
-        if not starts.commented[index] and not inside_string(data[start:position]):
-            return data[start:position]
-        index -= 1
-    raise refused("pdf_damaged")
-
-
-def inside_string(following: bytes) -> bool:
-    """Whether an object start followed by ``following`` is text of a string: more strings
-    are closed than opened after it."""
-    following = ESCAPED_CHARACTER.sub(b"", following)
-    return following.count(b")") > following.count(b"(")
-
-
-@dataclass(frozen=True)
-class ObjectStarts:
-    """Where ``N G obj`` is written in a document, and whether each is in a comment (a ``%``
-    before it on its line), read in one pass."""
-
-    positions: list[int]
-    commented: list[bool]
-
-    @classmethod
-    def of(cls, data: bytes) -> ObjectStarts:
-        positions = [match.start() for match in OBJECT_START.finditer(data)]
-        commented: list[bool] = []
-        previous = 0
-        for start in positions:
-            window = data[previous:start]
-            line_start = max(window.rfind(b"\n"), window.rfind(b"\r")) + 1
-            on_previous_line = line_start == 0 and bool(commented) and commented[-1]
-            commented.append(b"%" in window[line_start:] or on_previous_line)
-            previous = start
-        return cls(positions, commented)
-
-
-def inflate(data: bytes, start: int, budget: int) -> bytes:
-    """The content of the Flate stream starting at ``start``, at most ``budget`` bytes, read to
-    the compressed data's own end (an ``endstream`` inside it is data, not its end); a stream
-    past the budget, or that cannot be inflated to its end, makes the document refused (it
-    could not be checked)."""
-    inflater = zlib.decompressobj()
-    view, parts, size = memoryview(data), [], 0
-    while not inflater.eof:
-        end = data.find(b"endstream", start)
-        end = len(data) if end == -1 else end + len(b"endstream")
-        if start >= len(data) or size >= budget:
-            raise refused("pdf_damaged")
-        try:
-            parts.append(inflater.decompress(view[start:end], budget - size))
-        except zlib.error:
-            raise refused("pdf_damaged") from None
-        if inflater.unconsumed_tail:
-            raise refused("pdf_damaged")
-        size += len(parts[-1])
-        start = end
-    return b"".join(parts)
+def direct_parts(values: Iterable[object]) -> list[pikepdf.Object]:
+    """The names, arrays and dictionaries among ``values`` written in place (numbers and
+    strings come as Python values; references are objects of their own)."""
+    return [
+        value for value in values if isinstance(value, pikepdf.Object) and not value.is_indirect
+    ]

@@ -8,9 +8,12 @@ type), and the safe copy that is kept of it.
   copied. A thumbnail is made from the same pixels.
 - PDF: a ``%PDF-x.y`` header and a ``%%EOF`` trailer; refused when encrypted (it could not be
   checked) or when it holds active content (JavaScript, an action run on opening, a program to
-  launch, embedded files, rich media, an XFA form), looked for in every name of the file,
-  ``#xx`` escapes decoded, and inside its compressed object streams. It is kept as uploaded,
-  and only ever served as a download.
+  launch, embedded files, rich media, an XFA form): looked for first in the raw names of the
+  file (``#xx`` escapes decoded), then in every dictionary key and name value of the document
+  as qpdf (pikepdf) reads it, objects packed in object streams included whatever their filters.
+  Object streams are decoded within a budget (a zip bomb stops there); one qpdf cannot decode,
+  or a file it cannot open, could not be checked. It is kept as uploaded, and only ever served
+  as a download.
 """
 
 from __future__ import annotations
@@ -156,6 +159,7 @@ MAX_DECODED_STREAM_BYTES = 64 * 1024 * 1024
 BOUNDED_FILTERS = {"/FlateDecode", "/Fl", "/ASCIIHexDecode", "/AHx", "/ASCII85Decode", "/A85"}
 BOUNDED_FILTERS |= {"/RunLengthDecode", "/RL"}
 
+# qpdf's limits are process-wide: set once, when this module is imported.
 pikepdf.settings.set_qpdf_limits(
     flate_max_memory=MAX_DECODED_STREAM_BYTES,
     png_max_memory=MAX_DECODED_STREAM_BYTES,

@@ -303,6 +303,8 @@ def test_migration_0009_fills_started_completed_and_cancelled_times_from_the_his
             upgrade()
             assert mission_times() == MISSION_TIMES_FROM_HISTORY
             assert len(timeline_notes()) == 2
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_migration_0010_gives_existing_accounts_no_shop_and_staff_go_with_their_shop(tmp_path):

@@ -14,6 +14,7 @@ from .admin.account_pages import render_account_page
 from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, read_write_sqlite, settings_from_environment
 from .data.attachment_storage import storage_named
+from .domain.outbox import listen_to_commits
 from .extensions import babel, csrf, db, migrate
 from .platform.audit import init_audit
 from .platform.authn import init_authn
@@ -88,6 +89,7 @@ def init_extensions(app: Flask) -> None:
     init_security(app, render_page=render_account_page)
     init_throttling(app)
     init_authn(app)
+    listen_to_commits()
 
 
 #: SQLite reads the database file through memory mapping up to this size: pages come from the

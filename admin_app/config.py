@@ -174,6 +174,8 @@ STATIC_SETTINGS: dict[str, Any] = {
     # order, testing each row; up to this many rows into the list (see ``listing.py``).
     "SEARCH_SCAN_FROM_CLIENTS": 1_000,
     "SEARCH_SCAN_MAX_ROWS": 100,
+    # A message's link that withdraws consent works this long (seconds): 180 days.
+    "UNSUBSCRIBE_LINK_MAX_AGE": 180 * 24 * 3600,
 }
 
 

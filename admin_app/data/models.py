@@ -123,6 +123,14 @@ class User(db.Model, fsqla.FsUserMixin):
     )
     #: Deleted with the shop (the ORM deletes their role links; the database cascades too).
     staff: Mapped[list[User]] = relationship(back_populates="shop", cascade="all, delete-orphan")
+    #: A partner account's shop, as its clients' messages name it (the account's email if empty).
+    shop_name: Mapped[str | None] = mapped_column(Text)
+    #: The language (``en`` or ``fr``) the account last chose in the panel: a partner's is the
+    #: default of its new clients' language.
+    language: Mapped[str | None] = mapped_column(Text)
+    #: A shop's unread notifications, kept in the same transaction as them: read with the
+    #: account on every page, so the bell costs no query.
+    unread_notifications: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def __str__(self) -> str:
         return self.email
@@ -178,6 +186,8 @@ class Client(db.Model):
     city: Mapped[str | None] = mapped_column(Text)
     postal_code: Mapped[str | None] = mapped_column(Text)
     country: Mapped[str | None] = mapped_column(Text)
+    #: The language its messages are written in: ``en`` or ``fr``.
+    language: Mapped[str] = mapped_column(Text, default="en", server_default="en")
     #: Names and city as search and the city filter compare them (``name_key``), kept in step
     #: by ``@validates``.
     first_name_key: Mapped[str] = mapped_column(Text, server_default="")

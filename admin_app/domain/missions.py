@@ -27,6 +27,7 @@ from ..data.models import (
 from ..extensions import db
 from ..platform.audit import record_refused_access
 from .clients import visible_client
+from .consent import add_consent
 from .errors import (
     BatchRefused,
     DomainError,
@@ -37,12 +38,14 @@ from .errors import (
     TransitionRefused,
     ValidationError,
 )
-from .scoping import is_partner, may_change_rows, may_register_for, scope_filter
+from .outbox import announce_new_mission, queue_mission_message
+from .scoping import is_partner, may_change_rows, may_register_for, scope_filter, shop_id_of
 from .services import apply_service_type, service_type_for_new_mission
 from .tally import count_new_mission, count_registration, count_transition
 from .transitions import Transition, transition
 from .validation import (
     clean_cancel_reason,
+    clean_language,
     clean_notes,
     configured_phone_region,
     normalise_client_fields,
@@ -54,25 +57,33 @@ def register_walk_in_client(
     *,
     actor: User | None = None,
     service_type_id: int | None = None,
+    language: object = None,
+    email_consent: bool = False,
     **fields: Any,
 ) -> tuple[Client, Mission]:
     """Validate and save a walk-in client with its pending mission, both or neither.
 
     ``actor`` is who registered it (an admin acting for ``partner``, or one of the shop's staff);
     it defaults to the partner, and the history names it. The mission has the service type
-    ``service_type_id`` (an active one), else the default.
+    ``service_type_id`` (an active one), else the default. The client's messages are in
+    ``language`` (the partner's by default) and sent only if ``email_consent`` is given, which
+    is recorded as captured by the actor.
     """
     cleaned = normalise_client_fields(fields, phone_region=configured_phone_region())
     if not is_partner(partner):
         raise ValidationError({"partner": FieldProblem("not_active_partner")})
     if actor is not None and not may_register_for(actor, partner):
         raise NotAllowed(actor, "change_clients")
+    actor = actor or partner
+    cleaned["language"] = clean_language(language, partner.language or "en")
     service = service_type_for_new_mission(service_type_id)
     now = utcnow()
     client = Client(partner_id=partner.id, created_at=now, updated_at=now, **cleaned)
-    mission = _pending_mission(client, actor or partner, now, service)
     db.session.add(client)
-    _commit_or_roll_back(lambda: count_registration(partner.id))
+    if email_consent:
+        add_consent(client, actor)
+    mission = _pending_mission(client, actor, now, service)
+    _commit_or_roll_back(lambda: _counted_and_announced(mission, actor, count_registration))
     return client, mission
 
 
@@ -88,8 +99,14 @@ def open_mission(client_id: str, actor: User, *, service_type_id: int | None = N
     client = visible_client(client_id, actor)
     service = service_type_for_new_mission(service_type_id)
     mission = _pending_mission(client, actor, utcnow(), service)
-    _commit_or_roll_back(lambda: count_new_mission(client.partner_id))
+    _commit_or_roll_back(lambda: _counted_and_announced(mission, actor, count_new_mission))
     return mission
+
+
+def _counted_and_announced(mission: Mission, actor: User, count: Callable[[int], None]) -> None:
+    """Adjust the shop's totals (``count``) and say what opening the mission tells."""
+    count(mission.partner_id)
+    announce_new_mission(mission, actor, shop_id_of(actor))
 
 
 def _pending_mission(
@@ -113,7 +130,8 @@ def _pending_mission(
 
 
 def _commit_or_roll_back(count: Callable[[], None]) -> None:
-    """Adjust the totals (``count``) and commit with the rows, or roll both back."""
+    """Adjust the totals and write what follows (``count``) and commit with the rows, or roll
+    all back."""
     try:
         count()
         db.session.commit()
@@ -254,6 +272,7 @@ def _move(mission_id: str, actor: User, step: Transition, details: dict) -> Miss
             **details,
         )
     )
+    queue_mission_message(mission_id, target)
     return current
 
 

@@ -51,6 +51,10 @@ def configured_phone_region() -> str | None:
     return current_app.config.get("PHONE_DEFAULT_REGION")
 
 
+#: The languages a client's messages can be written in.
+MESSAGE_LANGUAGES = ("en", "fr")
+
+
 def normalise_client_fields(
     fields: Mapping[str, object], *, phone_region: str | None
 ) -> dict[str, str | None]:
@@ -121,6 +125,16 @@ def clean_cancel_reason(raw: object) -> CancelReason:
         return CancelReason(raw)
     except ValueError:
         raise ValidationError({"reason": FieldProblem("not_a_choice")}) from None
+
+
+def clean_language(raw: object, default: str) -> str:
+    """A client's language: ``en`` or ``fr``, ``default`` when none is given; refused with a
+    field error on ``language`` otherwise."""
+    if raw is None or raw == "":
+        return default
+    if raw not in MESSAGE_LANGUAGES:
+        raise ValidationError({"language": FieldProblem("not_a_choice")})
+    return str(raw)
 
 
 def person_name(text: str) -> str:

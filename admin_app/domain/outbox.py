@@ -84,7 +84,13 @@ def queue_mission_message(mission_id: str, status: MissionStatus) -> None:
     ]  # fmt: skip
     result = db.session.execute(insert(OutboxMessage).from_select(columns, rows))
     if result.rowcount:
-        db.session.info.setdefault(QUEUED_KEY, []).append(message_id)
+        hand_over_after_commit(message_id)
+
+
+def hand_over_after_commit(message_id: str) -> None:
+    """Have the worker told of ``message_id`` once the session's transaction commits (and
+    never if it rolls back)."""
+    db.session.info.setdefault(QUEUED_KEY, []).append(message_id)
 
 
 def notify_shop(

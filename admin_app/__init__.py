@@ -26,6 +26,7 @@ from .platform.sessions import forget_session, init_sessions
 from .platform.throttling import init_throttling
 from .platform.uploads import PanelRequest
 from .platform.web import register_web, select_locale, select_timezone
+from .platform.withdrawal import register_withdrawal
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_extensions(app)
     init_admin(app)
     register_web(app)
+    register_withdrawal(app)
     register_error_pages(app)
     init_http_security(app)
     init_audit(app)

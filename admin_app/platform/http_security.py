@@ -41,11 +41,12 @@ UPLOADED_FILE_POLICY = "default-src 'none'; sandbox; frame-ancestors 'none'"
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    # A response that set a stricter policy of its own (an uploaded file's) keeps it.
+    # A response that set stricter policies of its own (an uploaded file's, the withdrawal
+    # page's) keeps them.
     headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
     headers["X-Frame-Options"] = "DENY"
     headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "same-origin"
+    headers.setdefault("Referrer-Policy", "same-origin")
     if request.is_secure:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if not request.path.startswith(STATIC_PREFIXES):

@@ -34,6 +34,14 @@ DEMO_ACCOUNTS = (
 )
 #: The shop (partner account) of each demo staff account.
 DEMO_SHOPS = {"staff.paris@walkin.example.com": "partner.paris@walkin.example.com"}
+#: Each demo shop's name (its clients' emails show it) and language (its new clients').
+DEMO_SHOP_DETAILS = {
+    "partner.paris@walkin.example.com": ("Atelier Paris Centre", "fr"),
+    "partner.lyon@walkin.example.com": ("Comptoir Lyon Part-Dieu", "en"),
+}
+#: The demo clients who agreed at the counter to emails about their visits, with the language
+#: of their messages (the others take their shop's and hear nothing), so the demo sends.
+DEMO_CONSENTS = {"Camille": "fr", "Léa": "fr", "Yusuf": "en"}
 
 # (English name, French name, price in euros, expected minutes)
 DEMO_SERVICE_TYPES = (
@@ -119,12 +127,15 @@ def _demo_account(email: str, role: RoleName) -> tuple[User, str | None]:
         return user, None
     password = secrets.token_urlsafe(12)
     shop = datastore.find_user(email=DEMO_SHOPS[email]) if role is RoleName.STAFF else None
+    shop_name, language = DEMO_SHOP_DETAILS.get(email, (None, None))
     user = datastore.create_user(
         email=email,
         password=hash_password(password),
         active=True,
         roles=[role.value],
         shop_id=shop.id if shop else None,
+        shop_name=shop_name,
+        language=language,
     )
     db.session.commit()
     return user, password
@@ -162,6 +173,8 @@ def _demo_clients(partner: User, services: list[ServiceType]) -> None:
             phone=phone,
             city=city,
             country=country,
+            language=DEMO_CONSENTS.get(first),
+            email_consent=first in DEMO_CONSENTS,
         )
         for step in steps:
             reason = DEMO_CANCEL_REASON if transition(step).asks_reason else None

@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 
 from ..data.models import RoleName, User
-from ..domain.accounts import create_account, update_account
+from ..domain.accounts import SHOP_NAME_MAX_LENGTH, create_account, update_account
 from ..domain.errors import ValidationError
 from .base import SecureModelView
 from .filters import PartnerFilter
@@ -53,6 +53,11 @@ class AccountForm(BaseForm):
         coerce=optional_id,
         description=_l("Staff accounts only: the partner account whose rows they work on."),
         validators=[Optional()],
+    )
+    shop_name = StringField(
+        _l("Shop name"),
+        description=_l("Partner accounts only: the name their clients read in emails."),
+        render_kw={"maxlength": SHOP_NAME_MAX_LENGTH},
     )
     active = BooleanField(_l("Active"), default=True)
 
@@ -89,11 +94,14 @@ class AccountView(SecureModelView):
     can_view_details = False
     form = AccountForm
     create_label = _l("New account")
-    truncated_columns = ("email",)
-    column_list = ("email", "roles", "shop", "active", "last_login_at", "create_datetime")
+    truncated_columns = ("email", "shop_name")
+    column_list = (
+        "email", "roles", "shop_name", "shop", "active", "last_login_at", "create_datetime",
+    )  # fmt: skip
     column_labels = {
         "email": _l("Email"),
         "roles": _l("Roles"),
+        "shop_name": _l("Shop name"),
         "shop": _l("Shop"),
         "active": _l("Active"),
         "last_login_at": _l("Last login"),
@@ -124,6 +132,7 @@ class AccountView(SecureModelView):
         if request.method == "GET" and obj is not None:
             form.roles.data = [role.name for role in obj.roles]
             form.shop.data = obj.shop_id
+            form.shop_name.data = obj.shop_name
             form.active.data = obj.active
         return form
 
@@ -154,6 +163,7 @@ class AccountView(SecureModelView):
                 form.roles.data,
                 form.active.data,
                 shop_id=form.shop.data,
+                shop_name=form.shop_name.data,
             )
         except ValidationError as error:
             show_domain_errors(form, error)
@@ -170,6 +180,7 @@ class AccountView(SecureModelView):
                 active=form.active.data,
                 password=form.password.data or None,
                 shop_id=form.shop.data,
+                shop_name=form.shop_name.data,
             )
         except ValidationError as error:
             show_domain_errors(form, error)

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import expose
-from flask_babel import gettext
+from flask_admin.helpers import is_form_submitted
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
@@ -14,24 +15,28 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from ..data.messaging import Channel, ClientConsent
 from ..data.models import Client, Mission, RoleName, User
 from ..domain.clients import delete_client, erase_client, personal_data, update_client
+from ..domain.consent import consent_history, consent_in_force
 from ..domain.errors import ClientNotFound, DomainError, NotFound, ValidationError
 from ..domain.masking import reveal_contact_details
 from ..domain.missions import open_mission, register_walk_in_client
 from ..domain.scoping import shop_of, visible
+from ..domain.validation import client_language_default
 from ..extensions import db
 from .base import ScopedModelView
 from .client_checks import MERGE_VIEWS, DuplicateChecks
 from .contact_details import contact_formatter, is_revealed, reveal_in_this_answer, shows_in_full
 from .filters import KeyIs, PartnerFilter, day_filters
-from .formatting import local_datetime_formatter
+from .formatting import language_formatter, local_datetime_formatter
 from .forms import (
     FIELD_LABELS,
     ClientForm,
     NewMissionForm,
     chosen_service_type,
     client_fields,
+    consent_change,
     offer_service_types,
     partner_choices,
     saved_through_rules,
@@ -60,7 +65,7 @@ class ClientView(DuplicateChecks, ScopedModelView):
     column_list = ("first_name", "last_name", "email", "phone", "city", "created_at", "partner")
     column_details_list = (
         "first_name", "last_name", "email", "phone", "address", "city", "postal_code",
-        "country", "created_at", "updated_at", "partner",
+        "country", "language", "created_at", "updated_at", "partner",
     )  # fmt: skip
     column_labels = {
         **FIELD_LABELS,
@@ -75,6 +80,7 @@ class ClientView(DuplicateChecks, ScopedModelView):
         "phone": contact_formatter,
         "created_at": local_datetime_formatter,
         "updated_at": local_datetime_formatter,
+        "language": language_formatter,
     }
     column_export_list = (
         "first_name", "last_name", "email", "phone", "address", "city", "postal_code",
@@ -98,13 +104,21 @@ class ClientView(DuplicateChecks, ScopedModelView):
     def create_form(self, obj: Any = None) -> ClientForm:
         form = super().create_form(obj)
         del form.version
+        del form.consent_shown
         if self.sees_all():
             form.partner.choices = [
                 SelectChoice("", gettext("Choose a partner…")),
                 *(SelectChoice(str(id_), email) for id_, email in partner_choices()),
             ]
+            # The partner is not known yet: by default, its own language.
+            form.language.choices = [
+                SelectChoice("", gettext("The partner's language")),
+                *form.language.choices,
+            ]
         else:
             del form.partner
+            if form.language.data is None:
+                form.language.data = self._default_language(shop_of(current_user))
         if not offer_service_types(form.service_type):
             del form.service_type
         return form
@@ -113,14 +127,20 @@ class ClientView(DuplicateChecks, ScopedModelView):
         form = super().edit_form(obj)
         del form.partner
         del form.service_type
+        if obj is not None and not is_form_submitted():
+            form.email_consent.data = consent_in_force(obj.id) is not None
+            form.consent_shown.data = "1" if form.email_consent.data else ""
         return form
 
     def create_model(self, form: ClientForm) -> Client | bool:
+        partner = self._chosen_partner(form)
         try:
             client, mission = register_walk_in_client(
-                self._chosen_partner(form),
+                partner,
                 actor=current_user,
                 service_type_id=chosen_service_type(form),
+                language=form.language.data or self._default_language(partner),
+                email_consent=form.email_consent.data,
                 **client_fields(form),
             )
         except ValidationError as error:
@@ -139,7 +159,12 @@ class ClientView(DuplicateChecks, ScopedModelView):
         saved = saved_through_rules(
             form,
             lambda: update_client(
-                model.id, current_user, expected_version=form.version.data, **client_fields(form)
+                model.id,
+                current_user,
+                expected_version=form.version.data,
+                language=form.language.data,
+                email_consent=consent_change(form),
+                **client_fields(form),
             ),
         )
         if saved:
@@ -239,6 +264,10 @@ class ClientView(DuplicateChecks, ScopedModelView):
         flash(gettext("A new mission is open for %(name)s.", name=client.full_name), "success")
         return redirect(url_for("missions.details_view", id=mission.id))
 
+    def consent_periods(self, client: Client) -> list[ClientConsent]:
+        """The client's email consent, every period newest first (the one in force first)."""
+        return [period for period in consent_history(client.id) if period.channel == Channel.EMAIL]
+
     def missions_of(self, client: Client) -> list[Mission]:
         """The client's missions, newest first, as the current user may see them."""
         query = (
@@ -247,6 +276,10 @@ class ClientView(DuplicateChecks, ScopedModelView):
             .options(joinedload(Mission.service_type))
         )
         return list(db.session.scalars(query.order_by(Mission.created_at.desc())))
+
+    @staticmethod
+    def _default_language(shop: User | None) -> str:
+        return client_language_default(shop.language if shop else None, str(get_locale()))
 
     def _chosen_partner(self, form: ClientForm) -> User:
         """Partners and staff register for their shop; admins for the partner they chose."""

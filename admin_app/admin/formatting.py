@@ -27,6 +27,9 @@ CANCEL_REASON_LABELS = {
     CancelReason.DUPLICATE: _l("Duplicate"),
     CancelReason.OTHER: _l("Other"),
 }
+#: The languages a client's messages are written in, each named in itself (as a language
+#: switch names them), whatever the panel's language.
+LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 STATUS_BADGES = {
     MissionStatus.PENDING: "badge-warning",
     MissionStatus.IN_PROGRESS: "badge-primary",
@@ -96,6 +99,12 @@ def price_text(amount: Decimal | None, currency: str | None) -> str:
     if amount is None or not currency:
         return ""
     return format_currency(amount, currency)
+
+
+def language_formatter(view: Any, context: Any, model: Any, name: str) -> str:
+    """A client's language by its name ("Français")."""
+    code = getattr(model, name)
+    return LANGUAGE_NAMES.get(code, code or "")
 
 
 def cancel_reason_formatter(view: Any, context: Any, model: Any, name: str) -> str:

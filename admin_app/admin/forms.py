@@ -11,7 +11,15 @@ from flask_admin.form import BaseForm
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
-from wtforms import Field, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
@@ -20,7 +28,7 @@ from ..domain.errors import EditConflict, ValidationError
 from ..domain.services import default_service_type, offered_service_types
 from ..domain.validation import CLIENT_FIELDS, MAX_LENGTHS, REQUIRED_FIELDS
 from ..extensions import db
-from .formatting import price_text, service_name
+from .formatting import LANGUAGE_NAMES, price_text, service_name
 from .messages import problem_text
 
 KIND_NAMES = {"walk_in_client": _l("client"), "walk_in_mission": _l("mission")}
@@ -35,6 +43,8 @@ FIELD_LABELS = {
     "postal_code": _l("Postal code"),
     "country": _l("Country"),
     "service_type": _l("Service"),
+    "language": _l("Language of messages"),
+    "email_consent": _l("Agrees to receive emails about their visits"),
 }
 
 
@@ -62,6 +72,16 @@ class ClientForm(BaseForm):
     city = _text_field("city")
     postal_code = _text_field("postal_code")
     country = _text_field("country")
+    # The domain rule checks the choice (``validation.clean_language``), its error at the field.
+    language = SelectField(
+        FIELD_LABELS["language"],
+        choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+        validate_choice=False,
+    )
+    email_consent = BooleanField(FIELD_LABELS["email_consent"], default=False)
+    #: The edit form's consent box as it was shown ("1" ticked): only a change the user made
+    #: is saved, never the state of a page opened before the client withdrew by the link.
+    consent_shown = HiddenField()
     service_type = SelectField(FIELD_LABELS["service_type"], coerce=optional_id)
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
@@ -85,6 +105,12 @@ def show_conflict(kind: str) -> None:
 
 def client_fields(form: BaseForm) -> dict[str, Any]:
     return {name: form[name].data for name in CLIENT_FIELDS}
+
+
+def consent_change(form: BaseForm) -> bool | None:
+    """The edit form's email consent if the user changed the box, else None (left as it is)."""
+    shown = form.consent_shown.data == "1"
+    return form.email_consent.data if form.email_consent.data != shown else None
 
 
 def partner_choices() -> list[tuple[int, str]]:

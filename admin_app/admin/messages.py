@@ -34,6 +34,9 @@ PROBLEM_WORDS = {
     "price_range": _l("Between 0 and %(max)s."),
     "duration_range": _l("Between 1 and %(max)d minutes."),
     "not_a_choice": _l("Choose one of the listed values."),
+    "shop_name_for_partners": _l(
+        "Only a partner account (a shop) has a shop name: leave this field empty."
+    ),
     "file_empty": _l("This file is empty: choose another one."),
     "file_too_large": _l("This file is larger than %(megabytes)s MB: choose a smaller one."),
     "file_type_refused": _l(

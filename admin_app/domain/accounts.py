@@ -13,6 +13,13 @@ from ..extensions import db, security
 from ..platform.audit import record
 from ..platform.sessions import revoke_sessions
 from .errors import FieldProblem, ValidationError
+from .scoping import may_manage_staff
+from .validation import MESSAGE_LANGUAGES, FieldError, single_line_text
+
+#: The longest shop name: it heads every message to the shop's clients.
+SHOP_NAME_MAX_LENGTH = 100
+#: ``update_account``'s "leave the shop name as it is".
+KEEP = object()
 
 
 def create_account(
@@ -21,15 +28,18 @@ def create_account(
     roles: Iterable[str],
     active: bool = True,
     shop_id: int | None = None,
+    shop_name: object = None,
 ) -> User:
     """Create an account; the password is checked by Flask-Security's rules and hashed. The
     address is compared as Flask-Security compares it at login (``security_utils.MailUtil``).
-    A staff account belongs to the shop ``shop_id`` (an active partner account)."""
+    A staff account belongs to the shop ``shop_id`` (an active partner account); a partner
+    account may have a ``shop_name``."""
     address = checked_email(email)
     if security.datastore.find_user(case_insensitive=True, email=address) is not None:
         raise address_taken()
     role_objects = _roles(roles)
     shop_id = _checked_shop(role_objects, shop_id)
+    shop_name = checked_shop_name(role_objects, shop_name)
     check_password(password, email=address)
     user = security.datastore.create_user(
         email=address,
@@ -37,6 +47,7 @@ def create_account(
         active=active,
         roles=role_objects,
         shop_id=shop_id,
+        shop_name=shop_name,
     )
     try:
         db.session.commit()
@@ -54,11 +65,14 @@ def update_account(
     active: bool,
     password: str | None = None,
     shop_id: int | None = None,
+    shop_name: object = KEEP,
 ) -> User:
-    """Change roles, shop, activity and (optionally) the password, keeping at least one active
-    admin; a deactivation or a new password logs the account out everywhere."""
+    """Change roles, shop, activity, (optionally) the password and (unless ``KEEP``) the shop
+    name, keeping at least one active admin; a deactivation or a new password logs the account
+    out everywhere."""
     role_objects = _roles(roles)
     shop_id = _checked_shop(role_objects, shop_id)
+    name = user.shop_name if shop_name is KEEP else checked_shop_name(role_objects, shop_name)
     if shop_id == user.id:
         raise ValidationError({"shop": FieldProblem("staff_needs_shop")})
     _check_shop_keeps_partner(user, role_objects)
@@ -79,6 +93,7 @@ def update_account(
     user.roles = role_objects
     user.active = active
     user.shop_id = shop_id
+    user.shop_name = name
     db.session.commit()
     if logged_out_everywhere:
         revoke_sessions(user.id)
@@ -87,13 +102,46 @@ def update_account(
     return user
 
 
+def remember_language(user: User, language: str) -> None:
+    """A shop's partner who chooses the panel's language also chooses its new clients' (they
+    default to ``user.language``); staff, admins and support choose for themselves only."""
+    if language not in MESSAGE_LANGUAGES or user.language == language:
+        return
+    if may_manage_staff(user) and not user.has_role(RoleName.ADMIN):
+        user.language = language
+        db.session.commit()
+
+
 def _account_summary(user: User) -> dict[str, object]:
     summary = {
         "email": user.email,
         "roles": sorted(r.name for r in user.roles),
         "active": user.active,
     }
+    if user.shop_name:
+        summary["shop_name"] = user.shop_name
     return {**summary, "shop_id": user.shop_id} if user.shop_id else summary
+
+
+def checked_shop_name(roles: list[Role], raw: object) -> str | None:
+    """A shop's name as its clients' messages show it: one line of text, at most
+    ``SHOP_NAME_MAX_LENGTH`` characters, for a partner account only (empty: none)."""
+    try:
+        name = single_line_text(raw)
+    except FieldError as error:
+        raise ValidationError({"shop_name": error.problem}) from None
+    if not name:
+        return None
+    if len(name) > SHOP_NAME_MAX_LENGTH:
+        problem = FieldProblem("too_long", {"max": SHOP_NAME_MAX_LENGTH})
+        raise ValidationError({"shop_name": problem})
+    if not _has_partner_role(roles):
+        raise ValidationError({"shop_name": FieldProblem("shop_name_for_partners")})
+    return name
+
+
+def _has_partner_role(roles: list[Role]) -> bool:
+    return any(role.name == RoleName.PARTNER for role in roles)
 
 
 def _checked_shop(roles: list[Role], shop_id: int | None) -> int | None:
@@ -112,7 +160,7 @@ def _checked_shop(roles: list[Role], shop_id: int | None) -> int | None:
 
 def _check_shop_keeps_partner(user: User, roles: list[Role]) -> None:
     """A shop with staff stays a partner: its staff's scope is the shop's rows."""
-    if any(role.name == RoleName.PARTNER for role in roles):
+    if _has_partner_role(roles):
         return
     if db.session.scalar(select(User.id).where(User.shop_id == user.id).limit(1)) is not None:
         raise ValidationError({"roles": FieldProblem("shop_has_staff")})

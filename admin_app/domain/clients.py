@@ -22,15 +22,17 @@ from ..data.models import (
 from ..extensions import db
 from ..platform.audit import record, record_refused_access
 from .attachments import client_attachments, files_of_client, remove_files
+from .client_messaging import messaging_data, move_messaging, uncount_unread_notifications
 from .concurrency import check_version, commit_or_conflict
+from .consent import record_panel_change, set_email_consent
 from .errors import ClientNotFound, MergeRefused, NotAllowed
 from .scoping import may_change_rows, visible
 from .tally import count_client_removal
-from .validation import configured_phone_region, normalise_client_fields
+from .validation import configured_phone_region, normalise_client_input
 
 CLIENT_COLUMNS = (
     "id", "first_name", "last_name", "email", "phone", "address", "city", "postal_code",
-    "country", "created_at", "updated_at",
+    "country", "language", "created_at", "updated_at",
 )  # fmt: skip
 MISSION_COLUMNS = (
     "id", "status", "created_at", "updated_at", "started_at", "completed_at", "cancelled_at",
@@ -50,20 +52,37 @@ def visible_client(client_id: str, user: User) -> Client:
 
 
 def update_client(
-    client_id: str, actor: User, *, expected_version: int | None = None, **fields: Any
+    client_id: str,
+    actor: User,
+    *,
+    expected_version: int | None = None,
+    language: object = None,
+    email_consent: bool | None = None,
+    **fields: Any,
 ) -> Client:
-    """Validate and save new values for every field of a client ``actor`` may change.
+    """Validate and save new values for every field of a client ``actor`` may change, its
+    messages' ``language`` (unchanged if None) and, unless ``email_consent`` is None, its email
+    consent: given (captured by ``actor``) or withdrawn at the counter, in the same
+    transaction, with an audit line when it changed.
 
     ``expected_version`` is the version the editor loaded: if someone saved since, the edit is
     refused with ``EditConflict`` instead of overwriting their change.
     """
     client = _changeable_client(client_id, actor)
     check_version(client, expected_version)
-    cleaned = normalise_client_fields(fields, phone_region=configured_phone_region())
+    cleaned = normalise_client_input(
+        fields,
+        language=language,
+        default_language=client.language,
+        phone_region=configured_phone_region(),
+    )
+    consent_changed = email_consent is not None and set_email_consent(client, actor, email_consent)
     for name, value in cleaned.items():
         setattr(client, name, value)
     client.updated_at = utcnow()
     commit_or_conflict(client)
+    if consent_changed:
+        record_panel_change(client_id, actor, bool(email_consent))
     return client
 
 
@@ -75,7 +94,8 @@ def delete_client(client_id: str, actor: User) -> None:
 
 def personal_data(client_id: str, actor: User) -> dict[str, Any]:
     """Everything held about one client: its fields, its missions, their history and the list
-    of their attachments (names, types, sizes, dates: not their bytes)."""
+    of their attachments (names, types, sizes, dates: not their bytes), its consent periods,
+    the messages written for it and its shop's notifications about it."""
     client = _client_for_admin(client_id, actor)
     attachments = client_attachments(client_id)
     record("client.personal_data_export", target=f"walk_in_client:{client_id}", actor=actor)
@@ -113,12 +133,14 @@ def personal_data(client_id: str, actor: User) -> dict[str, Any]:
             }
             for mission in client.missions
         ],
+        **messaging_data(client_id),
     }
 
 
 def erase_client(client_id: str, actor: User) -> None:
     """Erase a client with its missions, their history and their attachments (rows, bytes and
-    files). Nothing else holds its personal data: the audit log names it only by id."""
+    files), its consent, messages and notifications (by cascade). Nothing else holds its
+    personal data: the audit log names it only by id."""
     _delete_with_missions(_client_for_admin(client_id, actor))
     record("client.erase", target=f"walk_in_client:{client_id}", actor=actor)
 
@@ -160,6 +182,7 @@ def _move_missions(keep: Client, drop: Client, actor: User) -> list[str]:
         .returning(Mission.id)
         .execution_options(synchronize_session=False)
     ).all()
+    move_messaging(drop.id, keep.id)
     if moved:
         db.session.execute(
             insert(MissionMerge),
@@ -176,8 +199,10 @@ def _move_missions(keep: Client, drop: Client, actor: User) -> list[str]:
 def _delete_with_missions(client: Client) -> None:
     """Missions first, taking the statuses they had when deleted for the totals; their history
     and attachments go with them (ON DELETE CASCADE), and the attachments' files, when kept in
-    a directory, once the rows are gone."""
+    a directory, once the rows are gone. The client's consent, messages and notifications go
+    by cascade too, its shop's unread count lowered first."""
     files = files_of_client(client.id)
+    uncount_unread_notifications(client.id)
     statuses = db.session.scalars(
         delete(Mission).where(Mission.client_id == client.id).returning(Mission.status)
     ).all()

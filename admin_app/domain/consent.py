@@ -94,6 +94,34 @@ def end_consent(
     return bool(result.rowcount)
 
 
+#: The audit line of a change made in the panel, by whether consent is now given.
+PANEL_CHANGES = {True: "client.consent_given", False: "client.consent_withdrawn"}
+
+
+def set_email_consent(client: Client, actor: User, given: bool) -> bool:
+    """Give (captured by ``actor``) or withdraw (``panel``, by ``actor``) the client's email
+    consent, uncommitted; whether it changed. Call it before changing anything else in the
+    session: it reads the consent in force, which flushes what is pending."""
+    if (consent_in_force(client.id) is not None) == given:
+        return False
+    if given:
+        add_consent(client, actor)
+    else:
+        end_consent(client.id, "panel", actor)
+    return True
+
+
+def record_panel_change(client_id: str, actor: User, given: bool) -> None:
+    """The audit line of a consent change made in the panel (committed): who, which client,
+    given or withdrawn; nothing about the client."""
+    record(
+        PANEL_CHANGES[given],
+        target=f"walk_in_client:{client_id}",
+        details={"channel": Channel.EMAIL.value, "via": "panel"},
+        actor=actor,
+    )
+
+
 def withdrawal_token(client_id: str, channel: Channel = Channel.EMAIL) -> str:
     return _serializer().dumps({"client": client_id, "channel": channel.value})
 

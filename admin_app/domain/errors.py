@@ -35,6 +35,7 @@ FIELD_PROBLEMS: dict[str, str] = {
     "price_range": "must be between 0 and {max}",
     "duration_range": "must be between 1 and {max} minutes",
     "not_a_choice": "not one of the choices",
+    "shop_name_for_partners": "only a partner account (a shop) has a shop name",
     "file_empty": "the file is empty",
     "file_too_large": "the file is larger than {megabytes} MB",
     "file_type_refused": "not a JPEG, PNG or WebP image or a PDF document (read from its content)",

@@ -45,10 +45,10 @@ from .tally import count_new_mission, count_registration, count_transition
 from .transitions import Transition, transition
 from .validation import (
     clean_cancel_reason,
-    clean_language,
     clean_notes,
+    client_language_default,
     configured_phone_region,
-    normalise_client_fields,
+    normalise_client_input,
 )
 
 
@@ -69,13 +69,17 @@ def register_walk_in_client(
     ``language`` (the partner's by default) and sent only if ``email_consent`` is given, which
     is recorded as captured by the actor.
     """
-    cleaned = normalise_client_fields(fields, phone_region=configured_phone_region())
+    cleaned = normalise_client_input(
+        fields,
+        language=language,
+        default_language=client_language_default(partner.language, None),
+        phone_region=configured_phone_region(),
+    )
     if not is_partner(partner):
         raise ValidationError({"partner": FieldProblem("not_active_partner")})
     if actor is not None and not may_register_for(actor, partner):
         raise NotAllowed(actor, "change_clients")
     actor = actor or partner
-    cleaned["language"] = clean_language(language, partner.language or "en")
     service = service_type_for_new_mission(service_type_id)
     now = utcnow()
     client = Client(partner_id=partner.id, created_at=now, updated_at=now, **cleaned)

@@ -75,6 +75,29 @@ def normalise_client_fields(
     return cleaned
 
 
+def normalise_client_input(
+    fields: Mapping[str, object],
+    *,
+    language: object,
+    default_language: str,
+    phone_region: str | None,
+) -> dict[str, str | None]:
+    """The client's fields and its messages' ``language`` cleaned together (``language`` under
+    that key), every invalid one named in one ``ValidationError``."""
+    errors: dict[str, FieldProblem] = {}
+    try:
+        cleaned = normalise_client_fields(fields, phone_region=phone_region)
+    except ValidationError as error:
+        cleaned, errors = {}, dict(error.errors)
+    try:
+        cleaned["language"] = clean_language(language, default_language)
+    except ValidationError as error:
+        errors.update(error.errors)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 def clean_field(name: str, raw: object, *, phone_region: str | None) -> str | None:
     """Clean one client field: required and length checks, then its own format rule."""
     text = single_line_text(raw)
@@ -135,6 +158,15 @@ def clean_language(raw: object, default: str) -> str:
     if raw not in MESSAGE_LANGUAGES:
         raise ValidationError({"language": FieldProblem("not_a_choice")})
     return str(raw)
+
+
+def client_language_default(shop_language: str | None, panel_language: object) -> str:
+    """The language a new client's messages default to: its shop's (the partner's last choice
+    in the panel), else the panel's language of the person registering it, else English."""
+    for language in (shop_language, panel_language):
+        if language in MESSAGE_LANGUAGES:
+            return str(language)
+    return MESSAGE_LANGUAGES[0]
 
 
 def person_name(text: str) -> str:

@@ -16,7 +16,10 @@ from flask import (
     session,
     url_for,
 )
+from flask_security import current_user
 from werkzeug.wrappers import Response
+
+from ..domain.accounts import remember_language
 
 web = Blueprint("web", __name__)
 TIMEZONE_COOKIE = "tz"
@@ -52,6 +55,8 @@ def choose_language() -> Response:
     language = request.form.get("language", "")
     if language in current_app.config["LANGUAGES"]:
         session["language"] = language
+        if current_user.is_authenticated:
+            remember_language(current_user._get_current_object(), language)
     return redirect(safe_path(request.form.get("next"), url_for("admin.index")))
 
 

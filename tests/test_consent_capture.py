@@ -112,6 +112,8 @@ def test_partner_registers_a_client_with_consent_in_the_chosen_language(
     with app.app_context():
         (message,) = db.session.scalars(select(OutboxMessage))
         assert (message.client_id, message.event) == (saved.id, "opened")
+    (line,) = audit_lines(app, "client.consent_given")
+    assert line.actor_email == partner.email and line.target == f"walk_in_client:{saved.id}"
 
 
 def test_registration_without_the_box_ticked_records_no_consent_and_queues_nothing(
@@ -124,6 +126,7 @@ def test_registration_without_the_box_ticked_records_no_consent_and_queues_nothi
     assert response.status_code == 302
     saved = the_client(app)
     assert saved.language == "fr" and periods(app, saved.id) == []
+    assert audit_lines(app, "client.consent_given") == []
     with app.app_context():
         assert db.session.scalars(select(OutboxMessage)).all() == []
 

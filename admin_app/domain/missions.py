@@ -27,7 +27,7 @@ from ..data.models import (
 from ..extensions import db
 from ..platform.audit import record_refused_access
 from .clients import visible_client
-from .consent import add_consent
+from .consent import add_consent, record_panel_change
 from .errors import (
     BatchRefused,
     DomainError,
@@ -88,6 +88,8 @@ def register_walk_in_client(
         add_consent(client, actor)
     mission = _pending_mission(client, actor, now, service)
     _commit_or_roll_back(lambda: _counted_and_announced(mission, actor, count_registration))
+    if email_consent:
+        record_panel_change(client.id, actor, True)
     return client, mission
 
 

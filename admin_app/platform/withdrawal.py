@@ -60,6 +60,7 @@ def _page(
     return html, status
 
 
+@withdrawal.after_request
 def after_withdrawal_page(response: Response) -> Response:
     """The token is in the address: no referrer leaves the page, and search engines skip it."""
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -68,5 +69,4 @@ def after_withdrawal_page(response: Response) -> Response:
 
 
 def register_withdrawal(app: Flask) -> None:
-    withdrawal.after_request(after_withdrawal_page)
     app.register_blueprint(withdrawal)

@@ -53,9 +53,12 @@ def test_link_asks_in_the_clients_language_then_withdraws(
     assert consent_in_force(client_id) is None
     period = db.session.scalars(select(ClientConsent)).one()
     assert period.withdrawn_via == "link"
-    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("client.consent%")))
+    audit = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("client.consent%")).order_by(AuditEvent.id)
+    )
     assert [(line.action, line.target) for line in audit] == [
-        ("client.consent_withdrawn", f"walk_in_client:{client_id}")
+        ("client.consent_given", f"walk_in_client:{client_id}"),
+        ("client.consent_withdrawn", f"walk_in_client:{client_id}"),
     ]
 
 

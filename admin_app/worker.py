@@ -26,6 +26,7 @@ from typing import Any
 
 from flask import Flask
 from huey import Huey, MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey, crontab
+from redis import ConnectionPool
 
 from .domain import delivery
 from .domain.outbox import due_messages, init_outbox_dispatch
@@ -101,13 +102,10 @@ def make_huey(storage: str, name: str, instance_path: str) -> Huey:
     if storage.startswith("sqlite:///"):
         return SqliteHuey(name, filename=storage.removeprefix("sqlite:///"), **options)
     if storage.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(
-            name,
-            url=storage,
-            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
-            socket_timeout=REDIS_READ_TIMEOUT,
-            **options,
+        pool = ConnectionPool.from_url(
+            storage, socket_connect_timeout=REDIS_CONNECT_TIMEOUT, socket_timeout=REDIS_READ_TIMEOUT
         )
+        return RedisHuey(name, connection_pool=pool, **options)
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if storage.startswith(prefix):
             return PostgresHuey(name, dsn="postgresql://" + storage[len(prefix) :], **options)

@@ -20,7 +20,7 @@ from huey import MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey
 from sqlalchemy import event, select
 
 from admin_app import PROJECT_ROOT
-from admin_app.config import SECRET_NAMES
+from admin_app.config import SECRET_NAMES, message_settings, settings_from_environment
 from admin_app.data.db_types import utcnow
 from admin_app.data.messaging import OutboxMessage
 from admin_app.data.models import RoleName
@@ -65,6 +65,29 @@ def test_storage_setting_chooses_the_queue(tmp_path: Path) -> None:
     assert isinstance(make_huey("memory", "walkin", str(tmp_path)), MemoryHuey)
     with pytest.raises(ValueError, match="amqp"):
         make_huey("amqp://broker/", "walkin", str(tmp_path))
+
+
+def test_mail_and_queue_settings_are_read_from_the_environment(monkeypatch, tmp_path) -> None:
+    default = message_settings({})
+    assert default["MAIL_BACKEND"] == "console", "without a server, messages are printed"
+    assert (default["HUEY_STORAGE"], default["PUBLIC_URL"]) == ("", "http://127.0.0.1:5000")
+    assert (default["MESSAGE_RETRY_SECONDS"], default["MESSAGE_MAX_ATTEMPTS"]) == (60.0, 5)
+    for name, value in {
+        "MAIL_SERVER": "smtp.example.com", "MAIL_PORT": "587", "MAIL_USE_TLS": "1",
+        "MAIL_USERNAME": "shop", "MAIL_PASSWORD": "secret", "MAIL_TIMEOUT": "10",
+        "HUEY_STORAGE": REDIS_URL, "MESSAGE_RETRY_SECONDS": "5", "MESSAGE_MAX_ATTEMPTS": "3",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    chosen = settings_from_environment(str(tmp_path))
+    assert chosen["MAIL_BACKEND"] == "smtp" and chosen["MAIL_SERVER"] == "smtp.example.com"
+    assert (chosen["MAIL_PORT"], chosen["MAIL_USE_TLS"], chosen["MAIL_TIMEOUT"]) == (
+        587,
+        True,
+        10.0,
+    )
+    assert (chosen["MAIL_USERNAME"], chosen["MAIL_PASSWORD"]) == ("shop", "secret")
+    assert chosen["HUEY_STORAGE"] == REDIS_URL
+    assert (chosen["MESSAGE_RETRY_SECONDS"], chosen["MESSAGE_MAX_ATTEMPTS"]) == (5.0, 3)
 
 
 @pytest.fixture
@@ -179,6 +202,20 @@ def test_transition_that_rolls_back_queues_and_sends_nothing(
     [received] = inbox.to(email)
     assert str(received.message["Subject"]).strip().endswith("votre visite est enregistrée")
     assert message_of(mission_id, "opened").status == "sent"
+
+
+def test_worker_retries_a_refused_message_on_its_own_until_it_fails(
+    app, make_account, inbox: Inbox, mail_app: Flask
+) -> None:
+    shop = Shop(make_account(RoleName.PARTNER).id)
+    worker_of(mail_app).huey.flush()
+    inbox.refusal = "451 4.3.0 Try again later"
+    with consumer_of(mail_app):
+        _, mission_id, _ = shop.register("Inès")
+        wait_for(lambda: message_of(mission_id, "opened").status == "failed", timeout=20)
+    assert len(inbox.tries) == 3
+    assert inbox.tries[1] - inbox.tries[0] >= 0.1 and inbox.tries[2] - inbox.tries[1] >= 0.2
+    assert message_of(mission_id, "opened").last_error == "451 4.3.0 Try again later"
 
 
 # --- the worker as a process: `flask --app wsgi walkin worker` ---------------------------

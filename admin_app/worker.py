@@ -26,6 +26,7 @@ from typing import Any
 
 from flask import Flask
 from huey import Huey, MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey, crontab
+from huey.consumer import Consumer
 from redis import ConnectionPool
 
 from .domain import delivery
@@ -114,6 +115,15 @@ def make_huey(storage: str, name: str, instance_path: str) -> Huey:
     raise ValueError(f"HUEY_STORAGE: unknown storage {storage.split(':')[0]!r}")
 
 
+class ReadyConsumer(Consumer):
+    """Huey's consumer, which says when it is ready: its threads started and its signal
+    handlers set (a SIGTERM before that ends the process at once, with nothing under way)."""
+
+    def start(self) -> None:
+        super().start()
+        log.info("worker ready: SIGTERM stops it after the sends under way, SIGINT at once")
+
+
 def run_consumer(app: Flask, *, workers: int, poll_seconds: float, stop_timeout: float) -> None:
     """Run the app's consumer in this process until SIGTERM (finish the sends under way, up
     to ``stop_timeout`` seconds) or SIGINT (stop now; an interrupted send is retried after its
@@ -121,7 +131,8 @@ def run_consumer(app: Flask, *, workers: int, poll_seconds: float, stop_timeout:
     worker = worker_of(app)
     found = worker.sweep()
     log.info("worker started: %d due message(s) enqueued", found)
-    consumer = worker.huey.create_consumer(
+    consumer = ReadyConsumer(
+        worker.huey,
         workers=workers,
         worker_type="thread",
         periodic=True,

@@ -9,7 +9,8 @@ does, and ``domain/outbox.py`` writes the messages. This module only moves messa
   refusal (the delay the domain gave);
 - the sweep enqueues every pending message whose time has come, every minute and once when
   the consumer starts: messages written while no worker ran, whose enqueue failed, or whose
-  worker was killed mid-send (once its lease is over).
+  worker was killed mid-send (once its lease is over). An id enqueued twice (by the hand-over
+  and a sweep) costs one UPDATE that changes nothing: the claim decides who sends.
 
 The queue's storage is a setting (``HUEY_STORAGE``): a SQLite file in the instance folder by
 default (nothing to run), Redis or PostgreSQL when several hosts share the work. The queue

@@ -277,7 +277,7 @@ def prune_attachments() -> None:
     "--poll-seconds",
     default=1.0,
     show_default=True,
-    help="Longest wait between two looks at a SQLite queue (Redis and PostgreSQL wake it).",
+    help="Longest wait between two looks at a SQLite or PostgreSQL queue (Redis wakes it).",
 )
 @click.option(
     "--stop-timeout",

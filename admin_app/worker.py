@@ -110,7 +110,10 @@ def make_huey(storage: str, name: str, instance_path: str) -> Huey:
         return RedisHuey(name, connection_pool=pool, **options)
     for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
         if storage.startswith(prefix):
-            return PostgresHuey(name, dsn="postgresql://" + storage[len(prefix) :], **options)
+            # Polled like SQLite (``--poll-seconds``): a blocking read would hold a LISTEN
+            # connection per worker thread, which Huey leaves open when the thread ends.
+            dsn = "postgresql://" + storage[len(prefix) :]
+            return PostgresHuey(name, dsn=dsn, blocking=False, **options)
     if storage == "memory":
         return MemoryHuey(name, **options)
     raise ValueError(f"HUEY_STORAGE: unknown storage {storage.split(':')[0]!r}")

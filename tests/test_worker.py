@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from huey import MemoryHuey, PostgresHuey, RedisHuey, SqliteHuey
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from admin_app import PROJECT_ROOT
 from admin_app.config import SECRET_NAMES, message_settings, settings_from_environment
@@ -25,6 +25,7 @@ from admin_app.data.messaging import OutboxMessage
 from admin_app.data.models import RoleName
 from admin_app.domain.consent import withdrawal_token
 from admin_app.domain.missions import apply_transition
+from admin_app.domain.outbox import hand_over_after_commit
 from admin_app.extensions import db
 from admin_app.worker import make_huey, worker_of
 from tests.conftest import Account, csrf_token, log_in, post_with_csrf
@@ -201,7 +202,7 @@ def test_transition_that_rolls_back_queues_and_sends_nothing(
     assert message_of(mission_id, "opened").status == "sent"
 
 
-def test_worker_retries_a_refused_message_on_its_own_until_it_fails(
+def test_worker_retries_a_refused_message_until_it_fails_and_sends_it_once_an_admin_retries(
     app, make_account, inbox: Inbox, mail_app: Flask
 ) -> None:
     shop = Shop(make_account(RoleName.PARTNER).id)
@@ -213,6 +214,20 @@ def test_worker_retries_a_refused_message_on_its_own_until_it_fails(
     assert len(inbox.tries) == 3
     assert inbox.tries[1] - inbox.tries[0] >= 0.1 and inbox.tries[2] - inbox.tries[1] >= 0.2
     assert message_of(mission_id, "opened").last_error == "451 4.3.0 Try again later"
+
+    # An admin retries it (the failed-messages page's button): pending again, from attempt 0.
+    inbox.refusal = None
+    message_id = message_of(mission_id, "opened").id
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status="pending", attempts=0)
+    )
+    hand_over_after_commit(message_id)
+    db.session.commit()
+    with consumer_of(mail_app):
+        wait_for(lambda: message_of(mission_id, "opened").status == "sent", timeout=30)
+    assert len(inbox.received) == 1 and message_of(mission_id, "opened").attempts == 1
 
 
 # --- the worker as a process: `flask --app wsgi walkin worker` ---------------------------

@@ -251,7 +251,8 @@ def _give_up(message: OutboxMessage, attempt: int, error: str) -> Delivery:
     result = db.session.execute(
         update(OutboxMessage)
         .where(*_still_ours(message.id, attempt))
-        .values(status=MessageStatus.FAILED.value, last_error=error)
+        # Due now, should an admin retry it (status back to pending, attempts 0).
+        .values(status=MessageStatus.FAILED.value, last_error=error, next_attempt_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     if result.rowcount:

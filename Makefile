@@ -11,9 +11,13 @@ PYTEST_ARGS ?= -n auto
 
 .PHONY: run test lint install translations check-translations screenshots
 
+# One worker runs beside the panel and sends the messages to clients (printed here without
+# MAIL_SERVER); it stops with the panel.
 run: $(STAMP)
 	$(FLASK) db upgrade
 	$(FLASK) walkin demo --if-empty --url http://$(HOST):$(PORT)
+	PUBLIC_URL=$${PUBLIC_URL:-http://$(HOST):$(PORT)} $(FLASK) walkin worker --workers 1 & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

@@ -15,7 +15,7 @@ from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, read_write_sqlite, settings_from_environment
 from .data.attachment_storage import storage_named
 from .domain.outbox import listen_to_commits
-from .extensions import babel, csrf, db, migrate
+from .extensions import babel, csrf, db, mail, migrate
 from .platform.audit import init_audit
 from .platform.authn import init_authn
 from .platform.bench_probe import init_bench_probes
@@ -27,6 +27,7 @@ from .platform.throttling import init_throttling
 from .platform.uploads import PanelRequest
 from .platform.web import register_web, select_locale, select_timezone
 from .platform.withdrawal import register_withdrawal
+from .worker import init_worker
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_http_security(app)
     init_audit(app)
     init_bench_probes(app)
+    init_worker(app)
     app.cli.add_command(walkin)
     return app
 
@@ -91,6 +93,7 @@ def init_extensions(app: Flask) -> None:
     init_security(app, render_page=render_account_page)
     init_throttling(app)
     init_authn(app)
+    mail.init_app(app)
     listen_to_commits()
 
 

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from decimal import Decimal
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from flask_security import hash_password
 from sqlalchemy import func, select
@@ -22,6 +24,7 @@ from .domain.tally import recount
 from .domain.transitions import TRANSITIONS, transition
 from .extensions import db, security
 from .platform.security import ensure_roles
+from .worker import run_consumer
 
 walkin = AppGroup("walkin", help="Walk-in set-up: roles and demo data.")
 
@@ -279,3 +282,29 @@ def prune_attachments() -> None:
     the removal of its files."""
     removed = prune_files()
     click.echo(f"Files of {removed} deleted attachments removed.")
+
+
+@walkin.command("worker")
+@click.option("--workers", default=2, show_default=True, help="Messages sent at once (threads).")
+@click.option(
+    "--poll-seconds",
+    default=1.0,
+    show_default=True,
+    help="Longest wait between two looks at a SQLite or PostgreSQL queue (Redis wakes it).",
+)
+@click.option(
+    "--stop-timeout",
+    default=60.0,
+    show_default=True,
+    help="On SIGTERM, seconds to let the sends under way finish.",
+)
+def worker(workers: int, poll_seconds: float, stop_timeout: float) -> None:
+    """Send the messages to clients (the outbox) until stopped: SIGTERM finishes the sends
+    under way, SIGINT (Ctrl-C) stops now. Runs under any process manager."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    run_consumer(
+        current_app._get_current_object(),
+        workers=workers,
+        poll_seconds=poll_seconds,
+        stop_timeout=stop_timeout,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -103,8 +104,37 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": _flag(env.get("SECURE_COOKIES", "")),
         "REMEMBER_COOKIE_SECURE": _flag(env.get("SECURE_COOKIES", "")),
     }
+    settings.update(message_settings(env))
     settings.update({name: env[name] for name in SECRET_NAMES if env.get(name)})
     return settings
+
+
+def message_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Messages to clients (``worker.py``, ``domain/delivery.py``): the queue, the mail server
+    (without ``MAIL_SERVER``, the console backend prints each message), retries and the address
+    the messages' links point to."""
+    server = env.get("MAIL_SERVER", "")
+    return {
+        # Empty: a SQLite file in the instance folder; ``redis://...``, ``postgresql://...``,
+        # ``sqlite:///path``, or ``memory`` (one process only: tests).
+        "HUEY_STORAGE": env.get("HUEY_STORAGE", ""),
+        "HUEY_NAME": env.get("HUEY_NAME", "walkin"),
+        "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        "MESSAGE_RETRY_SECONDS": float(env.get("MESSAGE_RETRY_SECONDS", "60")),
+        "MESSAGE_MAX_ATTEMPTS": int(env.get("MESSAGE_MAX_ATTEMPTS", "5")),
+        # How long a worker that took a message has to send it before another may: longer than
+        # a send can last (``MAIL_TIMEOUT`` bounds each step of the conversation).
+        "MESSAGE_LEASE_SECONDS": float(env.get("MESSAGE_LEASE_SECONDS", "300")),
+        "MAIL_BACKEND": env.get("MAIL_BACKEND") or ("smtp" if server else "console"),
+        "MAIL_SERVER": server or "localhost",
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _flag(env.get("MAIL_USE_TLS", "")),
+        "MAIL_USE_SSL": _flag(env.get("MAIL_USE_SSL", "")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Walk-in <no-reply@localhost>"),
+        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "30")),
+    }
 
 
 def megabytes(size: int) -> str:

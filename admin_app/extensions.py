@@ -1,6 +1,7 @@
 """Flask extensions, created unbound; ``create_app`` binds them with ``init_app``."""
 
 from flask_babel import Babel
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_security import Security
 from flask_sqlalchemy import SQLAlchemy
@@ -29,6 +30,7 @@ migrate = Migrate()
 security = Security(totp_cls=OneTimeTotp, mail_util_cls=MailUtil)
 csrf = CSRFProtect()
 babel = Babel()
+mail = Mail()
 
 
 def database_dialect() -> str:

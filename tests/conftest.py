@@ -28,8 +28,8 @@ from admin_app.platform.security import ensure_roles
 from admin_app.platform.throttling import EXTENSION as THROTTLE
 from tests.databases import fresh_database, postgres_problem, server_url
 
-#: Browser tests' fixtures (live_server, browser) and helpers.
-pytest_plugins = ("tests.browser_support",)
+#: Browser tests' fixtures (live_server, browser) and helpers; the message tests' SMTP server.
+pytest_plugins = ("tests.browser_support", "tests.message_support")
 
 CHEAP_HASHING = {"argon2__rounds": 1, "argon2__memory_cost": 256, "argon2__parallelism": 1}
 
@@ -42,6 +42,9 @@ def settings_for_tests(database_url: str) -> dict[str, object]:
         "SECURITY_PASSWORD_SALT": secrets.token_urlsafe(32),
         "TOTP_SECRET": secrets.token_urlsafe(32),
         "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": CHEAP_HASHING,
+        # Messages committed by tests wait in a queue of this process (no worker reads it);
+        # the message tests build apps with a queue and a mail server of their own.
+        "HUEY_STORAGE": "memory",
     }
 
 

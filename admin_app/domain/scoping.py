@@ -11,9 +11,10 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
+from ..data.messaging import Notification
 from ..data.models import Client, ClientSearchKey, Mission, PartnerTally, RoleName, User
 
-Scoped = TypeVar("Scoped", Client, Mission, PartnerTally, ClientSearchKey)
+Scoped = TypeVar("Scoped", Client, Mission, PartnerTally, ClientSearchKey, Notification)
 
 
 def sees_all_partners(user: User) -> bool:
@@ -86,6 +87,18 @@ def scope_filter(model: type[Scoped], user: User | None) -> ColumnElement[bool]:
         return true()
     shop_id = shop_id_of(user)
     return model.partner_id == shop_id if shop_id is not None else false()
+
+
+def notification_filter(user: User | None) -> ColumnElement[bool]:
+    """The notifications ``user`` may see: a shop's partner and staff the shop's, admins
+    every shop's (``scope_filter``); support staff none. A failure's line quotes the mail
+    server's refusal, which may hold the client's address in full, where support staff see
+    addresses masked; and the list is a shop's inbox, nothing support acts on."""
+    if user is None or not getattr(user, "active", False):
+        return false()
+    if user.has_role(RoleName.SUPPORT) and not user.has_role(RoleName.ADMIN):
+        return false()
+    return scope_filter(Notification, user)
 
 
 def scope_for_partner(

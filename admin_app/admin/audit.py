@@ -43,6 +43,7 @@ ACTION_WORDS = {
     "service_type.create": _l("Service type created"),
     "service_type.update": _l("Service type changed"),
     "service_type.delete": _l("Service type deleted"),
+    "message.retry": _l("Failed messages retried"),
     "export": _l("List exported"),
     "access.refused": _l("Another partner's row refused"),
 }
@@ -61,6 +62,7 @@ DETAIL_WORDS = {
     "missions": _l("Missions moved"),
     "mission": _l("Mission"),
     "size": _l("Size in bytes"),
+    "messages": _l("Messages"),
 }
 HIDDEN_DETAILS = frozenset({"email"})
 #: The login steps a failure names.
@@ -77,6 +79,7 @@ TARGET_WORDS = {
     "walk_in_client": _l("Client"),
     "walk_in_mission": _l("Mission"),
     "user": _l("Account"),
+    "notification": _l("Notification"),
     "clients": _l("Clients"),
     "missions": _l("Missions"),
 }

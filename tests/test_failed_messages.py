@@ -216,6 +216,8 @@ def test_menu_offers_the_page_to_admins(client, world):
     page = client.get("/admin/clients/").get_data(as_text=True)
 
     assert 'href="/admin/failed-messages/"' in page and "Failed messages" in page
+    failed = client.get("/admin/failed-messages/").get_data(as_text=True)
+    assert 'href="/admin/notifications/"' in failed and "Every shop's notifications" in failed
 
 
 FAILED_PAGES = [

@@ -83,6 +83,7 @@ def event_formatter(view: Any, context: Any, model: OutboxMessage, name: str) ->
 
 class FailedMessagesView(ListingMixin, SecureModelView):
     allowed_roles = (RoleName.ADMIN,)
+    list_template = "admin/failed_messages_list.html"
     can_create = False
     can_edit = False
     can_delete = False

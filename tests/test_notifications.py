@@ -21,6 +21,7 @@ from admin_app.data.models import AuditEvent, RoleName, User
 from admin_app.domain.errors import NotAllowed, NotificationNotFound
 from admin_app.domain.notifications import mark_all_read, mark_read, unread_count
 from admin_app.domain.outbox import notify_shop
+from admin_app.domain.scoping import scope_filter
 from admin_app.extensions import db
 from tests.conftest import Account, World, log_in, post_with_csrf
 from tests.test_query_counts import counted_queries
@@ -202,6 +203,22 @@ def test_admin_reads_every_shops_notifications_and_support_none(app, client, wor
     assert support.get("/admin/notifications/").status_code == 403
     assert bell_of(support) is None
     assert unread_of(app, world.partner_a.id) == 1
+
+
+def test_scope_shows_the_shop_its_own_admins_all_and_support_none(ctx, world):
+    (of_a,) = notify(ctx, world.partner_a.id)
+    (of_b,) = notify(ctx, world.partner_b.id)
+
+    def seen_by(account: Account) -> list[int]:
+        user = db.session.get_one(User, account.id)
+        return sorted(
+            db.session.scalars(select(Notification.id).where(scope_filter(Notification, user)))
+        )
+
+    assert seen_by(world.partner_a) == seen_by(world.staff_a) == [of_a]
+    assert seen_by(world.staff_b) == [of_b]
+    assert seen_by(world.admin) == [of_a, of_b]
+    assert seen_by(world.support) == []
 
 
 def test_two_clicks_at_once_take_one_off_the_count(ctx, world):

@@ -23,7 +23,6 @@ from flask_babel import lazy_gettext as _l
 from flask_security import current_user, url_for_security
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
@@ -313,13 +312,8 @@ class ScopedModelView(ListingMixin, SecureModelView):
     def is_action_allowed(self, name: str) -> bool:
         return self.may_write() and super().is_action_allowed(name)
 
-    def row_scope(self) -> ColumnElement[bool]:
-        """The condition on the rows the user sees (``scoping.py``): every path goes through
-        ``get_query``, which applies it."""
-        return scope_filter(self.model, current_user)
-
     def get_query(self) -> Query:
-        return super().get_query().filter(self.row_scope())
+        return super().get_query().filter(scope_filter(self.model, current_user))
 
     def searched(self, query: Query, text: str) -> Query:
         """The rows of the clients matching ``text`` (``matching_clients``: from the search

@@ -16,7 +16,6 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.interfaces import LoaderOption
 from werkzeug.wrappers import Response
@@ -25,7 +24,6 @@ from ..data.messaging import Notification, NotificationKind, OutboxMessage
 from ..data.models import RoleName
 from ..domain.errors import NotAllowed, NotFound
 from ..domain.notifications import mark_all_read, mark_read, may_mark_read, unread_count
-from ..domain.scoping import notification_filter
 from ..platform.audit import record_refused_access
 from .base import RowLinks, ScopedModelView
 from .filters import row_number
@@ -107,7 +105,7 @@ def read_formatter(view: Any, context: Any, model: Notification, name: str) -> M
 
 class NotificationView(ScopedModelView):
     """A shop's notifications for its partner and staff; every shop's for admins, to read
-    only; support staff none (``scoping.notification_filter`` says why)."""
+    only; support staff none (``scoping.scope_filter`` says why)."""
 
     allowed_roles = (RoleName.ADMIN, RoleName.PARTNER, RoleName.STAFF)
     list_template = "admin/notifications_list.html"
@@ -141,9 +139,6 @@ class NotificationView(ScopedModelView):
         messages page (their menu is full, and a category's dropdown is a ``javascript:``
         link, which the CSP blocks)."""
         return False
-
-    def row_scope(self) -> ColumnElement[bool]:
-        return notification_filter(current_user)
 
     def get_one(self, id: Any) -> Notification:
         """The notification named by ``id`` within the user's scope, else 404."""

@@ -7,14 +7,14 @@ one, ``mark_read`` and ``mark_all_read`` take off what their conditional ``UPDAT
 read_at IS NULL`` marked. Of two clicks at once on one notification, one marks it and counts
 it, the other finds it read already and counts nothing, so the count never drifts.
 
-Who sees which (``scoping.notification_filter``): a shop's partner and staff the shop's, admins
+Who sees which (``scoping.scope_filter``): a shop's partner and staff the shop's, admins
 every shop's but only to read (the notifications are the shop's to read: an admin marking one
 would clear the shop's bell), support staff none.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 
 from ..data.db_types import utcnow
 from ..data.messaging import Notification
@@ -22,12 +22,7 @@ from ..data.models import User
 from ..extensions import db
 from ..platform.audit import record_refused_access
 from .errors import NotAllowed, NotificationNotFound
-from .scoping import notification_filter, sees_all_partners, shop_id_of, shop_of
-
-
-def visible_notifications(user: User | None) -> Select[tuple[Notification]]:
-    """The query of the notifications ``user`` may see."""
-    return select(Notification).where(notification_filter(user))
+from .scoping import sees_all_partners, shop_id_of, shop_of
 
 
 def may_mark_read(user: User | None) -> bool:

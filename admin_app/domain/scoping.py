@@ -80,25 +80,18 @@ def may_manage_staff(user: User) -> bool:
 def scope_filter(model: type[Scoped], user: User | None) -> ColumnElement[bool]:
     """The condition on ``model`` rows that ``user`` may see: a shop's partner and staff the
     shop's rows, admins and support staff every row, anyone else (inactive, no role,
-    anonymous) none."""
+    anonymous) none.
+
+    Notifications are a shop's inbox: support staff see none. A failed email's line quotes
+    the mail server's refusal, which may hold the client's address in full, where support
+    staff see addresses masked; and nothing in it is theirs to act on."""
     if user is None or not getattr(user, "active", False):
         return false()
     if sees_all_partners(user):
-        return true()
+        hidden = model is Notification and not user.has_role(RoleName.ADMIN)
+        return false() if hidden else true()
     shop_id = shop_id_of(user)
     return model.partner_id == shop_id if shop_id is not None else false()
-
-
-def notification_filter(user: User | None) -> ColumnElement[bool]:
-    """The notifications ``user`` may see: a shop's partner and staff the shop's, admins
-    every shop's (``scope_filter``); support staff none. A failure's line quotes the mail
-    server's refusal, which may hold the client's address in full, where support staff see
-    addresses masked; and the list is a shop's inbox, nothing support acts on."""
-    if user is None or not getattr(user, "active", False):
-        return false()
-    if user.has_role(RoleName.SUPPORT) and not user.has_role(RoleName.ADMIN):
-        return false()
-    return scope_filter(Notification, user)
 
 
 def scope_for_partner(

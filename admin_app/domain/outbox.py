@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import cache
 
 from flask import Flask, current_app
 from flask_sqlalchemy.session import Session
-from sqlalchemy import and_, event, insert, literal, select, update
+from sqlalchemy import Insert, Text, and_, bindparam, event, insert, literal, select, update
 
 from ..data.db_types import UTCDateTime, utcnow
 from ..data.messaging import (
@@ -65,26 +66,43 @@ def queue_mission_message(mission_id: str, status: MissionStatus) -> None:
     ``status``, if the client's email consent is in force: one INSERT ... SELECT, which writes
     nothing without consent. Rows added to the session must be flushed first."""
     message_id = new_id()
-    now = literal(utcnow(), UTCDateTime())
+    result = db.session.execute(
+        _queue_statement(),
+        {
+            "message_id": message_id,
+            "mission_id": mission_id,
+            "event": EVENT_OF_STATUS[status].value,
+            "now": utcnow(),
+        },
+    )
+    if result.rowcount:
+        hand_over_after_commit(message_id)
+
+
+@cache
+def _queue_statement() -> Insert:
+    """``queue_mission_message``'s statement, built once: it runs in every transition."""
+    now = bindparam("now", type_=UTCDateTime())
     rows = select(
-        literal(message_id),
+        bindparam("message_id", type_=Text()),
         Mission.partner_id,
         Mission.client_id,
         Mission.id,
         literal(Channel.EMAIL.value),
-        literal(EVENT_OF_STATUS[status].value),
+        bindparam("event", type_=Text()),
         literal(MessageStatus.PENDING.value),
         literal(0),
         now,
         now,
-    ).where(Mission.id == mission_id, email_consent_in_force(Mission.client_id))
+    ).where(
+        Mission.id == bindparam("mission_id", type_=Text()),
+        email_consent_in_force(Mission.client_id),
+    )
     columns = [
         "id", "partner_id", "client_id", "mission_id", "channel", "event", "status",
         "attempts", "created_at", "next_attempt_at",
     ]  # fmt: skip
-    result = db.session.execute(insert(OutboxMessage).from_select(columns, rows))
-    if result.rowcount:
-        hand_over_after_commit(message_id)
+    return insert(OutboxMessage.__table__).from_select(columns, rows)
 
 
 def hand_over_after_commit(message_id: str) -> None:

@@ -193,6 +193,8 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
                 f"/admin/missions/cancel/?id={mission}&id={world.a_started_mission}",
             ),
         ]
+    if role in (RoleName.PARTNER, RoleName.STAFF, RoleName.ADMIN):
+        pages.append(PanelPage("notifications", "/admin/notifications/"))
     if role is RoleName.PARTNER:
         pages += [
             PanelPage("staff", "/admin/staff/"),
@@ -210,6 +212,7 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
             PanelPage("merge clients", f"/admin/clients/merge/?id={client}"),
             PanelPage("services", "/admin/services/"),
             PanelPage("new service type", "/admin/services/new/"),
+            PanelPage("failed messages", "/admin/failed-messages/"),
         ]
     return pages + [
         PanelPage("change password", "/change"),

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from admin_app.data.messaging import MessageStatus, Notification, NotificationKind, OutboxMessage
 from admin_app.data.models import Client, Mission, MissionEvent, MissionNote, RoleName, User
+from admin_app.domain.outbox import notify_shop
 from admin_app.extensions import db
 from tests.conftest import World, log_in, post_with_csrf
 
@@ -140,31 +142,76 @@ CASES = [
          (403, 403)),
     Case("staff delete", "POST", "/admin/staff/delete/", {"id": "{staff_a.id}"},
          (302, 302, 403, 403), (403, 403)),
+    # Notifications: a shop's own, every shop's for admins to read, none for support.
+    Case("notifications list", "GET", "/admin/notifications/", None, (200, 200, 403, 200)),
+    Case("notification details", "GET", "/admin/notifications/details/?id={a_notification}",
+         None, (200, 404, 403, 200)),
+    Case("notification edit form", "GET", "/admin/notifications/edit/?id={a_notification}",
+         None, (404, 404, 403, 404)),
+    Case("notification delete", "POST", "/admin/notifications/delete/",
+         {"id": "{a_notification}"}, (404, 404, 403, 404)),
+    Case("notification batch action", "POST", "/admin/notifications/action/",
+         {"action": "delete", "rowid": "{a_notification}"}, (404, 404, 403, 404)),
+    Case("notification inline edit", "POST", "/admin/notifications/ajax/update/",
+         {"list_form_pk": "{a_notification}", "read_at": ""}, (404, 404, 403, 404)),
+    Case("notification mark read", "POST", "/admin/notifications/read/",
+         {"id": "{a_notification}"}, (302, 404, 403, 403)),
+    Case("notifications mark all read", "POST", "/admin/notifications/read-all/", {},
+         (302, 302, 403, 403)),
+    Case("failed messages list", "GET", "/admin/failed-messages/", None, (403, 403, 403, 200)),
+    Case("failed message retry", "POST", "/admin/failed-messages/retry/",
+         {"id": "{a_failed_message}"}, (403, 403, 403, 302)),
+    Case("failed messages batch retry", "POST", "/admin/failed-messages/action/",
+         {"action": "retry", "rowid": "{a_failed_message}"}, (403, 403, 403, 302)),
+    Case("failed message details", "GET", "/admin/failed-messages/details/?id={a_failed_message}",
+         None, (403, 403, 403, 404)),
 ]  # fmt: skip
 
 
-def snapshot() -> tuple[list, list, list, list, list]:
+def snapshot() -> tuple[list, ...]:
     """Everything a refused request must leave untouched."""
     return (
         [tuple(row) for row in db.session.execute(select(Client.__table__).order_by(Client.id))],
         [tuple(row) for row in db.session.execute(select(Mission.__table__).order_by(Mission.id))],
         [tuple(row) for row in db.session.execute(select(MissionEvent.__table__))],
         [tuple(row) for row in db.session.execute(select(MissionNote.__table__))],
-        [(u.id, u.active) for u in db.session.scalars(select(User).order_by(User.id))],
+        [
+            (u.id, u.active, u.unread_notifications)
+            for u in db.session.scalars(select(User).order_by(User.id))
+        ],
+        [tuple(row) for row in db.session.execute(select(Notification.__table__))],
+        [tuple(row) for row in db.session.execute(select(OutboxMessage.__table__))],
     )
 
 
-def fill(value: object, world: World) -> object:
-    return value.format(**world.__dict__) if isinstance(value, str) else value
+@pytest.fixture
+def names(app, world: World) -> dict[str, object]:
+    """What the cases' URLs name: the world's rows, a notification of shop A (a mission an
+    admin opened for it) and a message to A's client that failed."""
+    with app.app_context():
+        message = OutboxMessage(
+            partner_id=world.partner_a.id, client_id=world.a_client, mission_id=world.a_mission,
+            event="opened", status=MessageStatus.FAILED.value, attempts=5, last_error="550",
+        )  # fmt: skip
+        db.session.add(message)
+        db.session.flush()
+        notify_shop(world.partner_a.id, NotificationKind.MISSION_OPENED, mission_id=world.a_mission)
+        db.session.commit()
+        notification = db.session.scalars(select(Notification.id)).one()
+        return {**world.__dict__, "a_notification": notification, "a_failed_message": message.id}
+
+
+def fill(value: object, names: dict[str, object]) -> object:
+    return value.format(**names) if isinstance(value, str) else value
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
-def test_access_matrix(app, client, world, case, role):
+def test_access_matrix(app, client, world, names, case, role):
     if role != "anonymous":
         log_in(client, getattr(world, role))
-    url = fill(case.url, world)
-    data = {key: fill(value, world) for key, value in (case.data or {}).items()}
+    url = fill(case.url, names)
+    data = {key: fill(value, names) for key, value in (case.data or {}).items()}
     with app.app_context():
         before = snapshot()
 

@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from ..data.messaging import Notification, OutboxMessage
 from ..data.models import AuditEvent, Client, Mission, ServiceType, User
 from ..platform.http_security import csp_nonce
 from ..platform.i18n import prefer_our_flask_admin_wording
@@ -19,8 +20,10 @@ from .board import BoardView
 from .clients import ClientView
 from .contact_details import shown_email, shown_phone
 from .dashboard import DashboardView
+from .failed_messages import FailedMessagesView
 from .formatting import local_datetime, service_name, status_badge
 from .missions import MissionView
+from .notifications import NotificationView, bell_badge, bell_count
 from .search_box import SearchBoxView
 from .services import ServiceTypeView
 from .staff import StaffView
@@ -45,6 +48,17 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(StaffView(User, name=_l("Staff"), endpoint="staff"))
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))
     admin.add_view(AuditView(AuditEvent, name=_l("Audit log"), endpoint="audit"))
+    admin.add_view(
+        NotificationView(Notification, name=_l("Notifications"), endpoint="notifications")
+    )
+    admin.add_view(
+        FailedMessagesView(
+            OutboxMessage,
+            name=_l("Failed messages"),
+            endpoint="failed_messages",
+            url="failed-messages",
+        )
+    )
     init_account_pages(app, admin)
     accept_uploads(app, f"{missions.endpoint}.attachment_upload_view")
     app.jinja_env.globals.update(
@@ -54,5 +68,7 @@ def init_admin(app: Flask) -> Admin:
         get_locale=get_locale,
         shown_email=shown_email,
         shown_phone=shown_phone,
+        bell_count=bell_count,
+        bell_badge=bell_badge,
     )
     return admin

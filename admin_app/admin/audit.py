@@ -66,6 +66,7 @@ DETAIL_WORDS = {
     "missions": _l("Missions moved"),
     "mission": _l("Mission"),
     "size": _l("Size in bytes"),
+    "messages": _l("Messages"),
 }
 HIDDEN_DETAILS = frozenset({"email"})
 #: The login steps a failure names.
@@ -82,6 +83,7 @@ TARGET_WORDS = {
     "walk_in_client": _l("Client"),
     "walk_in_mission": _l("Mission"),
     "user": _l("Account"),
+    "notification": _l("Notification"),
     "clients": _l("Clients"),
     "missions": _l("Missions"),
 }

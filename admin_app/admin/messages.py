@@ -4,8 +4,15 @@ its values into a translated message (``errors.py`` holds the codes and the Engl
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
-from ..domain.errors import DomainError, FieldProblem, MergeRefused, TransitionRefused
+from ..domain.errors import (
+    DomainError,
+    FieldProblem,
+    MergeRefused,
+    MessagesNotFailed,
+    TransitionRefused,
+)
 from ..domain.transitions import transition
 
 #: ``errors.FIELD_PROBLEMS`` by code; ``%(name)s`` takes the problem's value of that name.
@@ -90,3 +97,13 @@ def refusal_reason(error: DomainError) -> str:
     if isinstance(error, TransitionRefused):
         return str(transition(error.action).refused_because[error.status])
     return str(REFUSAL_WORDS[error.code])
+
+
+def retry_refusal(refusal: MessagesNotFailed, short: int = 8) -> str:
+    """Why no message was retried: the ones not failed any more, by the start of their id."""
+    return ngettext(
+        "Nothing retried: message %(ids)s is not failed any more (retried or sent meanwhile).",
+        "Nothing retried: messages %(ids)s are not failed any more (retried or sent meanwhile).",
+        len(refusal.refused),
+        ids=", ".join(message_id[:short] for message_id in refusal.refused),
+    )

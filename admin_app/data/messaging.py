@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .db_types import UTCDateTime, utcnow
-from .models import Client, new_id
+from .models import Client, User, new_id
 
 
 class Channel(enum.StrEnum):
@@ -130,6 +130,9 @@ class OutboxMessage(db.Model):
     #: The last refusal, as the mail server or the network gave it (never the message).
     last_error: Mapped[str | None] = mapped_column(Text)
 
+    client: Mapped[Client] = relationship()
+    partner: Mapped[User] = relationship()
+
 
 class Notification(db.Model):
     """A line in a shop's notifications (the bell): a mission opened for it by someone else,
@@ -162,3 +165,8 @@ class Notification(db.Model):
     actor_email: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client: Mapped[Client | None] = relationship()
+    #: The failed message a ``message_failed`` notification tells of (its last error).
+    outbox: Mapped[OutboxMessage | None] = relationship()
+    partner: Mapped[User] = relationship(foreign_keys=[partner_id])

@@ -54,6 +54,8 @@ DOINGS: dict[str, str] = {
     "merge_clients": "merge clients",
     "manage_service_types": "manage service types",
     "manage_staff": "manage staff accounts",
+    "read_notifications": "mark a shop's notifications read",
+    "retry_messages": "retry failed messages",
 }
 
 #: Why two clients cannot be merged (``MergeRefused``), in English.
@@ -152,6 +154,10 @@ class AttachmentNotFound(NotFound):
     kind = "attachment"
 
 
+class NotificationNotFound(NotFound):
+    kind = "notification"
+
+
 class TransitionRefused(DomainError):
     """The action is not allowed from the mission's current status."""
 
@@ -231,3 +237,15 @@ class BatchRefused(DomainError):
         self.refusals = dict(refusals)
         reasons = "; ".join(f"{key}: {error}" for key, error in self.refusals.items())
         super().__init__(count=len(self.refusals), reasons=reasons)
+
+
+class MessagesNotFailed(DomainError):
+    """Some messages of a retry are not failed (any more: retried or sent meanwhile, or
+    unknown), so none was retried; ``refused`` lists their ids."""
+
+    code = "messages_not_failed"
+    english = "nothing retried: {count} message(s) not failed ({ids})"
+
+    def __init__(self, refused: list[str]) -> None:
+        self.refused = list(refused)
+        super().__init__(count=len(self.refused), ids=", ".join(self.refused))

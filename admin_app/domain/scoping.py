@@ -11,9 +11,10 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
+from ..data.messaging import Notification
 from ..data.models import Client, ClientSearchKey, Mission, PartnerTally, RoleName, User
 
-Scoped = TypeVar("Scoped", Client, Mission, PartnerTally, ClientSearchKey)
+Scoped = TypeVar("Scoped", Client, Mission, PartnerTally, ClientSearchKey, Notification)
 
 
 def sees_all_partners(user: User) -> bool:
@@ -79,11 +80,16 @@ def may_manage_staff(user: User) -> bool:
 def scope_filter(model: type[Scoped], user: User | None) -> ColumnElement[bool]:
     """The condition on ``model`` rows that ``user`` may see: a shop's partner and staff the
     shop's rows, admins and support staff every row, anyone else (inactive, no role,
-    anonymous) none."""
+    anonymous) none.
+
+    Notifications are a shop's inbox: support staff see none. A failed email's line quotes
+    the mail server's refusal, which may hold the client's address in full, where support
+    staff see addresses masked; and nothing in it is theirs to act on."""
     if user is None or not getattr(user, "active", False):
         return false()
     if sees_all_partners(user):
-        return true()
+        hidden = model is Notification and not user.has_role(RoleName.ADMIN)
+        return false() if hidden else true()
     shop_id = shop_id_of(user)
     return model.partner_id == shop_id if shop_id is not None else false()
 

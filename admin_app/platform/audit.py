@@ -10,6 +10,7 @@ from flask_security import current_user
 from sqlalchemy import insert, select
 
 from ..data.db_types import utcnow
+from ..data.messaging import Notification
 from ..data.models import AuditEvent, Client, Mission, MissionAttachment, User, is_row_id
 from ..extensions import db
 
@@ -55,10 +56,13 @@ def concerned_account(actor: User | None, details: dict[str, Any] | None) -> str
 
 
 def record_refused_access(
-    model: type[Client] | type[Mission] | type[MissionAttachment], row_id: object, user: Any
+    model: type[Client] | type[Mission] | type[MissionAttachment] | type[Notification],
+    row_id: object,
+    user: Any,
 ) -> None:
-    """Someone named a row that exists but is not theirs (they were answered 404)."""
-    if not is_row_id(row_id):
+    """Someone named a row that exists but is not theirs (they were answered 404). Rows are
+    named by a UUID string, or by an integer (notifications)."""
+    if not (is_row_id(row_id) or type(row_id) is int):
         return
     if db.session.scalar(select(model.id).where(model.id == row_id)) is None:
         return

@@ -213,6 +213,7 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
             "duplicate_query": duplicate_query(busiest),
             "service_type": str(made["service_types"][1]),
         }
+        accounts["withdrawal_token"] = withdrawal_link_token(accounts["mission"])
         attach_samples(accounts["mission"], busiest)
         db.session.remove()
         db.engine.dispose()
@@ -238,6 +239,15 @@ def attach_samples(mission_id: str, partner_id: int) -> None:
         photo = io.BytesIO()
         Image.new("RGB", (800, 600), (40 * number, 120, 200)).save(photo, format="JPEG")
         add_attachment(mission_id, partner, f"photo-{number + 1}.jpg", photo.getvalue())
+
+
+def withdrawal_link_token(mission_id: str) -> str:
+    """The token of the link that the measured mission's client finds in its messages."""
+    from admin_app.data.models import Mission
+    from admin_app.domain.consent import withdrawal_token
+    from admin_app.extensions import db
+
+    return withdrawal_token(db.session.get_one(Mission, mission_id).client_id)
 
 
 def duplicate_query(partner_id: int) -> str:
@@ -303,6 +313,7 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
     ]
     if role == "support":
         return [hello, *search_box, ("hello, again", "/_bench/hello", "GET", none)]
+    admins_only = [("failed messages", "/admin/failed-messages/", "GET", none)]
     deep_clients = deep_page(int(accounts[f"{role}_clients"]))
     deep_missions = deep_page(int(accounts[f"{role}_missions"]))
     return [
@@ -332,6 +343,9 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
             "GET",
             none,
         ),
+        ("notifications", "/admin/notifications/", "GET", none),
+        *(admins_only if role == "admin" else []),
+        ("withdrawal page", f"/stop-emails/{accounts['withdrawal_token']}", "GET", none),
         ("registration POST", "/admin/clients/new/", "POST", registration),
         ("transition POST", "/admin/missions/transition/", "POST", transition),
         ("hello, again", "/_bench/hello", "GET", none),

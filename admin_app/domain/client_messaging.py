@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select, update
 
 from ..data.messaging import Notification, OutboxMessage
-from ..data.models import Mission, User
+from ..data.models import Mission
 from ..extensions import db
 from .consent import consent_history
+from .outbox import count_unread
 
 
 def messaging_data(client_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -91,12 +92,7 @@ def uncount_unread_notifications(client_id: str) -> None:
         .group_by(Notification.partner_id)
     ).all()
     for partner_id, count in unread:
-        db.session.execute(
-            update(User)
-            .where(User.id == partner_id)
-            .values(unread_notifications=User.unread_notifications - count)
-            .execution_options(synchronize_session=False)
-        )
+        count_unread(partner_id, -count)
 
 
 def _about_client(client_id: str) -> ColumnElement[bool]:

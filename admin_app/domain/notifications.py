@@ -22,7 +22,8 @@ from ..data.models import User
 from ..extensions import db
 from ..platform.audit import record_refused_access
 from .errors import NotAllowed, NotificationNotFound
-from .scoping import sees_all_partners, shop_id_of, shop_of
+from .outbox import count_unread
+from .scoping import scope_filter, sees_all_partners, shop_id_of, shop_of
 
 
 def may_mark_read(user: User | None) -> bool:
@@ -50,9 +51,8 @@ def mark_read(notification_id: int, user: User) -> bool:
 
     Another shop's notification or an unknown id: ``NotificationNotFound`` (recorded as a
     refused access when the row exists)."""
-    shop_id = _reader_shop(user)
-    changed = _mark(shop_id, Notification.id == notification_id)
-    if not changed and not _exists(shop_id, notification_id):
+    changed = _mark(user, Notification.id == notification_id)
+    if not changed and not _exists(user, notification_id):
         db.session.rollback()
         record_refused_access(Notification, notification_id, user)
         raise NotificationNotFound(str(notification_id))
@@ -62,7 +62,7 @@ def mark_read(notification_id: int, user: User) -> bool:
 
 def mark_all_read(user: User) -> int:
     """Mark every unread notification of ``user``'s shop read, committed; how many."""
-    changed = _mark(_reader_shop(user))
+    changed = _mark(user)
     db.session.commit()
     return changed
 
@@ -75,13 +75,14 @@ def _reader_shop(user: User) -> int:
     return shop_id
 
 
-def _mark(shop_id: int, *conditions: object) -> int:
-    """Set ``read_at`` on the shop's unread notifications that match ``conditions`` and take
-    as many off the shop's count, uncommitted; how many were marked."""
+def _mark(user: User, *conditions: object) -> int:
+    """Set ``read_at`` on the unread notifications of ``user``'s shop that match
+    ``conditions`` and take as many off the shop's count, uncommitted; how many were marked."""
+    shop_id = _reader_shop(user)
     changed = db.session.execute(
         update(Notification)
         .where(
-            Notification.partner_id == shop_id,
+            scope_filter(Notification, user),
             Notification.read_at.is_(None),
             *conditions,
         )
@@ -89,21 +90,13 @@ def _mark(shop_id: int, *conditions: object) -> int:
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed:
-        db.session.execute(
-            update(User)
-            .where(User.id == shop_id)
-            .values(unread_notifications=User.unread_notifications - changed)
-            .execution_options(synchronize_session=False)
-        )
+        count_unread(shop_id, -changed)
     return changed
 
 
-def _exists(shop_id: int, notification_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(Notification.id).where(
-                Notification.id == notification_id, Notification.partner_id == shop_id
-            )
-        )
-        is not None
+def _exists(user: User, notification_id: int) -> bool:
+    """Whether ``user`` sees the notification (it was read already, not another shop's)."""
+    visible = select(Notification.id).where(
+        Notification.id == notification_id, scope_filter(Notification, user)
     )
+    return db.session.scalar(visible) is not None

@@ -133,10 +133,16 @@ def notify_shop(
             created_at=utcnow(),
         )
     )
+    count_unread(partner_id, 1)
+
+
+def count_unread(partner_id: int, change: int) -> None:
+    """Move the shop's unread count (read with its account by the bell) by ``change``,
+    uncommitted: the one statement every change of notifications runs with it."""
     db.session.execute(
         update(User)
         .where(User.id == partner_id)
-        .values(unread_notifications=User.unread_notifications + 1)
+        .values(unread_notifications=User.unread_notifications + change)
         .execution_options(synchronize_session=False)
     )
 

@@ -377,14 +377,19 @@ def current_code(totp_key: str, secret: str) -> str:
     return factory.generate_totp_password(secret)
 
 
-def run(database_url: str, missions: int, plan: Plan) -> list[Result]:
-    settings = {
+def server_settings() -> dict[str, str]:
+    """The served app's settings: fresh secrets, no login throttle in the way, query counts."""
+    return {
         "SECRET_KEY": secrets.token_urlsafe(32),
         "SECURITY_PASSWORD_SALT": secrets.token_urlsafe(32),
         "TOTP_SECRET": secrets.token_urlsafe(32),
         "LOGIN_FAILURES_PER_ADDRESS": "1000 per minute",
         "BENCH_PROBES": "1",
     }
+
+
+def run(database_url: str, missions: int, plan: Plan) -> list[Result]:
+    settings = server_settings()
     accounts = build(database_url, missions, settings)
     port = free_port()
     with server(database_url, settings, port):

@@ -17,7 +17,6 @@ both groups are then plain transitions) to compare with "before".
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
 import sys
 import time
@@ -28,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.conflict_load import free_port, fresh_postgres, server  # noqa: E402
 from bench.load import percentile  # noqa: E402
-from bench.run import WARM_UP, build, log_in  # noqa: E402
+from bench.run import WARM_UP, build, log_in, server_settings  # noqa: E402
 
 GROUPS = ("with consent", "without consent")
 
@@ -150,13 +149,7 @@ def report(title: str, measured: dict, counts: dict) -> str:
 
 
 def run(url: str, missions: int, samples: int) -> str:
-    settings = {
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "SECURITY_PASSWORD_SALT": secrets.token_urlsafe(32),
-        "TOTP_SECRET": secrets.token_urlsafe(32),
-        "LOGIN_FAILURES_PER_ADDRESS": "1000 per minute",
-        "BENCH_PROBES": "1",
-    }
+    settings = server_settings()
     accounts = build(url, missions, settings)
     prepared = prepare(url, int(accounts["partner_id"]), samples, settings)
     port = free_port()

@@ -18,7 +18,7 @@ from admin_app.domain.consent import (
     withdraw_by_link,
     withdrawal_token,
 )
-from admin_app.domain.errors import ValidationError
+from admin_app.domain.errors import TransitionRefused, ValidationError
 from admin_app.domain.missions import (
     apply_transition,
     cancel_missions,
@@ -73,7 +73,7 @@ def test_each_transition_queues_its_message(partner: User) -> None:
 def test_refused_transition_queues_nothing(partner: User) -> None:
     _, mission = register_walk_in_client(partner, email_consent=True, **FIELDS)
     apply_transition(mission.id, partner, "start")
-    with pytest.raises(Exception):  # noqa: B017, PT011 (any refusal: already started)
+    with pytest.raises(TransitionRefused):
         apply_transition(mission.id, partner, "start")
     assert sorted(event for event, _ in _messages()) == ["opened", "started"]
 

@@ -20,6 +20,7 @@ from ..domain.consent import (
     consent_in_force,
     withdraw_by_link,
 )
+from ..domain.delivery import shop_name
 
 withdrawal = Blueprint("consent", __name__)
 
@@ -51,7 +52,7 @@ def _page(
     state: str, client: Client | None, status: int, *, language: str | None = None, token: str = ""
 ) -> tuple[str, int]:
     """The page in the client's language (the browser's when the link names no client)."""
-    shop = (client.partner.shop_name or client.partner.email) if client else None
+    shop = shop_name(client.partner) if client else None
     language = client.language if client else language
     if language is None:
         return render_template("consent/withdraw.html", state=state, token=token), status

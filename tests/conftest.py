@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
@@ -27,6 +28,9 @@ from admin_app.extensions import db, security
 from admin_app.platform.security import ensure_roles
 from admin_app.platform.throttling import EXTENSION as THROTTLE
 from tests.databases import fresh_database, postgres_problem, server_url
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 #: Browser tests' fixtures (live_server, browser) and helpers; the message tests' SMTP server.
 pytest_plugins = ("tests.browser_support", "tests.message_support")
@@ -112,10 +116,30 @@ def ctx(app: Flask) -> Iterator[Flask]:
         db.session.remove()
 
 
+def closing_when_sent(app: WSGIApplication) -> WSGIApplication:
+    """Close every response the moment its last byte is sent, or when the server gives it up.
+
+    Werkzeug's server closes a response only after draining the socket, and that drain raises
+    when the browser has already dropped the connection (a 304 for a cached static file), so
+    the open file would be left to the garbage collector. A generator's ``finally`` runs on
+    both paths.
+    """
+
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterator[bytes]:
+        response = app(environ, start_response)
+        try:
+            yield from response
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return application
+
+
 @contextmanager
 def serve(app: Flask) -> Iterator[str]:
     """Serve ``app`` over real HTTP on a free local port, a thread per request."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, closing_when_sent(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

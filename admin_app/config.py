@@ -105,6 +105,7 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_SECURE": _flag(env.get("SECURE_COOKIES", "")),
     }
     settings.update(message_settings(env))
+    settings.update(billing_settings(env))
     settings.update({name: env[name] for name in SECRET_NAMES if env.get(name)})
     return settings
 
@@ -134,6 +135,15 @@ def message_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "MAIL_USE_SSL": _flag(env.get("MAIL_USE_SSL", "")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "Walk-in <no-reply@localhost>"),
         "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "30")),
+    }
+
+
+def billing_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Reports and invoices: the zone whose days the reports' roll-ups count in
+    (``data/reporting.py``), and the VAT rate (percent) included in the prices invoiced."""
+    return {
+        "REPORT_TIME_ZONE": env.get("REPORT_TIME_ZONE", "Europe/Paris"),
+        "INVOICE_VAT_RATE": env.get("INVOICE_VAT_RATE", "20.00"),
     }
 
 

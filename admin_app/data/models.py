@@ -358,6 +358,9 @@ class Mission(db.Model):
     )
     price_amount: Mapped[Decimal | None] = mapped_column(money_type)
     price_currency: Mapped[str | None] = mapped_column(Text)
+    #: Whether this is its client's first visit (the client's earliest mission): the reports
+    #: count visits by new and by returning clients (``domain/report_rollups.py``).
+    first_visit: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -11,10 +11,22 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
+from ..data.invoicing import Invoice, ShopProfile
 from ..data.messaging import Notification
 from ..data.models import Client, ClientSearchKey, Mission, PartnerTally, RoleName, User
+from ..data.reporting import ReportDay
 
-Scoped = TypeVar("Scoped", Client, Mission, PartnerTally, ClientSearchKey, Notification)
+Scoped = TypeVar(
+    "Scoped",
+    Client,
+    Mission,
+    PartnerTally,
+    ClientSearchKey,
+    Notification,
+    ReportDay,
+    Invoice,
+    ShopProfile,
+)
 
 
 def sees_all_partners(user: User) -> bool:
@@ -75,6 +87,12 @@ def may_manage_staff(user: User) -> bool:
         and not user.has_role(RoleName.STAFF)
         and not user.has_role(RoleName.SUPPORT)
     )
+
+
+def may_edit_shop_profile(user: User, partner_id: int) -> bool:
+    """A shop's profile (who issues its invoices) is edited by the shop's partner and by
+    admins; staff and support only read it."""
+    return is_admin(user) or (may_manage_staff(user) and user.id == partner_id)
 
 
 def scope_filter(model: type[Scoped], user: User | None) -> ColumnElement[bool]:

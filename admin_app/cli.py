@@ -20,6 +20,7 @@ from .domain.attachments import prune_files
 from .domain.errors import DomainError
 from .domain.missions import apply_transition, open_mission, register_walk_in_client
 from .domain.services import find_service_type
+from .domain.report_rollups import recount_report_days
 from .domain.tally import recount
 from .domain.transitions import TRANSITIONS, transition
 from .extensions import db, security
@@ -261,6 +262,7 @@ def bench_data(partners: int, clients: int, missions: int, force: bool, seed: in
     try:
         made = fill(BenchSize(partners, clients, missions), force=force, seed=seed)
         recount()
+        recount_report_days()
     except DatabaseNotEmpty as refusal:
         raise click.ClickException(str(refusal)) from refusal
     seconds = time.monotonic() - started
@@ -270,9 +272,11 @@ def bench_data(partners: int, clients: int, missions: int, force: bool, seed: in
 
 @walkin.command("recount")
 def recount_totals() -> None:
-    """Rebuild the dashboard's per-partner totals from the rows (after editing data by hand)."""
+    """Rebuild the dashboard's per-partner totals and the reports' daily roll-ups from the
+    rows (after editing data by hand)."""
     recount()
-    click.echo("Partner totals rebuilt from the clients and missions.")
+    recount_report_days()
+    click.echo("Partner totals and report roll-ups rebuilt from the clients and missions.")
 
 
 @walkin.command("prune-attachments")

@@ -171,6 +171,7 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
     from admin_app import create_app
     from admin_app.data.bench_data import BenchSize, fill
     from admin_app.data.models import Mission, User
+    from admin_app.domain.report_rollups import recount_report_days
     from admin_app.domain.tally import recount
     from admin_app.extensions import db, security
     from admin_app.platform.security import ensure_roles
@@ -181,6 +182,7 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
         ensure_roles()
         made = fill(BenchSize(100, max(missions // 10, 10), missions))
         recount()
+        recount_report_days()
         busiest = db.session.execute(
             select(Mission.partner_id)
             .group_by(Mission.partner_id)

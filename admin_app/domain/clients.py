@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,7 @@ from .client_messaging import messaging_data, move_messaging, uncount_unread_not
 from .concurrency import check_version, commit_or_conflict
 from .consent import record_panel_change, set_email_consent
 from .errors import ClientNotFound, MergeRefused, NotAllowed
+from .report_rollups import refresh_first_visits, remove_missions
 from .scoping import may_change_rows, visible
 from .tally import count_client_removal
 from .validation import configured_phone_region, normalise_client_input
@@ -192,22 +194,23 @@ def _move_missions(keep: Client, drop: Client, actor: User) -> list[str]:
                 for id_ in moved
             ],
         )  # fmt: skip
-    _delete_with_missions(drop)
+    # After the totals, as every change locks them: the kept client's first visit may move.
+    _delete_with_missions(drop, before_commit=lambda: refresh_first_visits(keep.id))
     return list(moved)
 
 
-def _delete_with_missions(client: Client) -> None:
-    """Missions first, taking the statuses they had when deleted for the totals; their history
-    and attachments go with them (ON DELETE CASCADE), and the attachments' files, when kept in
-    a directory, once the rows are gone. The client's consent, messages and notifications go
-    by cascade too, its shop's unread count lowered first."""
+def _delete_with_missions(client: Client, before_commit: Callable[[], None] | None = None) -> None:
+    """Missions first, taking what they were when deleted out of the totals and the report
+    roll-ups; their history and attachments go with them (ON DELETE CASCADE), and the
+    attachments' files, when kept in a directory, once the rows are gone. The client's consent,
+    messages and notifications go by cascade too, its shop's unread count lowered first."""
     files = files_of_client(client.id)
     uncount_unread_notifications(client.id)
-    statuses = db.session.scalars(
-        delete(Mission).where(Mission.client_id == client.id).returning(Mission.status)
-    ).all()
-    count_client_removal(client.partner_id, statuses)
+    removed = remove_missions(Mission.client_id == client.id)
+    count_client_removal(client.partner_id, [facts.status for facts in removed])
     db.session.execute(delete(Client).where(Client.id == client.id))
+    if before_commit is not None:
+        before_commit()
     db.session.commit()
     remove_files(files)
 

@@ -39,6 +39,7 @@ from .errors import (
     ValidationError,
 )
 from .outbox import announce_new_mission, queue_mission_message
+from .report_rollups import count_mission_event, count_opened, is_first_visit
 from .scoping import is_partner, may_change_rows, may_register_for, scope_filter, shop_id_of
 from .services import apply_service_type, service_type_for_new_mission
 from .tally import count_new_mission, count_registration, count_transition
@@ -86,7 +87,7 @@ def register_walk_in_client(
     db.session.add(client)
     if email_consent:
         add_consent(client, actor)
-    mission = _pending_mission(client, actor, now, service)
+    mission = _pending_mission(client, actor, now, service, first_visit=True)
     _commit_or_roll_back(lambda: _counted_and_announced(mission, actor, count_registration))
     if email_consent:
         record_panel_change(client.id, actor, True)
@@ -104,28 +105,32 @@ def open_mission(client_id: str, actor: User, *, service_type_id: int | None = N
         raise NotAllowed(actor, "change_missions")
     client = visible_client(client_id, actor)
     service = service_type_for_new_mission(service_type_id)
-    mission = _pending_mission(client, actor, utcnow(), service)
+    first_visit = is_first_visit(client.id)
+    mission = _pending_mission(client, actor, utcnow(), service, first_visit=first_visit)
     _commit_or_roll_back(lambda: _counted_and_announced(mission, actor, count_new_mission))
     return mission
 
 
 def _counted_and_announced(mission: Mission, actor: User, count: Callable[[int], None]) -> None:
-    """Adjust the shop's totals (``count``) and say what opening the mission tells."""
+    """Adjust the shop's totals (``count``) and the day's roll-up, and say what opening the
+    mission tells."""
     count(mission.partner_id)
+    count_opened(mission)
     announce_new_mission(mission, actor, shop_id_of(actor))
 
 
 def _pending_mission(
-    client: Client, actor: User, now: datetime, service: ServiceType | None
+    client: Client, actor: User, now: datetime, service: ServiceType | None, *, first_visit: bool
 ) -> Mission:
     """A new pending mission of ``client`` with its creation event and the service type's
-    current price, added to the session."""
+    current price, added to the session; ``first_visit`` when the client has no other."""
     mission = Mission(
         client=client,
         partner_id=client.partner_id,
         status=MissionStatus.PENDING,
         created_at=now,
         updated_at=now,
+        first_visit=first_visit,
     )
     apply_service_type(mission, service)
     creation = MissionEvent(
@@ -187,6 +192,7 @@ def apply_transition(
         db.session.rollback()
         raise
     count_transition(mission_id, current, step.target)
+    count_mission_event(mission_id, step.target)
     db.session.commit()
     return step.target
 
@@ -219,6 +225,8 @@ def cancel_missions(
         raise
     for mission_id in sorted(moved, key=lambda key: (owners[key], key)):
         count_transition(mission_id, moved[mission_id], step.target)
+    for mission_id in sorted(moved, key=lambda key: (owners[key], key)):
+        count_mission_event(mission_id, step.target)
     db.session.commit()
     return len(moved)
 

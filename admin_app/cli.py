@@ -19,8 +19,8 @@ from .data.models import CancelReason, Client, RoleName, ServiceType, User
 from .domain.attachments import prune_files
 from .domain.errors import DomainError
 from .domain.missions import apply_transition, open_mission, register_walk_in_client
-from .domain.services import find_service_type
 from .domain.report_rollups import recount_report_days
+from .domain.services import find_service_type
 from .domain.tally import recount
 from .domain.transitions import TRANSITIONS, transition
 from .extensions import db, security

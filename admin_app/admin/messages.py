@@ -60,6 +60,9 @@ PROBLEM_WORDS = {
         "This PDF contains active content (%(features)s), which is refused: send a plain PDF"
         " (print it to PDF, for example)."
     ),
+    "invalid_date": _l("Enter a date as YYYY-MM-DD."),
+    "date_order": _l("The last day cannot be before the first day."),
+    "period_too_long": _l("A report covers at most %(max)d days: choose a shorter period."),
     # Flask-Security's own reasons, already in the user's language.
     "password_refused": _l("This password cannot be used: %(reasons)s"),
 }

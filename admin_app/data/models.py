@@ -317,6 +317,9 @@ class Mission(db.Model):
         Index("ix_walk_in_mission_partner_status", "partner_id", "status", "created_at", "id"),
         Index("ix_walk_in_mission_partner_created", "partner_id", "created_at", "id"),
         Index("ix_walk_in_mission_partner_completed", "partner_id", "completed_at"),
+        # The reports' exact waiting times: the missions started within a period.
+        Index("ix_walk_in_mission_partner_started", "partner_id", "started_at"),
+        Index("ix_walk_in_mission_started", "started_at"),
         Index("ix_walk_in_mission_partner_cancelled", "partner_id", "cancelled_at"),
         Index("ix_walk_in_mission_status", "status", "created_at", "id"),
         # With the client: a broad search scans it newest first, testing each mission's client.

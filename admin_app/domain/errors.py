@@ -44,6 +44,9 @@ FIELD_PROBLEMS: dict[str, str] = {
     "pdf_damaged": "not a complete PDF document",
     "pdf_encrypted": "the PDF is encrypted, so it cannot be checked",
     "pdf_active_content": "the PDF holds active content ({features})",
+    "invalid_date": "not a date (YYYY-MM-DD)",
+    "date_order": "must not be before the first day",
+    "period_too_long": "a report covers at most {max} days",
 }
 
 #: What an account may be refused to do (``NotAllowed``), in English.
@@ -156,6 +159,10 @@ class AttachmentNotFound(NotFound):
 
 class NotificationNotFound(NotFound):
     kind = "notification"
+
+
+class PartnerNotFound(NotFound):
+    kind = "partner"
 
 
 class TransitionRefused(DomainError):

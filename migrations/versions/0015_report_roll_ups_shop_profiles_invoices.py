@@ -175,11 +175,15 @@ def upgrade():
 
     with op.batch_alter_table('walk_in_mission', schema=None) as batch_op:
         batch_op.add_column(sa.Column('first_visit', sa.Boolean(), server_default=sa.text('false'), nullable=False))
+        batch_op.create_index('ix_walk_in_mission_partner_started', ['partner_id', 'started_at'], unique=False)
+        batch_op.create_index('ix_walk_in_mission_started', ['started_at'], unique=False)
     op.execute(FIRST_VISITS)
 
 
 def downgrade():
     with op.batch_alter_table('walk_in_mission', schema=None) as batch_op:
+        batch_op.drop_index('ix_walk_in_mission_started')
+        batch_op.drop_index('ix_walk_in_mission_partner_started')
         batch_op.drop_column('first_visit')
 
     with op.batch_alter_table('invoice_line', schema=None) as batch_op:

@@ -1,0 +1,284 @@
+"""Reports over a period: missions opened, completed and cancelled (by reason), new and
+returning clients, waiting and handling times, revenue; per day and per service type.
+
+Every figure is summed from the daily roll-ups (``report_day``, see ``report_rollups.py``), a
+few hundred rows a partner and year. A report covers whole days of ``REPORT_TIME_ZONE``; the
+90th percentiles are exact (read from the period's missions) up to ``EXACT_PERCENTILE_DAYS``
+days, and estimated from the roll-ups' duration buckets beyond.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from math import ceil
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from ..data.models import CancelReason, Mission, MissionStatus, RoleName, User
+from ..data.reporting import DURATION_BUCKETS, NO_SERVICE_TYPE, ReportDay
+from ..extensions import db
+from .errors import FieldProblem, PartnerNotFound, ValidationError
+from .report_rollups import HANDLE_BUCKETS, WAIT_BUCKETS, report_zone, seconds_between
+from .scoping import scope_for_partner, sees_all_partners, shop_id_of
+
+MAX_DAYS = 366
+EXACT_PERCENTILE_DAYS = 31
+PERIODS = ("today", "week", "month", "custom")
+PERCENTILE = 0.9
+#: The columns a report sums (the bucket columns too, for estimated percentiles).
+COUNTED = (
+    "opened", "new_clients", "started", "completed", "wait_seconds", "handled",
+    "handle_seconds", *(f"cancelled_{reason.value}" for reason in CancelReason),
+    *WAIT_BUCKETS, *HANDLE_BUCKETS,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days ``first`` to ``last`` (both included) of ``REPORT_TIME_ZONE``."""
+
+    first: date
+    last: date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def each_day(self) -> list[date]:
+        return [self.first + timedelta(days=index) for index in range(self.days)]
+
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        """Midnight starting ``first`` and midnight ending ``last``, in the report zone."""
+        zone = report_zone()
+        start = datetime.combine(self.first, time(), tzinfo=zone)
+        return start, datetime.combine(self.last + timedelta(days=1), time(), tzinfo=zone)
+
+
+def period_for(choice: str, today: date, first: str = "", last: str = "") -> Period:
+    """The period a report form asks for: "today", "week" (Monday to today), "month" (the 1st
+    to today) or "custom" (``first`` to ``last``, ISO dates); ``ValidationError`` naming each
+    wrong field otherwise."""
+    if choice == "today":
+        return Period(today, today)
+    if choice == "week":
+        return Period(today - timedelta(days=today.weekday()), today)
+    if choice == "month":
+        return Period(today.replace(day=1), today)
+    if choice != "custom":
+        raise ValidationError({"period": FieldProblem("not_a_choice")})
+    days = {"first": _date(first), "last": _date(last)}
+    problems = {
+        name: FieldProblem("required" if not text.strip() else "invalid_date")
+        for name, text in (("first", first), ("last", last))
+        if days[name] is None
+    }
+    start, end = days["first"], days["last"]
+    if start is not None and end is not None:
+        if end < start:
+            problems["last"] = FieldProblem("date_order")
+        elif (end - start).days + 1 > MAX_DAYS:
+            problems["last"] = FieldProblem("period_too_long", {"max": MAX_DAYS})
+    if problems or start is None or end is None:
+        raise ValidationError(problems)
+    return Period(start, end)
+
+
+@dataclass
+class Figures:
+    """The sums of one group of roll-up rows (a day, a service type, the whole period)."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED, 0))
+    revenue: Decimal = Decimal("0.00")
+
+    def add(self, counts: dict[str, int], revenue: Decimal) -> None:
+        for name, value in counts.items():
+            self.counts[name] += value
+        self.revenue += revenue
+
+    @property
+    def returning(self) -> int:
+        """Visits of clients who had come before."""
+        return self.counts["opened"] - self.counts["new_clients"]
+
+    @property
+    def cancelled(self) -> int:
+        return sum(self.counts[f"cancelled_{reason.value}"] for reason in CancelReason)
+
+    def cancelled_for(self, reason: CancelReason) -> int:
+        return self.counts[f"cancelled_{reason.value}"]
+
+    @property
+    def average_wait(self) -> float | None:
+        started = self.counts["started"]
+        return self.counts["wait_seconds"] / started if started else None
+
+    @property
+    def average_handling(self) -> float | None:
+        handled = self.counts["handled"]
+        return self.counts["handle_seconds"] / handled if handled else None
+
+    def buckets(self, names: Sequence[str]) -> list[int]:
+        return [self.counts[name] for name in names]
+
+
+@dataclass(frozen=True)
+class Percentile:
+    """A 90th percentile in seconds: exact, or the upper bound of the bucket that holds it
+    (``estimate``); ``above`` when it lies in the last, unbounded bucket (more than
+    ``seconds``). None when nothing was measured."""
+
+    seconds: int | None
+    estimate: bool = False
+    above: bool = False
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    partner_id: int | None
+    service_type_id: int | None
+    total: Figures
+    by_day: list[tuple[date, Figures]]
+    by_service: list[tuple[int, Figures]]
+    wait_p90: Percentile
+    handling_p90: Percentile
+
+    @property
+    def empty(self) -> bool:
+        counts = self.total.counts
+        return not (counts["opened"] or counts["completed"] or self.total.cancelled)
+
+
+def build_report(
+    user: User, period: Period, partner_id: int | None = None, service_type_id: int | None = None
+) -> Report:
+    """The report of ``period`` over the partners ``user`` sees (one partner, for admins and
+    support, when ``partner_id`` is given; another shop's id is ``PartnerNotFound`` for a
+    shop's partner and staff), for one service type when ``service_type_id`` is given
+    (``NO_SERVICE_TYPE`` for the missions that have none)."""
+    check_partner(user, partner_id)
+    rows = db.session.execute(_rollup_query(user, period, partner_id, service_type_id))
+    total, days, services = Figures(), {day: Figures() for day in period.each_day()}, {}
+    for day, service, revenue, *sums in rows:
+        counts = dict(zip(COUNTED, (int(value or 0) for value in sums), strict=True))
+        revenue = Decimal(revenue or 0).quantize(Decimal("0.01"))
+        for figures in (total, days[day], services.setdefault(service, Figures())):
+            figures.add(counts, revenue)
+    if period.days <= EXACT_PERCENTILE_DAYS:
+        scope = _mission_scope(user, partner_id, service_type_id)
+        wait_p90, handling_p90 = _exact_percentiles(period, scope)
+    else:
+        wait_p90 = estimated_percentile(total.buckets(WAIT_BUCKETS))
+        handling_p90 = estimated_percentile(total.buckets(HANDLE_BUCKETS))
+    return Report(
+        period=period,
+        partner_id=partner_id,
+        service_type_id=service_type_id,
+        total=total,
+        by_day=sorted(days.items()),
+        by_service=sorted(services.items()),
+        wait_p90=wait_p90,
+        handling_p90=handling_p90,
+    )
+
+
+def check_partner(user: User, partner_id: int | None) -> None:
+    """A report narrowed to ``partner_id`` must name an existing partner that ``user`` sees:
+    any partner for admins and support, their own shop for a shop's partner and staff."""
+    if partner_id is None:
+        return
+    if sees_all_partners(user):
+        partner = db.session.get(User, partner_id)
+        if partner is not None and partner.has_role(RoleName.PARTNER):
+            return
+    elif shop_id_of(user) == partner_id:
+        return
+    raise PartnerNotFound(str(partner_id))
+
+
+def nearest_rank(values: Sequence[int], share: float = PERCENTILE) -> int | None:
+    """The nearest-rank percentile of sorted ``values``: the smallest value that at least
+    ``share`` of them do not exceed."""
+    if not values:
+        return None
+    return values[max(ceil(share * len(values)), 1) - 1]
+
+
+def estimated_percentile(buckets: Sequence[int], share: float = PERCENTILE) -> Percentile:
+    """The percentile's bucket, from counts per bucket of ``DURATION_BUCKETS``."""
+    total = sum(buckets)
+    if not total:
+        return Percentile(None, estimate=True)
+    rank, seen = max(ceil(share * total), 1), 0
+    for index, count in enumerate(buckets):
+        seen += count
+        if seen >= rank and index < len(DURATION_BUCKETS):
+            return Percentile(DURATION_BUCKETS[index], estimate=True)
+    return Percentile(DURATION_BUCKETS[-1], estimate=True, above=True)
+
+
+def _rollup_query(
+    user: User, period: Period, partner_id: int | None, service_type_id: int | None
+) -> Select:
+    sums = [func.sum(getattr(ReportDay, name)) for name in COUNTED]
+    conditions = [
+        scope_for_partner(ReportDay, user, partner_id),
+        ReportDay.day >= period.first,
+        ReportDay.day <= period.last,
+    ]
+    if service_type_id is not None:
+        conditions.append(ReportDay.service_type_id == service_type_id)
+    return (
+        select(ReportDay.day, ReportDay.service_type_id, func.sum(ReportDay.revenue), *sums)
+        .where(*conditions)
+        .group_by(ReportDay.day, ReportDay.service_type_id)
+    )
+
+
+def _mission_scope(
+    user: User, partner_id: int | None, service_type_id: int | None
+) -> list[ColumnElement[bool]]:
+    conditions = [scope_for_partner(Mission, user, partner_id)]
+    if service_type_id == NO_SERVICE_TYPE:
+        conditions.append(Mission.service_type_id.is_(None))
+    elif service_type_id is not None:
+        conditions.append(Mission.service_type_id == service_type_id)
+    return conditions
+
+
+def _exact_percentiles(
+    period: Period, scope: list[ColumnElement[bool]]
+) -> tuple[Percentile, Percentile]:
+    """From the missions started (waits) and completed (handling) within the period."""
+    start, end = period.utc_bounds()
+    waits = db.session.execute(
+        select(Mission.created_at, Mission.started_at).where(
+            *scope, Mission.started_at >= start, Mission.started_at < end
+        )
+    )
+    handling = db.session.execute(
+        select(Mission.started_at, Mission.completed_at).where(
+            *scope,
+            Mission.status == MissionStatus.COMPLETED,
+            Mission.completed_at >= start,
+            Mission.completed_at < end,
+            Mission.started_at.is_not(None),
+        )
+    )
+    return Percentile(nearest_rank(_durations(waits))), Percentile(
+        nearest_rank(_durations(handling))
+    )
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _durations(pairs: Iterable[tuple[datetime, datetime]]) -> list[int]:
+    return sorted(seconds_between(begin, end) for begin, end in pairs)

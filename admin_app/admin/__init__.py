@@ -24,6 +24,7 @@ from .failed_messages import FailedMessagesView
 from .formatting import local_datetime, service_name, status_badge
 from .missions import MissionView
 from .notifications import NotificationView, bell_badge, bell_count
+from .reports import ReportsView
 from .search_box import SearchBoxView
 from .services import ServiceTypeView
 from .staff import StaffView
@@ -42,6 +43,7 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(BoardView(missions, name=_l("Today's board"), endpoint="board"))
     admin.add_view(SearchBoxView(name=_l("Search"), endpoint="search"))
+    admin.add_view(ReportsView(name=_l("Reports"), endpoint="reports"))
     admin.add_view(clients)
     admin.add_view(missions)
     admin.add_view(ServiceTypeView(ServiceType, name=_l("Services"), endpoint="services"))

@@ -165,6 +165,12 @@ CASES = [
          {"action": "retry", "rowid": "{a_failed_message}"}, (403, 403, 403, 302)),
     Case("failed message details", "GET", "/admin/failed-messages/details/?id={a_failed_message}",
          None, (403, 403, 403, 404)),
+    Case("reports", "GET", "/admin/reports/", None, (200, 200, 200, 200)),
+    Case("reports csv", "GET", "/admin/reports/csv", None, (200, 200, 200, 200)),
+    Case("reports of partner a", "GET", "/admin/reports/?partner={partner_a.id}", None,
+         (200, 404, 200, 200)),
+    Case("reports csv of partner a", "GET", "/admin/reports/csv?partner={partner_a.id}", None,
+         (200, 404, 200, 200)),
 ]  # fmt: skip
 
 

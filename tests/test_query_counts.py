@@ -183,3 +183,28 @@ def test_board_costs_the_same_with_8_and_120_missions(app, client, make_account,
 
     assert few == many
     assert max(many.values()) <= 5, many
+
+
+REPORT_PAGES = [
+    "/admin/reports/?period=today",
+    "/admin/reports/?period=month",
+    "/admin/reports/?period=custom&first=2025-01-01&last=2025-12-31",
+    "/admin/reports/csv?period=month",
+]
+
+
+@pytest.mark.parametrize("role", [RoleName.PARTNER, RoleName.ADMIN, RoleName.SUPPORT])
+def test_reports_cost_the_same_with_8_and_120_missions(app, client, make_account, role):
+    """The figures are one query over the roll-ups; the percentiles two more over the period's
+    missions when it is short (none for a year); the service types' names one."""
+    partner = make_account(RoleName.PARTNER)
+    viewer = partner if role is RoleName.PARTNER else make_account(role)
+    log_in(client, viewer)
+
+    add_board_rows(app, partner.id, 8)
+    few = {page: len(queries_of(app, client, page)) for page in REPORT_PAGES}
+    add_board_rows(app, partner.id, 112)
+    many = {page: len(queries_of(app, client, page)) for page in REPORT_PAGES}
+
+    assert few == many
+    assert max(many.values()) <= 5, many

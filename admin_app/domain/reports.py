@@ -9,13 +9,13 @@ days, and estimated from the roll-ups' duration buckets beyond.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from math import ceil
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
 
 from ..data.models import CancelReason, Mission, MissionStatus, RoleName, User
 from ..data.reporting import DURATION_BUCKETS, NO_SERVICE_TYPE, ReportDay
@@ -252,25 +252,24 @@ def _mission_scope(
 def _exact_percentiles(
     period: Period, scope: list[ColumnElement[bool]]
 ) -> tuple[Percentile, Percentile]:
-    """From the missions started (waits) and completed (handling) within the period."""
+    """From the missions started (waits) and completed (handling) within the period, in one
+    query."""
     start, end = period.utc_bounds()
-    waits = db.session.execute(
-        select(Mission.created_at, Mission.started_at).where(
-            *scope, Mission.started_at >= start, Mission.started_at < end
-        )
+    waits = select(literal(0), Mission.created_at, Mission.started_at).where(
+        *scope, Mission.started_at >= start, Mission.started_at < end
     )
-    handling = db.session.execute(
-        select(Mission.started_at, Mission.completed_at).where(
-            *scope,
-            Mission.status == MissionStatus.COMPLETED,
-            Mission.completed_at >= start,
-            Mission.completed_at < end,
-            Mission.started_at.is_not(None),
-        )
+    handling = select(literal(1), Mission.started_at, Mission.completed_at).where(
+        *scope,
+        Mission.status == MissionStatus.COMPLETED,
+        Mission.completed_at >= start,
+        Mission.completed_at < end,
+        Mission.started_at.is_not(None),
     )
-    return Percentile(nearest_rank(_durations(waits))), Percentile(
-        nearest_rank(_durations(handling))
-    )
+    durations: tuple[list[int], list[int]] = ([], [])
+    for kind, begin, end_at in db.session.execute(union_all(waits, handling)):
+        durations[kind].append(seconds_between(begin, end_at))
+    wait, handle = (sorted(values) for values in durations)
+    return Percentile(nearest_rank(wait)), Percentile(nearest_rank(handle))
 
 
 def _date(text: str) -> date | None:
@@ -278,7 +277,3 @@ def _date(text: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         return None
-
-
-def _durations(pairs: Iterable[tuple[datetime, datetime]]) -> list[int]:
-    return sorted(seconds_between(begin, end) for begin, end in pairs)

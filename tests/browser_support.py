@@ -182,6 +182,7 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
         PanelPage("missions", "/admin/missions/"),
         PanelPage("mission details", f"/admin/missions/details/?id={mission}"),
         PanelPage("search results", "/admin/search/?q=test"),
+        PanelPage("reports", "/admin/reports/?period=month"),
     ]
     if role in (RoleName.PARTNER, RoleName.STAFF, RoleName.ADMIN):
         pages += [

@@ -114,7 +114,7 @@ class ReportsView(AccessGate, BaseView):
             "charts": charts(report, catalogue) if report is not None else [],
             "csv_args": request.args.to_dict(),
         }
-        return self.render("admin/reports.html", **context), 400 if asked.errors else 200
+        return self.render("admin/reports.html", **context)
 
     @expose("/csv")
     def csv(self) -> Response:

@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -293,6 +294,23 @@ def deep_page(rows: int, page_size: int = 20) -> int:
     return max(min(rows // page_size - 1, reachable), 0)
 
 
+def report_pages() -> list[tuple[str, str, str, object]]:
+    """A year's report (percentiles estimated from the roll-ups), a month's (read from the
+    period's missions) and a year's CSV, each ending today."""
+    today = date.today()
+    year = f"period=custom&first={today - timedelta(days=364)}&last={today}"
+    month = f"period=custom&first={today - timedelta(days=30)}&last={today}"
+    return [
+        ("report, year", f"/admin/reports/?{year}", "GET", _no_form),
+        ("report, month", f"/admin/reports/?{month}", "GET", _no_form),
+        ("report CSV, year", f"/admin/reports/csv?{year}", "GET", _no_form),
+    ]
+
+
+def _no_form(_: Browser) -> None:
+    return None
+
+
 def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, object]]:
     """(name, path, method, form builder) of every measured page."""
 
@@ -346,6 +364,7 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
             none,
         ),
         ("notifications", "/admin/notifications/", "GET", none),
+        *report_pages(),
         *(admins_only if role == "admin" else []),
         ("withdrawal page", f"/stop-emails/{accounts['withdrawal_token']}", "GET", none),
         ("registration POST", "/admin/clients/new/", "POST", registration),

@@ -245,20 +245,18 @@ def mark_first_visits() -> None:
 
 
 def recount_report_days() -> None:
-    """Rebuild every roll-up row (and the first-visit marks) from the missions, and commit."""
+    """Rebuild every roll-up row (and the first-visit marks) from the missions, and commit;
+    one partner at a time, so a million missions never sit in memory at once."""
     mark_first_visits()
     zone = report_zone()
-    rows = db.session.execute(select(*FACT_COLUMNS).execution_options(yield_per=RECOUNT_BATCH))
-    deltas = mission_deltas((MissionFacts(*row) for row in rows), zone)
     db.session.execute(delete(ReportDay))
-    batch: list[dict[str, Any]] = []
-    for key, changes in sorted(deltas.items()):
-        batch.append(_full_row(key, changes))
-        if len(batch) == RECOUNT_BATCH:
-            db.session.execute(insert(ReportDay), batch)
-            batch = []
-    if batch:
-        db.session.execute(insert(ReportDay), batch)
+    partners = db.session.scalars(select(Mission.partner_id).distinct()).all()
+    for partner_id in sorted(partners):
+        rows = db.session.execute(select(*FACT_COLUMNS).where(Mission.partner_id == partner_id))
+        deltas = mission_deltas((MissionFacts(*row) for row in rows), zone)
+        rebuilt = [_full_row(key, changes) for key, changes in sorted(deltas.items())]
+        for start in range(0, len(rebuilt), RECOUNT_BATCH):
+            db.session.execute(insert(ReportDay), rebuilt[start : start + RECOUNT_BATCH])
     db.session.commit()
 
 

@@ -15,7 +15,17 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from math import ceil
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Integer,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
 from ..data.models import CancelReason, Mission, MissionStatus, RoleName, User
 from ..data.reporting import DURATION_BUCKETS, NO_SERVICE_TYPE, ReportDay
@@ -160,13 +170,20 @@ def build_report(
     shop's partner and staff), for one service type when ``service_type_id`` is given
     (``NO_SERVICE_TYPE`` for the missions that have none)."""
     check_partner(user, partner_id)
-    rows = db.session.execute(_rollup_query(user, period, partner_id, service_type_id))
-    total, days, services = Figures(), {day: Figures() for day in period.each_day()}, {}
-    for day, service, revenue, *sums in rows:
+    days = {day: Figures() for day in period.each_day()}
+    services: dict[int, Figures] = {}
+    for day, service, revenue, *sums in db.session.execute(
+        _rollup_query(user, period, partner_id, service_type_id)
+    ):
         counts = dict(zip(COUNTED, (int(value or 0) for value in sums), strict=True))
-        revenue = Decimal(revenue or 0).quantize(Decimal("0.01"))
-        for figures in (total, days[day], services.setdefault(service, Figures())):
-            figures.add(counts, revenue)
+        figures = Figures(counts, Decimal(revenue or 0).quantize(Decimal("0.01")))
+        if day is not None:
+            days[day] = figures
+        else:
+            services[service] = figures
+    total = Figures()
+    for figures in services.values():
+        total.add(figures.counts, figures.revenue)
     if period.days <= EXACT_PERCENTILE_DAYS:
         scope = _mission_scope(user, partner_id, service_type_id)
         wait_p90, handling_p90 = _exact_percentiles(period, scope)
@@ -222,8 +239,10 @@ def estimated_percentile(buckets: Sequence[int], share: float = PERCENTILE) -> P
 
 def _rollup_query(
     user: User, period: Period, partner_id: int | None, service_type_id: int | None
-) -> Select:
-    sums = [func.sum(getattr(ReportDay, name)) for name in COUNTED]
+) -> CompoundSelect:
+    """The period's sums per day (no service type) and per service type (no day), grouped by
+    the database: a few hundred rows whatever the partners and service types."""
+    sums = [func.sum(ReportDay.revenue), *(func.sum(getattr(ReportDay, n)) for n in COUNTED)]
     conditions = [
         scope_for_partner(ReportDay, user, partner_id),
         ReportDay.day >= period.first,
@@ -231,11 +250,17 @@ def _rollup_query(
     ]
     if service_type_id is not None:
         conditions.append(ReportDay.service_type_id == service_type_id)
-    return (
-        select(ReportDay.day, ReportDay.service_type_id, func.sum(ReportDay.revenue), *sums)
+    per_day = (
+        select(ReportDay.day, null().cast(Integer), *sums)
         .where(*conditions)
-        .group_by(ReportDay.day, ReportDay.service_type_id)
+        .group_by(ReportDay.day)
     )
+    per_service = (
+        select(null().cast(Date), ReportDay.service_type_id, *sums)
+        .where(*conditions)
+        .group_by(ReportDay.service_type_id)
+    )
+    return union_all(per_day, per_service)
 
 
 def _mission_scope(

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import get_group_symbol
 from flask import Response, abort, request
 from flask_admin import BaseView, expose
-from flask_babel import format_date, format_decimal, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from sqlalchemy import select
@@ -64,6 +65,13 @@ class Catalogue:
         return self.names.get(service_type_id) or str(NO_SERVICE_LABEL)
 
 
+def whole_number_format() -> Callable[[int], str]:
+    """Whole numbers in the user's locale ("1,234", "1 234"), formatted without Babel's cost
+    per number: a year's report shows a few thousand."""
+    group = get_group_symbol(get_locale())
+    return lambda value: f"{value:,}".replace(",", group)
+
+
 def duration_text(seconds: float | None) -> str:
     """A duration as the reports show it: "45 s", "12 min", "1 h 05 min"; a dash for none."""
     if seconds is None:
@@ -108,7 +116,7 @@ class ReportsView(AccessGate, BaseView):
             "reasons": [(reason, CANCEL_REASON_LABELS[reason]) for reason in CancelReason],
             "catalogue": catalogue,
             "money": lambda amount: price_text(amount, catalogue.currency),
-            "number": format_decimal,
+            "number": whole_number_format(),
             "duration": duration_text,
             "percentile": percentile_text,
             "charts": charts(report, catalogue) if report is not None else [],
@@ -176,9 +184,9 @@ def _report_or_errors(asked: ReportRequest, catalogue: Catalogue) -> Report | No
 
 def charts(report: Report, catalogue: Catalogue) -> list[Chart]:
     """Bars per day (missions opened), the period's outcomes, and visits per service type."""
-    total = report.total
+    total, number = report.total, whole_number_format()
     days = [
-        (_day_label(day), figures.counts["opened"], format_decimal(figures.counts["opened"]))
+        (day.isoformat(), figures.counts["opened"], number(figures.counts["opened"]))
         for day, figures in report.by_day
     ]
     outcomes = [
@@ -201,13 +209,13 @@ def charts(report: Report, catalogue: Catalogue) -> list[Chart]:
             "statuses",
             gettext("Missions by outcome"),
             gettext("Missions opened, completed and cancelled (by reason) in the period."),
-            [(label, value, format_decimal(value)) for label, value in outcomes],
+            [(label, value, number(value)) for label, value in outcomes],
         ),
         row_chart(
             "services",
             gettext("Missions opened per service type"),
             gettext("One bar per service type, as long as the missions opened with it."),
-            [(label, value, format_decimal(value)) for label, value in services],
+            [(label, value, number(value)) for label, value in services],
         ),
     ]
 
@@ -280,7 +288,3 @@ def _rounded(seconds: float | None) -> str:
 
 def _reason_labels() -> list[tuple[CancelReason, Any]]:
     return [(reason, CANCEL_REASON_LABELS[reason]) for reason in CancelReason]
-
-
-def _day_label(day: date) -> str:
-    return format_date(day, "short")

@@ -366,3 +366,12 @@ def test_reports_are_read_from_the_rollups_that_changes_keep(client, app, world)
 
     assert f'data-figure="opened">{opened}<' in page
     assert 'data-figure="returning">1<' in page
+
+
+def test_an_unknown_period_or_service_type_is_named_on_its_field(client, world, shops):
+    log_in(client, world.partner_a)
+
+    page = client.get("/admin/reports/?period=decade&service=abc").get_data(as_text=True)
+
+    assert page.count("Choose one of the listed values.") == 2
+    assert 'data-figure="opened"' not in page

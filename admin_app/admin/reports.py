@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 from ..data.models import CancelReason, ServiceType
 from ..data.reporting import NO_SERVICE_TYPE
-from ..domain.errors import PartnerNotFound, ValidationError
-from ..domain.reports import Figures, Percentile, Report, build_report, period_for
+from ..domain.errors import FieldProblem, PartnerNotFound, ValidationError
+from ..domain.reports import Figures, Percentile, Period, Report, build_report, period_for
 from ..domain.scoping import sees_all_partners
 from ..extensions import db
 from .base import AccessGate, neutralise_formula
@@ -168,13 +168,14 @@ def _report_or_errors(asked: ReportRequest, catalogue: Catalogue) -> Report | No
     if asked.service:
         chosen = int(asked.service) if asked.service.isascii() and asked.service.isdigit() else -1
         if chosen != NO_SERVICE_TYPE and chosen not in catalogue.names:
-            asked.errors["service"] = gettext("Choose one of the listed values.")
+            asked.errors["service"] = problem_text(FieldProblem("not_a_choice"))
         asked.service_type_id = chosen
+    period: Period | None = None
     try:
         period = period_for(asked.period, user_today(), asked.first, asked.last)
     except ValidationError as error:
         asked.errors.update({name: problem_text(p) for name, p in error.errors.items()})
-    if asked.errors:
+    if asked.errors or period is None:
         return None
     try:
         return build_report(current_user, period, asked.partner_id, asked.service_type_id)

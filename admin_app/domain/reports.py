@@ -77,7 +77,7 @@ def period_for(choice: str, today: date, first: str = "", last: str = "") -> Per
         return Period(today - timedelta(days=today.weekday()), today)
     if choice == "month":
         return Period(today.replace(day=1), today)
-    if choice != "custom":
+    if choice not in PERIODS:
         raise ValidationError({"period": FieldProblem("not_a_choice")})
     days = {"first": _date(first), "last": _date(last)}
     problems = {

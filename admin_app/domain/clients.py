@@ -206,8 +206,10 @@ def _delete_with_missions(client: Client, before_commit: Callable[[], None] | No
     messages and notifications go by cascade too, its shop's unread count lowered first."""
     files = files_of_client(client.id)
     uncount_unread_notifications(client.id)
-    removed = remove_missions(Mission.client_id == client.id)
-    count_client_removal(client.partner_id, [facts.status for facts in removed])
+    remove_missions(
+        Mission.client_id == client.id,
+        lambda removed: count_client_removal(client.partner_id, [m.status for m in removed]),
+    )
     db.session.execute(delete(Client).where(Client.id == client.id))
     if before_commit is not None:
         before_commit()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -183,12 +183,16 @@ def forget_missions(missions: Iterable[MissionFacts]) -> None:
     _apply(mission_deltas(missions, report_zone(), sign=-1))
 
 
-def remove_missions(condition: ColumnElement[bool]) -> list[MissionFacts]:
-    """Delete the missions that ``condition`` keeps and take them out of the roll-ups, in the
-    caller's transaction; return their facts as the DELETE read them (their statuses for the
-    partner's totals)."""
+def remove_missions(
+    condition: ColumnElement[bool], count_totals: Callable[[list[MissionFacts]], None]
+) -> list[MissionFacts]:
+    """Delete the missions that ``condition`` keeps, in the caller's transaction, and take
+    them out of the roll-ups; return their facts as the DELETE read them. ``count_totals``
+    gets them first (the partner's totals: every change locks the totals before the days,
+    so two transactions never wait for each other in a circle)."""
     rows = db.session.execute(delete(Mission).where(condition).returning(*FACT_COLUMNS)).all()
     removed = [MissionFacts(*row) for row in rows]
+    count_totals(removed)
     forget_missions(removed)
     return removed
 

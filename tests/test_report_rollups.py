@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -257,3 +258,39 @@ def test_recount_command_rebuilds_rollups_changed_by_hand(app, runner, world):
 def service_of(mission_id: str) -> int:
     service = db.session.scalar(select(Mission.service_type_id).where(Mission.id == mission_id))
     return service or NO_SERVICE_TYPE
+
+
+def test_simultaneous_changes_of_one_day_lose_no_count(app, make_account):
+    """PostgreSQL: eight people start, complete and cancel missions of one shop at once; every
+    upsert adds to the same day's row, none overwrites another (and none deadlocks)."""
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("concurrent writers: PostgreSQL only (SQLite runs one at a time)")
+        missions = [
+            register_client(partner.id, f"Client{chr(65 + index)}")[1] for index in range(8)
+        ]
+
+    def work(mission_id: str, index: int) -> None:
+        with app.app_context():
+            actor = db.session.get_one(User, partner.id)
+            start_mission(mission_id, actor)
+            if index % 2:
+                complete_mission(mission_id, actor)
+            else:
+                cancel_mission(mission_id, actor, "client_left")
+            db.session.remove()
+
+    workers = [
+        threading.Thread(target=work, args=(mission_id, index))
+        for index, mission_id in enumerate(missions)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+
+    with app.app_context():
+        kept = assert_rollups_equal_a_recount()
+        assert (totals(kept, "started"), totals(kept, "completed")) == (8, 4)
+        assert totals(kept, "cancelled_client_left") == 4

@@ -294,3 +294,24 @@ def test_simultaneous_changes_of_one_day_lose_no_count(app, make_account):
         kept = assert_rollups_equal_a_recount()
         assert (totals(kept, "started"), totals(kept, "completed")) == (8, 4)
         assert totals(kept, "cancelled_client_left") == 4
+
+
+def test_a_new_action_in_the_table_is_counted_like_any_change(ctx, make_user, monkeypatch):
+    """A "reopen" (cancelled back to pending) added to the table: the cancellation leaves the
+    roll-ups, and the second start replaces the first."""
+    from admin_app.domain.transitions import TRANSITIONS
+    from tests.test_messages import REOPEN
+
+    monkeypatch.setitem(TRANSITIONS, "reopen", REOPEN)
+    partner = make_user(RoleName.PARTNER)
+    _, mission_id = register_client(partner.id, "Alice")
+    start_mission(mission_id, partner)
+    cancel_mission(mission_id, partner, "other")
+
+    apply_transition(mission_id, partner, "reopen")
+    start_mission(mission_id, partner)
+    complete_mission(mission_id, partner)
+
+    kept = assert_rollups_equal_a_recount()
+    assert totals(kept, "cancelled_other") == 0
+    assert (totals(kept, "started"), totals(kept, "completed")) == (1, 1)

@@ -39,7 +39,13 @@ from .errors import (
     ValidationError,
 )
 from .outbox import announce_new_mission, queue_mission_message
-from .report_rollups import count_mission_event, count_opened, is_first_visit
+from .report_rollups import (
+    FACT_COLUMNS,
+    MissionFacts,
+    count_mission_change,
+    count_opened,
+    is_first_visit,
+)
 from .scoping import is_partner, may_change_rows, may_register_for, scope_filter, shop_id_of
 from .services import apply_service_type, service_type_for_new_mission
 from .tally import count_new_mission, count_registration, count_transition
@@ -187,12 +193,12 @@ def apply_transition(
     step = transition(action)
     details = _checked_details(step, actor, reason, note)
     try:
-        current = _move(mission_id, actor, step, details)
+        before = _move(mission_id, actor, step, details)
     except DomainError:
         db.session.rollback()
         raise
-    count_transition(mission_id, current, step.target)
-    count_mission_event(mission_id, step.target)
+    count_transition(mission_id, before.status, step.target)
+    count_mission_change(mission_id, before)
     db.session.commit()
     return step.target
 
@@ -210,7 +216,7 @@ def cancel_missions(
     step = transition("cancel")
     details = _checked_details(step, actor, reason, note)
     owners = _visible_owners(set(mission_ids), actor)
-    moved: dict[str, MissionStatus] = {}
+    moved: dict[str, MissionFacts] = {}
     refusals: dict[str, DomainError] = {}
     try:
         for mission_id in sorted(owners):
@@ -224,9 +230,9 @@ def cancel_missions(
         db.session.rollback()
         raise
     for mission_id in sorted(moved, key=lambda key: (owners[key], key)):
-        count_transition(mission_id, moved[mission_id], step.target)
+        count_transition(mission_id, moved[mission_id].status, step.target)
     for mission_id in sorted(moved, key=lambda key: (owners[key], key)):
-        count_mission_event(mission_id, step.target)
+        count_mission_change(mission_id, moved[mission_id])
     db.session.commit()
     return len(moved)
 
@@ -256,10 +262,11 @@ def _checked_details(step: Transition, actor: User, reason: object, note: object
     return {"reason": clean_cancel_reason(reason), "note": clean_notes(note, "note")}
 
 
-def _move(mission_id: str, actor: User, step: Transition, details: dict) -> MissionStatus:
-    """The conditional UPDATE and the history entry, uncommitted; the status it moved from
-    (the caller adjusts the totals)."""
-    current = current_status(mission_id, actor)
+def _move(mission_id: str, actor: User, step: Transition, details: dict) -> MissionFacts:
+    """The conditional UPDATE and the history entry, uncommitted; what the mission was before
+    (the caller adjusts the totals and the roll-ups)."""
+    before = current_facts(mission_id, actor)
+    current = before.status
     if current not in step.sources:
         raise TransitionRefused(step.name, current)
     target = step.target
@@ -287,20 +294,26 @@ def _move(mission_id: str, actor: User, step: Transition, details: dict) -> Miss
         )
     )
     queue_mission_message(mission_id, target)
-    return current
+    return before
 
 
 def current_status(mission_id: str, user: User) -> MissionStatus:
     """The status of a mission visible to ``user``; ``MissionNotFound`` for any other id."""
+    return current_facts(mission_id, user).status
+
+
+def current_facts(mission_id: str, user: User) -> MissionFacts:
+    """What a mission visible to ``user`` is now (its status, times, type, price: what the
+    reports count); ``MissionNotFound`` for any other id."""
     if not is_row_id(mission_id):
         raise MissionNotFound(mission_id)
-    status = db.session.scalar(
-        select(Mission.status).where(Mission.id == mission_id, scope_filter(Mission, user))
-    )
-    if status is None:
+    row = db.session.execute(
+        select(*FACT_COLUMNS).where(Mission.id == mission_id, scope_filter(Mission, user))
+    ).one_or_none()
+    if row is None:
         record_refused_access(Mission, mission_id, user)
         raise MissionNotFound(mission_id)
-    return status
+    return MissionFacts(*row)
 
 
 def mission_history(mission_id: str, user: User) -> list[MissionEvent | MissionMerge]:

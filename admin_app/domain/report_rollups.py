@@ -166,16 +166,17 @@ def count_opened(mission: Mission) -> None:
     _apply({key: changes})
 
 
-def count_mission_event(mission_id: str, target: MissionStatus) -> None:
-    """The mission ``mission_id`` just moved into ``target`` (uncommitted): add the event."""
+def count_mission_change(mission_id: str, before: MissionFacts) -> None:
+    """The mission ``mission_id`` was just changed (uncommitted) from ``before``: take out
+    what it counted and add what it counts now. Any transition, the table's or a new one,
+    is counted right, whatever columns it set."""
     row = db.session.execute(select(*FACT_COLUMNS).where(Mission.id == mission_id)).one()
-    event = {
-        MissionStatus.IN_PROGRESS: "started",
-        MissionStatus.COMPLETED: "completed",
-        MissionStatus.CANCELLED: "cancelled",
-    }[target]
-    key, changes = event_deltas(MissionFacts(*row), event, report_zone())
-    _apply({key: changes})
+    zone = report_zone()
+    deltas = mission_deltas([MissionFacts(*row)], zone)
+    for key, changes in mission_deltas([before], zone, sign=-1).items():
+        for name, value in changes.items():
+            deltas[key][name] += value
+    _apply(deltas)
 
 
 def forget_missions(missions: Iterable[MissionFacts]) -> None:

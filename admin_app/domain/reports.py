@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from math import ceil
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Date,
     Integer,
+    Select,
+    extract,
     func,
     literal,
     null,
@@ -29,7 +32,7 @@ from sqlalchemy import (
 
 from ..data.models import CancelReason, Mission, MissionStatus, RoleName, User
 from ..data.reporting import DURATION_BUCKETS, NO_SERVICE_TYPE, ReportDay
-from ..extensions import db
+from ..extensions import database_dialect, db
 from .errors import FieldProblem, PartnerNotFound, ValidationError
 from .report_rollups import HANDLE_BUCKETS, WAIT_BUCKETS, report_zone, seconds_between
 from .scoping import scope_for_partner, sees_all_partners, shop_id_of
@@ -274,25 +277,63 @@ def _mission_scope(
     return conditions
 
 
+Span = tuple[Any, Any, list[ColumnElement[bool]]]
+
+
 def _exact_percentiles(
     period: Period, scope: list[ColumnElement[bool]]
 ) -> tuple[Percentile, Percentile]:
     """From the missions started (waits) and completed (handling) within the period, in one
-    query."""
+    query: PostgreSQL picks the percentiles itself (``percentile_disc`` is the nearest rank),
+    SQLite, which has no such function, hands the durations over."""
     start, end = period.utc_bounds()
-    waits = select(literal(0), Mission.created_at, Mission.started_at).where(
-        *scope, Mission.started_at >= start, Mission.started_at < end
+    waits: Span = (
+        Mission.created_at,
+        Mission.started_at,
+        [*scope, Mission.started_at >= start, Mission.started_at < end],
     )
-    handling = select(literal(1), Mission.started_at, Mission.completed_at).where(
-        *scope,
-        Mission.status == MissionStatus.COMPLETED,
-        Mission.completed_at >= start,
-        Mission.completed_at < end,
-        Mission.started_at.is_not(None),
+    handling: Span = (
+        Mission.started_at,
+        Mission.completed_at,
+        [
+            *scope,
+            Mission.status == MissionStatus.COMPLETED,
+            Mission.completed_at >= start,
+            Mission.completed_at < end,
+            Mission.started_at.is_not(None),
+        ],
+    )
+    if database_dialect() == "postgresql":
+        return _percentiles_in_database(waits, handling)
+    return _percentiles_read(waits, handling)
+
+
+def _percentiles_in_database(*spans: Span) -> tuple[Percentile, Percentile]:
+    def percentile(kind: int, span: Span) -> Select:
+        begin, finish, conditions = span
+        seconds = func.greatest(func.floor(extract("epoch", finish - begin)), 0)
+        found = func.percentile_disc(PERCENTILE).within_group(seconds)
+        return select(literal(kind).label("kind"), found).where(*conditions)
+
+    query = union_all(*(percentile(kind, span) for kind, span in enumerate(spans)))
+    values = {kind: value for kind, value in db.session.execute(query)}
+    wait, handle = (values.get(kind) for kind in range(2))
+    return (
+        Percentile(None if wait is None else int(wait)),
+        Percentile(None if handle is None else int(handle)),
+    )
+
+
+def _percentiles_read(*spans: Span) -> tuple[Percentile, Percentile]:
+    query = union_all(
+        *(
+            select(literal(kind), begin, finish).where(*conditions)
+            for kind, (begin, finish, conditions) in enumerate(spans)
+        )
     )
     durations: tuple[list[int], list[int]] = ([], [])
-    for kind, begin, end_at in db.session.execute(union_all(waits, handling)):
-        durations[kind].append(seconds_between(begin, end_at))
+    for kind, begin_at, end_at in db.session.execute(query):
+        durations[kind].append(seconds_between(begin_at, end_at))
     wait, handle = (sorted(values) for values in durations)
     return Percentile(nearest_rank(wait)), Percentile(nearest_rank(handle))
 

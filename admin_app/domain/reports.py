@@ -150,6 +150,9 @@ class Percentile:
 
 @dataclass(frozen=True)
 class Report:
+    """A period's figures: in total, per day (without duration buckets: no day shows a
+    percentile) and per service type."""
+
     period: Period
     partner_id: int | None
     service_type_id: int | None
@@ -253,8 +256,17 @@ def _rollup_query(
     ]
     if service_type_id is not None:
         conditions.append(ReportDay.service_type_id == service_type_id)
+    # A day's line shows no percentile: its bucket columns are left out (half the summing).
+    buckets = {*WAIT_BUCKETS, *HANDLE_BUCKETS}
+    day_sums = [
+        sums[0],
+        *(
+            null() if name in buckets else total
+            for name, total in zip(COUNTED, sums[1:], strict=True)
+        ),
+    ]
     per_day = (
-        select(ReportDay.day, null().cast(Integer), *sums)
+        select(ReportDay.day, null().cast(Integer), *day_sums)
         .where(*conditions)
         .group_by(ReportDay.day)
     )

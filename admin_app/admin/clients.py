@@ -19,7 +19,13 @@ from ..data.messaging import Channel, ClientConsent
 from ..data.models import Client, Mission, RoleName, User
 from ..domain.clients import delete_client, erase_client, personal_data, update_client
 from ..domain.consent import consent_history, consent_in_force
-from ..domain.errors import ClientNotFound, DomainError, NotFound, ValidationError
+from ..domain.errors import (
+    ClientHasInvoices,
+    ClientNotFound,
+    DomainError,
+    NotFound,
+    ValidationError,
+)
 from ..domain.masking import reveal_contact_details
 from ..domain.missions import open_mission, register_walk_in_client
 from ..domain.scoping import shop_of, visible
@@ -42,6 +48,8 @@ from .forms import (
     saved_through_rules,
     show_domain_errors,
 )
+from .invoices import InvoiceButtons
+from .messages import invoiced_client_refusal
 
 #: Pages for admins only: 403 for partners and support staff.
 ADMIN_VIEWS = frozenset({"personal_data_view", "erase_view"}) | MERGE_VIEWS
@@ -49,7 +57,7 @@ ADMIN_VIEWS = frozenset({"personal_data_view", "erase_view"}) | MERGE_VIEWS
 MISSION_VIEWS = frozenset({"new_mission_view"})
 
 
-class ClientView(DuplicateChecks, ScopedModelView):
+class ClientView(DuplicateChecks, InvoiceButtons, ScopedModelView):
     list_template = "admin/clients_list.html"
     details_template = "admin/client_details.html"
     create_template = "admin/client_create.html"
@@ -175,6 +183,9 @@ class ClientView(DuplicateChecks, ScopedModelView):
         name = model.full_name
         try:
             delete_client(model.id, current_user)
+        except ClientHasInvoices as refusal:
+            flash(invoiced_client_refusal(refusal), "danger")
+            return False
         except DomainError:
             db.session.rollback()
             flash(gettext("This client could not be deleted."), "danger")

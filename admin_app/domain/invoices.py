@@ -19,13 +19,14 @@ issuers never invoice one mission twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Insert, Select, exists, select, update
+from sqlalchemy import ColumnElement, Insert, Select, and_, exists, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased, joinedload
 
@@ -51,6 +52,7 @@ from .errors import (
     ValidationError,
 )
 from .scoping import may_change_rows, scope_filter
+from .search import MAX_WORDS
 from .validation import clean_notes
 
 CENT = Decimal("0.01")
@@ -111,7 +113,7 @@ def issue_invoice(
     except Exception:
         db.session.rollback()
         raise
-    details = {"reference": invoice.reference, "missions": len(ids)}
+    details = {"reference": invoice.reference, "invoiced": len(ids)}
     record("invoice.issue", target=f"invoice:{invoice.id}", details=details, actor=actor)
     return invoice
 
@@ -133,7 +135,7 @@ def issue_credit_note(
     except Exception:
         db.session.rollback()
         raise
-    details = {"reference": credit.reference, "credits": invoice_id}
+    details = {"reference": credit.reference, "credits": credit.credits.reference}
     record("invoice.credit", target=f"invoice:{credit.id}", details=details, actor=actor)
     return credit
 
@@ -172,6 +174,25 @@ def client_invoices(client_id: str, user: User) -> list[Invoice]:
 def credit_note_of(invoice: Invoice) -> Invoice | None:
     """The credit note that cancels ``invoice``, if any."""
     return db.session.scalar(select(Invoice).where(Invoice.credits_invoice_id == invoice.id))
+
+
+#: A reference as printed ("2026-000042"), or its number alone.
+REFERENCE = re.compile(r"(?:(\d{4})-)?0*(\d{1,9})")
+
+
+def invoice_search(text: str) -> ColumnElement[bool]:
+    """The invoices matching every word of ``text``: a reference ("2026-000042") or a number
+    names one, any other word is looked for in the buyer's name."""
+    conditions = []
+    for word in text.split()[:MAX_WORDS]:
+        found = REFERENCE.fullmatch(word)
+        if found is None:
+            conditions.append(Invoice.buyer_name.icontains(word, autoescape=True))
+            continue
+        year, number = found.groups()
+        by_number = Invoice.number == int(number)
+        conditions.append(and_(Invoice.year == int(year), by_number) if year else by_number)
+    return and_(true(), *conditions)
 
 
 def _issue(actor: User, client_id: str, ids: list[str], at: datetime) -> Invoice:

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from ..data.invoicing import Invoice, InvoiceKind
 from ..data.models import Client, Mission, MissionStatus, is_row_id
 from ..domain.errors import InvoiceRefused, NotAllowed, NotFound, ValidationError
+from ..domain.invoice_records import invoice_count
 from ..domain.invoices import (
     client_invoices,
     credit_note_of,
@@ -206,6 +207,10 @@ class InvoiceButtons:
             and mission.status == MissionStatus.COMPLETED
             and mission.price_amount is not None
         )
+
+    def has_invoices(self, client: Client) -> bool:
+        """Whether erasing the client keeps its invoices (the erase button says so)."""
+        return invoice_count(client.id) > 0
 
     def invoices_of(self, client: Client) -> list[Invoice]:
         return client_invoices(client.id, current_user)

@@ -35,8 +35,8 @@ from admin_app.domain.errors import (
     NotAllowed,
     ValidationError,
 )
+from admin_app.domain.invoice_queries import invoiceable_missions
 from admin_app.domain.invoices import (
-    invoiceable_missions,
     issue_credit_note,
     issue_invoice,
     split_gross,

@@ -20,16 +20,15 @@ from werkzeug.wrappers import Response
 from ..data.invoicing import Invoice, InvoiceKind
 from ..data.models import Client, Mission, MissionStatus, is_row_id
 from ..domain.errors import InvoiceRefused, NotAllowed, NotFound, ValidationError
-from ..domain.invoice_records import invoice_count
-from ..domain.invoices import (
+from ..domain.invoice_queries import (
     client_invoices,
     credit_note_of,
     invoice_search,
     invoiceable_missions,
-    issue_credit_note,
-    issue_invoice,
     standing_invoice,
 )
+from ..domain.invoice_records import invoice_count
+from ..domain.invoices import issue_credit_note, issue_invoice
 from .base import WRITE_VIEWS, ScopedModelView
 from .filters import MAX_YEAR, MIN_YEAR, ChoiceFilter, PartnerFilter, day_filters
 from .formatting import local_datetime_formatter, price_text

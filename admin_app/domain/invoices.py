@@ -8,39 +8,31 @@ Everything printed (seller, buyer, lines, totals, rate, language) is copied onto
 it reads the same forever. A credit note cancels an invoice (once), with the same lines negated,
 and its missions may be invoiced again.
 
-Numbers run per partner and year (the year of the issuing instant in ``REPORT_TIME_ZONE``),
-invoices and credit notes in one sequence: the partner's ``invoice_counter`` row for the year
-is created if missing (``ON CONFLICT DO NOTHING``) and moved by one ``UPDATE ... RETURNING``,
-which locks it until the commit, so two issuers at the same instant take consecutive numbers and
-a rolled-back issue gives its number back; ``uq_invoice_partner_year_number`` proves it. The
-missions are locked (``FOR NO KEY UPDATE`` on PostgreSQL) before they are checked, so two
-issuers never invoice one mission twice.
+Numbers run per partner and year, invoices and credit notes in one sequence
+(``invoice_numbering.py``). The missions are locked (``FOR NO KEY UPDATE`` on PostgreSQL)
+before they are checked, so two issuers never invoice one mission twice.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Insert, Select, and_, exists, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..data.db_types import utcnow
 from ..data.invoicing import (
     Invoice,
-    InvoiceCounter,
     InvoiceKind,
     InvoiceLine,
     ShopProfile,
     invoice_reference,
 )
 from ..data.models import Client, Mission, MissionStatus, User, is_row_id
-from ..extensions import database_dialect, db
+from ..extensions import db
 from ..platform.audit import record, record_refused_access
 from .errors import (
     ClientNotFound,
@@ -51,8 +43,9 @@ from .errors import (
     NotAllowed,
     ValidationError,
 )
+from .invoice_numbering import invoice_year, next_number
+from .invoice_queries import credit_note_of, standing_lines
 from .scoping import may_change_rows, scope_filter
-from .search import MAX_WORDS
 from .validation import clean_notes
 
 CENT = Decimal("0.01")
@@ -63,11 +56,6 @@ VISIT_WORDS = {"en": "Walk-in visit", "fr": "Visite"}
 def vat_rate() -> Decimal:
     """The VAT rate (percent) that prices include, from ``INVOICE_VAT_RATE``."""
     return Decimal(str(current_app.config["INVOICE_VAT_RATE"])).quantize(CENT)
-
-
-def invoice_year(instant: datetime) -> int:
-    """The year an invoice issued at ``instant`` is numbered in: ``REPORT_TIME_ZONE``'s."""
-    return instant.astimezone(ZoneInfo(current_app.config["REPORT_TIME_ZONE"])).year
 
 
 def split_gross(gross: Decimal, rate: Decimal) -> tuple[Decimal, Decimal]:
@@ -140,61 +128,6 @@ def issue_credit_note(
     return credit
 
 
-def invoiceable_missions(client_id: str, user: User) -> list[Mission]:
-    """The client's completed, priced missions that no standing invoice bills, as ``user``
-    sees them, oldest completed first."""
-    query = (
-        select(Mission)
-        .where(
-            Mission.client_id == client_id,
-            Mission.status == MissionStatus.COMPLETED,
-            Mission.price_amount.is_not(None),
-            ~exists(_standing_lines().where(InvoiceLine.mission_id == Mission.id)),
-            scope_filter(Mission, user),
-        )
-        .options(joinedload(Mission.service_type))
-        .order_by(Mission.completed_at, Mission.id)
-    )
-    return list(db.session.scalars(query))
-
-
-def standing_invoice(mission_id: str) -> Invoice | None:
-    """The invoice that bills the mission and is not cancelled, if any."""
-    billing = _standing_lines().with_only_columns(Invoice.id)
-    billing = billing.where(InvoiceLine.mission_id == mission_id)
-    return db.session.scalar(select(Invoice).where(Invoice.id.in_(billing)))
-
-
-def client_invoices(client_id: str, user: User) -> list[Invoice]:
-    """The client's invoices and credit notes as ``user`` sees them, newest first."""
-    query = select(Invoice).where(Invoice.client_id == client_id, scope_filter(Invoice, user))
-    return list(db.session.scalars(query.order_by(Invoice.issued_at.desc(), Invoice.id)))
-
-
-def credit_note_of(invoice: Invoice) -> Invoice | None:
-    """The credit note that cancels ``invoice``, if any."""
-    return db.session.scalar(select(Invoice).where(Invoice.credits_invoice_id == invoice.id))
-
-
-#: A reference as printed ("2026-000042"), or its number alone.
-REFERENCE = re.compile(r"(?:(\d{4})-)?0*(\d{1,9})")
-
-
-def invoice_search(text: str) -> ColumnElement[bool]:
-    """The invoices matching every word of ``text``: a reference ("2026-000042") or a number
-    names one, any other word is looked for in the buyer's name."""
-    conditions = []
-    for word in text.split()[:MAX_WORDS]:
-        found = REFERENCE.fullmatch(word)
-        if found is None:
-            conditions.append(Invoice.buyer_name.icontains(word, autoescape=True))
-            continue
-        year, number = found.groups()
-        by_number = Invoice.number == int(number)
-        conditions.append(and_(Invoice.year == int(year), by_number) if year else by_number)
-    return and_(true(), *conditions)
-
-
 def _issue(actor: User, client_id: str, ids: list[str], at: datetime) -> Invoice:
     client = _locked_client(client_id, actor)
     missions = _locked_missions(ids, actor)
@@ -206,7 +139,7 @@ def _issue(actor: User, client_id: str, ids: list[str], at: datetime) -> Invoice
     year = invoice_year(at)
     invoice = Invoice(
         partner_id=client.partner_id, client_id=client.id, kind=InvoiceKind.INVOICE.value,
-        year=year, number=_next_number(client.partner_id, year), issued_at=at,
+        year=year, number=next_number(client.partner_id, year), issued_at=at,
         issued_by_id=actor.id, language=client.language, currency=missions[0].price_currency,
         vat_rate=rate, seller_name=profile.legal_name, seller_address=profile.address,
         seller_vat_number=profile.vat_number, seller_footer=profile.invoice_footer,
@@ -241,7 +174,7 @@ def _credit(actor: User, invoice_id: str, reason: str, at: datetime) -> Invoice:
     }  # fmt: skip
     credit = Invoice(
         **copied, kind=InvoiceKind.CREDIT_NOTE.value, year=year,
-        number=_next_number(original.partner_id, year), issued_at=at, issued_by_id=actor.id,
+        number=next_number(original.partner_id, year), issued_at=at, issued_by_id=actor.id,
         credits_invoice_id=original.id, credit_reason=reason,
     )  # fmt: skip
     lines = [
@@ -292,7 +225,7 @@ def _check_missions(client: Client, missions: list[Mission]) -> None:
     if len({mission.price_currency for mission in missions}) > 1:
         raise InvoiceRefused("mixed_currencies")
     billed = db.session.execute(
-        _standing_lines()
+        standing_lines()
         .with_only_columns(InvoiceLine.mission_id, Invoice.year, Invoice.number)
         .where(InvoiceLine.mission_id.in_([mission.id for mission in missions]))
         .order_by(InvoiceLine.mission_id)
@@ -301,19 +234,6 @@ def _check_missions(client: Client, missions: list[Mission]) -> None:
         mission_id, year, number = billed
         reference = invoice_reference(year, number)
         raise InvoiceRefused("already_invoiced", mission=mission_id, reference=reference)
-
-
-def _standing_lines() -> Select[tuple[int]]:
-    """Lines of invoices that no credit note cancels."""
-    credit = aliased(Invoice)
-    return (
-        select(InvoiceLine.id)
-        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(
-            Invoice.kind == InvoiceKind.INVOICE.value,
-            ~exists().where(credit.credits_invoice_id == Invoice.id),
-        )
-    )
 
 
 def _locked_client(client_id: str, actor: User) -> Client:
@@ -370,30 +290,8 @@ def _locked_invoice(invoice_id: str, actor: User) -> Invoice:
     return invoice
 
 
-def _next_number(partner_id: int, year: int) -> int:
-    """The partner's next number in ``year``; its counter row stays locked until the commit."""
-    db.session.execute(
-        _dialect_insert()(InvoiceCounter)
-        .values(partner_id=partner_id, year=year, last_number=0)
-        .on_conflict_do_nothing()
-    )
-    return db.session.scalars(
-        update(InvoiceCounter)
-        .where(InvoiceCounter.partner_id == partner_id, InvoiceCounter.year == year)
-        .values(last_number=InvoiceCounter.last_number + 1)
-        .returning(InvoiceCounter.last_number)
-        .execution_options(synchronize_session=False)
-    ).one()
-
-
 def _address(client: Client) -> str | None:
     """The client's postal address as it prints, one part a line."""
     town = " ".join(part for part in (client.postal_code, client.city) if part)
     parts = [part for part in (client.address, town, client.country) if part]
     return "\n".join(parts) or None
-
-
-def _dialect_insert() -> type[Insert]:
-    """The dialect's INSERT, which knows ON CONFLICT (both databases have it)."""
-    on_postgresql = database_dialect() == "postgresql"
-    return postgresql.insert if on_postgresql else sqlite.insert  # type: ignore[return-value]

@@ -305,3 +305,20 @@ def test_the_list_speaks_french(client, world, shops):
     page = client.get("/admin/invoices/", headers={"Accept-Language": "fr"}).get_data(as_text=True)
 
     assert "Factures" in page and "Facture" in page and "Total TTC" in page
+
+
+def test_a_batch_delete_keeps_the_invoiced_client_and_deletes_the_other(app, client, world, shops):
+    log_in(client, world.partner_a)
+
+    response = post_with_csrf(
+        client, "/admin/clients/action/",
+        {"action": "delete", "rowid": [shops["a_client"], shops["zoe"]], "url": "/admin/clients/"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    assert "invoices are kept as the law requires" in client.get("/admin/clients/").get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.get(Client, shops["a_client"]) is not None
+        assert db.session.get(Client, shops["zoe"]) is None

@@ -20,14 +20,7 @@ from werkzeug.wrappers import Response
 from ..data.invoicing import Invoice, InvoiceKind
 from ..data.models import Client, Mission, MissionStatus, is_row_id
 from ..domain.errors import InvoiceRefused, NotAllowed, NotFound, ValidationError
-from ..domain.invoice_queries import (
-    client_invoices,
-    credit_note_of,
-    invoice_search,
-    invoiceable_missions,
-    standing_invoice,
-)
-from ..domain.invoice_records import invoice_count
+from ..domain.invoice_queries import credit_note_of, invoice_search, standing_invoice
 from ..domain.invoices import issue_credit_note, issue_invoice
 from .base import WRITE_VIEWS, ScopedModelView
 from .filters import MAX_YEAR, MIN_YEAR, ChoiceFilter, PartnerFilter, day_filters
@@ -67,6 +60,10 @@ def total_formatter(view: Any, context: Any, model: Invoice, name: str) -> str:
 def reference_formatter(view: Any, context: Any, model: Invoice, name: str) -> Markup:
     url = url_for("invoices.details_view", id=model.id)
     return Markup('<a href="{}">{}</a>').format(url, model.reference)
+
+
+#: The list's filter by client (the third of ``InvoiceView.column_filters``), as a URL names it.
+CLIENT_FILTER_ARG = "flt0_2"
 
 
 class InvoiceView(ScopedModelView):
@@ -189,13 +186,16 @@ class InvoiceView(ScopedModelView):
 
 class InvoiceButtons:
     """What a mission's and a client's pages show of invoicing: the invoice that bills a
-    mission, the client's invoices, and the missions an "Issue invoice" form may check. Mixed
-    into a ``ScopedModelView`` (its ``may_write``)."""
+    mission, the "Issue invoice" buttons, the link to a client's invoices. Mixed into a
+    ``ScopedModelView`` (its ``may_write``)."""
 
     def price(self, amount: Any, currency: str | None) -> str:
         return price_text(amount, currency)
 
     def mission_invoice(self, mission: Mission) -> Invoice | None:
+        """The invoice that bills a completed mission (only a completed one may have one)."""
+        if mission.status != MissionStatus.COMPLETED:
+            return None
         return standing_invoice(mission.id)
 
     def may_invoice(self, mission: Mission, invoice: Invoice | None) -> bool:
@@ -207,12 +207,6 @@ class InvoiceButtons:
             and mission.price_amount is not None
         )
 
-    def has_invoices(self, client: Client) -> bool:
-        """Whether erasing the client keeps its invoices (the erase button says so)."""
-        return invoice_count(client.id) > 0
-
-    def invoices_of(self, client: Client) -> list[Invoice]:
-        return client_invoices(client.id, current_user)
-
-    def invoiceable_of(self, client: Client) -> list[Mission]:
-        return invoiceable_missions(client.id, current_user) if self.may_write() else []
+    def client_invoices_url(self, client: Client) -> str:
+        """The invoice list filtered to the client."""
+        return url_for("invoices.index_view", **{CLIENT_FILTER_ARG: client.id})

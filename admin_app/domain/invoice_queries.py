@@ -1,36 +1,69 @@
-"""What the invoice pages read: the missions an invoice may bill, the invoice that bills a
-mission, a client's invoices, an invoice's credit note, the list's search."""
+"""What the invoice pages read: a client's missions with their billing, the invoice that bills
+a mission, an invoice's credit note, the list's search."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, and_, exists, select, true
 from sqlalchemy.orm import aliased, joinedload
 
-from ..data.invoicing import Invoice, InvoiceKind, InvoiceLine
+from ..data.invoicing import Invoice, InvoiceKind, InvoiceLine, invoice_reference
 from ..data.models import Mission, MissionStatus, User
 from ..extensions import db
-from .scoping import scope_filter
+from .scoping import visible
 from .search import MAX_WORDS
 
 
-def invoiceable_missions(client_id: str, user: User) -> list[Mission]:
-    """The client's completed, priced missions that no standing invoice bills, as ``user``
-    sees them, oldest completed first."""
-    query = (
-        select(Mission)
-        .where(
-            Mission.client_id == client_id,
-            Mission.status == MissionStatus.COMPLETED,
-            Mission.price_amount.is_not(None),
-            ~exists(standing_lines().where(InvoiceLine.mission_id == Mission.id)),
-            scope_filter(Mission, user),
+@dataclass(frozen=True)
+class MissionBilling:
+    """A mission of a client's page with the invoice that bills it (none, or cancelled) and
+    whether any invoice or credit note ever named it."""
+
+    mission: Mission
+    invoice_id: str | None
+    reference: str | None
+    ever_invoiced: bool
+
+    @property
+    def invoiceable(self) -> bool:
+        """Completed, priced, and billed by no standing invoice."""
+        mission = self.mission
+        return (
+            self.invoice_id is None
+            and mission.status == MissionStatus.COMPLETED
+            and mission.price_amount is not None
         )
+
+
+def missions_with_billing(client_id: str, user: User) -> list[MissionBilling]:
+    """The client's missions as ``user`` sees them, newest first, each with its billing, in
+    one statement (the client's page lists them)."""
+    billing = (
+        standing_lines()
+        .with_only_columns(InvoiceLine.mission_id, Invoice.id.label("invoice_id"), Invoice.year,
+                           Invoice.number)
+        .subquery("billing")
+    )  # fmt: skip
+    ever = exists(select(InvoiceLine.id).where(InvoiceLine.mission_id == Mission.id))
+    rows = db.session.execute(
+        visible(Mission, user)
+        .add_columns(billing.c.invoice_id, billing.c.year, billing.c.number, ever)
+        .outerjoin(billing, billing.c.mission_id == Mission.id)
+        .where(Mission.client_id == client_id)
         .options(joinedload(Mission.service_type))
-        .order_by(Mission.completed_at, Mission.id)
+        .order_by(Mission.created_at.desc(), Mission.id)
     )
-    return list(db.session.scalars(query))
+    return [
+        MissionBilling(
+            mission,
+            invoice_id,
+            invoice_reference(year, number) if invoice_id else None,
+            bool(ever_invoiced),
+        )  # fmt: skip
+        for mission, invoice_id, year, number, ever_invoiced in rows
+    ]
 
 
 def standing_invoice(mission_id: str) -> Invoice | None:
@@ -38,12 +71,6 @@ def standing_invoice(mission_id: str) -> Invoice | None:
     billing = standing_lines().with_only_columns(Invoice.id)
     billing = billing.where(InvoiceLine.mission_id == mission_id)
     return db.session.scalar(select(Invoice).where(Invoice.id.in_(billing)))
-
-
-def client_invoices(client_id: str, user: User) -> list[Invoice]:
-    """The client's invoices and credit notes as ``user`` sees them, newest first."""
-    query = select(Invoice).where(Invoice.client_id == client_id, scope_filter(Invoice, user))
-    return list(db.session.scalars(query.order_by(Invoice.issued_at.desc(), Invoice.id)))
 
 
 def credit_note_of(invoice: Invoice) -> Invoice | None:

@@ -135,13 +135,10 @@ class InvoiceView(ScopedModelView):
     def credit_note(self, invoice: Invoice) -> Invoice | None:
         return credit_note_of(invoice)
 
-    def may_credit(self, invoice: Invoice) -> bool:
-        """The "Issue credit note" form: on a standing invoice, for accounts that write."""
-        return (
-            self.may_write()
-            and invoice.kind == InvoiceKind.INVOICE.value
-            and credit_note_of(invoice) is None
-        )
+    def may_credit(self, invoice: Invoice, credit: Invoice | None) -> bool:
+        """The "Issue credit note" form: on an invoice no credit note (``credit``) cancels
+        yet, for accounts that write."""
+        return self.may_write() and invoice.kind == InvoiceKind.INVOICE.value and credit is None
 
     @expose("/issue/", methods=("POST",))
     def issue_view(self) -> Response:

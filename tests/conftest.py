@@ -23,6 +23,7 @@ from werkzeug.test import TestResponse
 
 from admin_app import create_app
 from admin_app.config import SECRET_NAMES
+from admin_app.data.invoicing import Invoice, InvoiceLine
 from admin_app.data.models import RoleName, User
 from admin_app.extensions import db, security
 from admin_app.platform.security import ensure_roles
@@ -99,6 +100,10 @@ def sibling_app(database_url: str, session_app: Flask) -> Iterator[Callable[...,
 def app(session_app: Flask) -> Iterator[Flask]:
     """The session's app over empty tables (roles excepted)."""
     with session_app.app_context():
+        # Credit notes first: they refer to the invoices they cancel (ON DELETE RESTRICT).
+        credit_notes = Invoice.__table__.c.credits_invoice_id.is_not(None)
+        db.session.execute(InvoiceLine.__table__.delete())
+        db.session.execute(Invoice.__table__.delete().where(credit_notes))
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()

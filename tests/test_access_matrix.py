@@ -14,11 +14,14 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from admin_app.data.invoicing import Invoice
 from admin_app.data.messaging import MessageStatus, Notification, NotificationKind, OutboxMessage
 from admin_app.data.models import Client, Mission, MissionEvent, MissionNote, RoleName, User
+from admin_app.domain.invoices import issue_invoice
 from admin_app.domain.outbox import notify_shop
 from admin_app.extensions import db
 from tests.conftest import World, log_in, post_with_csrf
+from tests.invoice_support import add_profile, another_completed_mission, completed_client
 
 ROLES = ("anonymous", "partner_a", "partner_b", "support", "admin", "staff_a", "staff_b")
 
@@ -171,6 +174,27 @@ CASES = [
          (200, 404, 200, 200)),
     Case("reports csv of partner a", "GET", "/admin/reports/csv?partner={partner_a.id}", None,
          (200, 404, 200, 200)),
+    # Invoices: read by all who see the row, issued and credited by those who write, never
+    # edited, deleted or exported by anyone.
+    Case("invoices list", "GET", "/admin/invoices/", None, (200, 200, 200, 200)),
+    Case("invoice details", "GET", "/admin/invoices/details/?id={a_invoice}", None,
+         (200, 404, 200, 200)),
+    Case("invoice edit form", "GET", "/admin/invoices/edit/?id={a_invoice}", None,
+         (404, 404, 403, 404)),
+    Case("invoice edit save", "POST", "/admin/invoices/edit/?id={a_invoice}",
+         {"buyer_name": "Changed"}, (404, 404, 403, 404)),
+    Case("invoice new form", "GET", "/admin/invoices/new/", None, (404, 404, 403, 404)),
+    Case("invoice delete", "POST", "/admin/invoices/delete/", {"id": "{a_invoice}"},
+         (404, 404, 403, 404)),
+    Case("invoice batch action", "POST", "/admin/invoices/action/",
+         {"action": "delete", "rowid": "{a_invoice}"}, (404, 404, 403, 404)),
+    Case("invoice inline edit", "POST", "/admin/invoices/ajax/update/",
+         {"list_form_pk": "{a_invoice}", "buyer_name": "x"}, (404, 404, 403, 404)),
+    Case("invoice export", "GET", "/admin/invoices/export/csv/", None, (404, 404, 403, 404)),
+    Case("invoice issue", "POST", "/admin/invoices/issue/",
+         {"client_id": "{i_client}", "mission": "{i_mission}"}, (302, 404, 403, 302)),
+    Case("invoice credit note", "POST", "/admin/invoices/credit/",
+         {"id": "{a_invoice}", "reason": "wrong"}, (302, 404, 403, 302)),
 ]  # fmt: skip
 
 
@@ -187,6 +211,7 @@ def snapshot() -> tuple[list, ...]:
         ],
         [tuple(row) for row in db.session.execute(select(Notification.__table__))],
         [tuple(row) for row in db.session.execute(select(OutboxMessage.__table__))],
+        [tuple(row) for row in db.session.execute(select(Invoice.__table__).order_by(Invoice.id))],
     )
 
 
@@ -204,7 +229,14 @@ def names(app, world: World) -> dict[str, object]:
         notify_shop(world.partner_a.id, NotificationKind.MISSION_OPENED, mission_id=world.a_mission)
         db.session.commit()
         notification = db.session.scalars(select(Notification.id)).one()
-        return {**world.__dict__, "a_notification": notification, "a_failed_message": message.id}
+        add_profile(world.partner_a.id)
+        i_client, billed = completed_client(world.partner_a.id, "Ivy")
+        i_mission = another_completed_mission(world.partner_a.id, i_client, "9.00")
+        invoice = issue_invoice(db.session.get_one(User, world.partner_a.id), i_client, [billed])
+        return {
+            **world.__dict__, "a_notification": notification, "a_failed_message": message.id,
+            "a_invoice": invoice.id, "i_client": i_client, "i_mission": i_mission,
+        }  # fmt: skip
 
 
 def fill(value: object, names: dict[str, object]) -> object:

@@ -13,10 +13,12 @@ import pytest
 from sqlalchemy import event
 
 from admin_app.data.models import RoleName, User
+from admin_app.domain.invoices import issue_invoice
 from admin_app.domain.missions import cancel_mission, complete_mission, start_mission
 from admin_app.extensions import db
 from admin_app.platform.audit import record
 from tests.conftest import log_in, register_client
+from tests.invoice_support import add_profile, completed_client
 
 LIST_PAGES = [
     "/admin/clients/",
@@ -208,3 +210,35 @@ def test_reports_cost_the_same_with_8_and_120_missions(app, client, make_account
 
     assert few == many
     assert max(many.values()) <= 5, many
+
+
+INVOICE_PAGES = [
+    "/admin/invoices/",
+    "/admin/invoices/?page_size=100",
+    "/admin/invoices/?flt0_0=invoice",
+    "/admin/invoices/?search=Test",
+]
+
+
+def add_invoices(app, partner_id: int, count: int) -> None:
+    with app.app_context():
+        partner = db.session.get_one(User, partner_id)
+        for index in range(count):
+            client_id, mission = completed_client(partner_id, f"Client{chr(65 + index % 26)}")
+            issue_invoice(partner, client_id, [mission])
+
+
+@pytest.mark.parametrize("role", [RoleName.PARTNER, RoleName.ADMIN])
+def test_invoice_list_costs_the_same_with_5_and_40_invoices(app, client, make_account, role):
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        add_profile(partner.id)
+    log_in(client, viewer_of(make_account, partner, role))
+
+    add_invoices(app, partner.id, 5)
+    few = {page: len(queries_of(app, client, page)) for page in INVOICE_PAGES}
+    add_invoices(app, partner.id, 35)
+    many = {page: len(queries_of(app, client, page)) for page in INVOICE_PAGES}
+
+    assert few == many
+    assert max(many.values()) <= 3, many

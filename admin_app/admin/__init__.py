@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from ..data.invoicing import Invoice
 from ..data.messaging import Notification, OutboxMessage
 from ..data.models import AuditEvent, Client, Mission, ServiceType, User
 from ..platform.http_security import csp_nonce
@@ -22,6 +23,7 @@ from .contact_details import shown_email, shown_phone
 from .dashboard import DashboardView
 from .failed_messages import FailedMessagesView
 from .formatting import local_datetime, service_name, status_badge
+from .invoices import InvoiceView
 from .missions import MissionView
 from .notifications import NotificationView, bell_badge, bell_count
 from .reports import ReportsView
@@ -46,6 +48,7 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(ReportsView(name=_l("Reports"), endpoint="reports"))
     admin.add_view(clients)
     admin.add_view(missions)
+    admin.add_view(InvoiceView(Invoice, name=_l("Invoices"), endpoint="invoices"))
     admin.add_view(ServiceTypeView(ServiceType, name=_l("Services"), endpoint="services"))
     admin.add_view(StaffView(User, name=_l("Staff"), endpoint="staff"))
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))

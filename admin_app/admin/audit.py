@@ -50,6 +50,9 @@ ACTION_WORDS = {
     "service_type.delete": _l("Service type deleted"),
     "export": _l("List exported"),
     "access.refused": _l("Another partner's row refused"),
+    "invoice.issue": _l("Invoice issued"),
+    "invoice.credit": _l("Credit note issued"),
+    "client.erase_invoiced": _l("Client erased (anonymised: its invoices are kept)"),
 }
 
 #: The details' keys, in words; ``email`` is left out (the Account column shows it).
@@ -67,6 +70,9 @@ DETAIL_WORDS = {
     "mission": _l("Mission"),
     "size": _l("Size in bytes"),
     "messages": _l("Messages"),
+    "reference": _l("Number"),
+    "invoiced": _l("Missions invoiced"),
+    "credits": _l("Invoice cancelled"),
 }
 HIDDEN_DETAILS = frozenset({"email"})
 #: The login steps a failure names.
@@ -84,6 +90,7 @@ TARGET_WORDS = {
     "walk_in_mission": _l("Mission"),
     "user": _l("Account"),
     "notification": _l("Notification"),
+    "invoice": _l("Invoice"),
     "clients": _l("Clients"),
     "missions": _l("Missions"),
 }

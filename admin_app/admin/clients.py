@@ -11,18 +11,24 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 from markupsafe import Markup
-from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..data.messaging import Channel, ClientConsent
-from ..data.models import Client, Mission, RoleName, User
+from ..data.models import Client, RoleName, User
 from ..domain.clients import delete_client, erase_client, personal_data, update_client
 from ..domain.consent import consent_history, consent_in_force
-from ..domain.errors import ClientNotFound, DomainError, NotFound, ValidationError
+from ..domain.errors import (
+    ClientHasInvoices,
+    ClientNotFound,
+    DomainError,
+    NotFound,
+    ValidationError,
+)
+from ..domain.invoice_queries import MissionBilling, missions_with_billing
 from ..domain.masking import reveal_contact_details
 from ..domain.missions import open_mission, register_walk_in_client
-from ..domain.scoping import shop_of, visible
+from ..domain.scoping import shop_of
 from ..domain.validation import client_language_default
 from ..extensions import db
 from .base import ScopedModelView
@@ -42,6 +48,8 @@ from .forms import (
     saved_through_rules,
     show_domain_errors,
 )
+from .invoices import InvoiceButtons
+from .messages import invoiced_client_refusal
 
 #: Pages for admins only: 403 for partners and support staff.
 ADMIN_VIEWS = frozenset({"personal_data_view", "erase_view"}) | MERGE_VIEWS
@@ -49,7 +57,7 @@ ADMIN_VIEWS = frozenset({"personal_data_view", "erase_view"}) | MERGE_VIEWS
 MISSION_VIEWS = frozenset({"new_mission_view"})
 
 
-class ClientView(DuplicateChecks, ScopedModelView):
+class ClientView(DuplicateChecks, InvoiceButtons, ScopedModelView):
     list_template = "admin/clients_list.html"
     details_template = "admin/client_details.html"
     create_template = "admin/client_create.html"
@@ -175,6 +183,9 @@ class ClientView(DuplicateChecks, ScopedModelView):
         name = model.full_name
         try:
             delete_client(model.id, current_user)
+        except ClientHasInvoices as refusal:
+            flash(invoiced_client_refusal(refusal), "danger")
+            return False
         except DomainError:
             db.session.rollback()
             flash(gettext("This client could not be deleted."), "danger")
@@ -268,14 +279,10 @@ class ClientView(DuplicateChecks, ScopedModelView):
         """The client's email consent, every period newest first (the one in force first)."""
         return [period for period in consent_history(client.id) if period.channel == Channel.EMAIL]
 
-    def missions_of(self, client: Client) -> list[Mission]:
-        """The client's missions, newest first, as the current user may see them."""
-        query = (
-            visible(Mission, current_user)
-            .where(Mission.client_id == client.id)
-            .options(joinedload(Mission.service_type))
-        )
-        return list(db.session.scalars(query.order_by(Mission.created_at.desc())))
+    def missions_of(self, client: Client) -> list[MissionBilling]:
+        """The client's missions, newest first, as the current user may see them, each with
+        the invoice that bills it."""
+        return missions_with_billing(client.id, current_user)
 
     @staticmethod
     def _default_language(shop: User | None) -> str:

@@ -7,8 +7,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from ..domain.errors import (
+    ClientHasInvoices,
     DomainError,
     FieldProblem,
+    InvoiceRefused,
     MergeRefused,
     MessagesNotFailed,
     TransitionRefused,
@@ -82,6 +84,10 @@ MERGE_WORDS = {
         "These clients belong to different partners: only clients of the same partner can be"
         " merged."
     ),
+    "invoiced_client": _l(
+        "This client has invoices, so it cannot be merged away: merge the other client into it"
+        " instead."
+    ),
 }
 
 
@@ -109,4 +115,44 @@ def retry_refusal(refusal: MessagesNotFailed, short: int = 8) -> str:
         "Nothing retried: messages %(ids)s are not failed any more (retried or sent meanwhile).",
         len(refusal.refused),
         ids=", ".join(message_id[:short] for message_id in refusal.refused),
+    )
+
+
+#: Why an invoice or credit note was not issued, by ``InvoiceRefused.reason``.
+INVOICE_WORDS = {
+    "no_missions": _l("Choose at least one completed mission to invoice."),
+    "not_completed": _l("Only completed missions can be invoiced."),
+    "other_client": _l("An invoice bills the missions of one client only."),
+    "already_invoiced": _l(
+        "A mission is already on invoice %(reference)s: cancel that invoice by a credit note"
+        " first to invoice it again."
+    ),
+    "no_price": _l("A mission without a price cannot be invoiced."),
+    "mixed_currencies": _l(
+        "These missions are priced in different currencies: invoice them separately."
+    ),
+    "no_shop_profile": _l(
+        "The shop has no profile yet: fill in the shop profile (the legal name and address"
+        " that invoices print) first."
+    ),
+    "not_an_invoice": _l("%(reference)s is a credit note: only an invoice can be cancelled."),
+    "already_credited": _l("Invoice %(reference)s is already cancelled by credit note %(credit)s."),
+}
+
+
+def invoice_refusal(refusal: InvoiceRefused) -> str:
+    """Why no invoice or credit note was issued, in the user's language."""
+    return str(INVOICE_WORDS[refusal.reason]) % dict(refusal.params)
+
+
+def invoiced_client_refusal(refusal: ClientHasInvoices) -> str:
+    """Why a client that invoices name was not deleted, in the user's language."""
+    return ngettext(
+        "This client cannot be deleted: %(num)d invoice names them, and invoices are kept as"
+        " the law requires. An admin can erase the client instead: the invoices stay, the"
+        " rest goes.",
+        "This client cannot be deleted: %(num)d invoices name them, and invoices are kept as"
+        " the law requires. An admin can erase the client instead: the invoices stay, the"
+        " rest goes.",
+        refusal.params["count"],
     )

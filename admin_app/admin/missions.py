@@ -37,6 +37,7 @@ from .formatting import (
     status_formatter,
 )
 from .forms import FIELD_LABELS
+from .invoices import InvoiceButtons
 from .messages import refusal_reason
 from .timeline import TimelineMixin
 
@@ -123,7 +124,9 @@ COMPLETED_DAYS = day_filters(Mission.completed_at, _l("Completed"))
 CANCELLED_DAYS = day_filters(Mission.cancelled_at, _l("Cancelled"))
 
 
-class MissionView(CancelPageMixin, TimelineMixin, AttachmentsMixin, ScopedModelView):
+class MissionView(
+    CancelPageMixin, TimelineMixin, AttachmentsMixin, InvoiceButtons, ScopedModelView
+):
     details_template = "admin/mission_details.html"
     # Its status moves by transitions only, its notes are added to its timeline: no edit form.
     allow_create = False

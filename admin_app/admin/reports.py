@@ -22,11 +22,19 @@ from sqlalchemy import select
 from ..data.models import CancelReason, ServiceType
 from ..data.reporting import NO_SERVICE_TYPE
 from ..domain.errors import FieldProblem, PartnerNotFound, ValidationError
-from ..domain.reports import Figures, Percentile, Period, Report, build_report, period_for
+from ..domain.reports import (
+    Figures,
+    Percentile,
+    Period,
+    Report,
+    build_report,
+    period_for,
+    shop_today,
+)
 from ..domain.scoping import sees_all_partners
 from ..extensions import db
 from .base import AccessGate, neutralise_formula
-from .filters import requested_partner, user_today
+from .filters import requested_partner
 from .formatting import CANCEL_REASON_LABELS, price_text
 from .forms import partner_choices
 from .messages import problem_text
@@ -172,7 +180,7 @@ def _report_or_errors(asked: ReportRequest, catalogue: Catalogue) -> Report | No
         asked.service_type_id = chosen
     period: Period | None = None
     try:
-        period = period_for(asked.period, user_today(), asked.first, asked.last)
+        period = period_for(asked.period, shop_today(), asked.first, asked.last)
     except ValidationError as error:
         asked.errors.update({name: problem_text(p) for name, p in error.errors.items()})
     if asked.errors or period is None:

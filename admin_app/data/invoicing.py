@@ -29,6 +29,11 @@ from .db_types import UTCDateTime, utcnow
 from .models import Client, User, new_id
 
 
+def invoice_reference(year: int, number: int) -> str:
+    """An invoice's number as it prints: ``2026-000042``."""
+    return f"{year}-{number:06d}"
+
+
 class InvoiceKind(enum.StrEnum):
     INVOICE = "invoice"
     CREDIT_NOTE = "credit_note"
@@ -106,6 +111,8 @@ class Invoice(db.Model):
     credits_invoice_id: Mapped[str | None] = mapped_column(
         ForeignKey("invoice.id", ondelete="RESTRICT"), unique=True
     )
+    #: Why a credit note cancels its invoice, as the issuer wrote it.
+    credit_reason: Mapped[str | None] = mapped_column(Text)
     #: The language it prints in: the client's when it was issued.
     language: Mapped[str] = mapped_column(Text, default="en")
     currency: Mapped[str] = mapped_column(Text, default="EUR")
@@ -135,7 +142,7 @@ class Invoice(db.Model):
     @property
     def reference(self) -> str:
         """The number as it prints: ``2026-000042``."""
-        return f"{self.year}-{self.number:06d}"
+        return invoice_reference(self.year, self.number)
 
     def __str__(self) -> str:
         return self.reference

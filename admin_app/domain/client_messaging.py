@@ -12,9 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
-from ..data.messaging import Notification, OutboxMessage
+from ..data.messaging import ClientConsent, Notification, OutboxMessage
 from ..data.models import Mission
 from ..extensions import db
 from .consent import consent_history
@@ -93,6 +93,15 @@ def uncount_unread_notifications(client_id: str) -> None:
     ).all()
     for partner_id, count in unread:
         count_unread(partner_id, -count)
+
+
+def remove_messaging(client_id: str) -> None:
+    """Uncommitted, for a client whose row stays (an invoiced client's erasure): its consent,
+    its outbox messages and the notifications about it go, the shop's unread count lowered."""
+    uncount_unread_notifications(client_id)
+    db.session.execute(delete(Notification).where(_about_client(client_id)))
+    for table in (OutboxMessage, ClientConsent):
+        db.session.execute(delete(table).where(table.client_id == client_id))
 
 
 def _about_client(client_id: str) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, update
 
 from ..data.db_types import utcnow
 from ..data.models import (
@@ -26,7 +26,8 @@ from .attachments import client_attachments, files_of_client, remove_files
 from .client_messaging import messaging_data, move_messaging, uncount_unread_notifications
 from .concurrency import check_version, commit_or_conflict
 from .consent import record_panel_change, set_email_consent
-from .errors import ClientNotFound, MergeRefused, NotAllowed
+from .errors import ClientHasInvoices, ClientNotFound, MergeRefused, NotAllowed
+from .invoice_records import erase_invoiced_client, invoice_count, lock_client, refuse_if_invoiced
 from .report_rollups import refresh_first_visits, remove_missions
 from .scoping import may_change_rows, visible
 from .tally import count_client_removal
@@ -89,8 +90,16 @@ def update_client(
 
 
 def delete_client(client_id: str, actor: User) -> None:
-    """Delete a client; its missions and their history go with it."""
-    _delete_with_missions(_changeable_client(client_id, actor))
+    """Delete a client; its missions and their history go with it. A client that invoices
+    name is kept (``ClientHasInvoices``): the law keeps invoices, and erasure anonymises it."""
+    client = _changeable_client(client_id, actor)
+    try:
+        lock_client(client.id)
+        refuse_if_invoiced(client.id)
+    except ClientHasInvoices:
+        db.session.rollback()
+        raise
+    _delete_with_missions(client)
     record("client.delete", target=f"walk_in_client:{client_id}", actor=actor)
 
 
@@ -142,8 +151,15 @@ def personal_data(client_id: str, actor: User) -> dict[str, Any]:
 def erase_client(client_id: str, actor: User) -> None:
     """Erase a client with its missions, their history and their attachments (rows, bytes and
     files), its consent, messages and notifications (by cascade). Nothing else holds its
-    personal data: the audit log names it only by id."""
-    _delete_with_missions(_client_for_admin(client_id, actor))
+    personal data: the audit log names it only by id. A client that invoices name keeps what
+    the law requires on them, its row anonymised (``invoice_records.erase_invoiced_client``)."""
+    client = _client_for_admin(client_id, actor)
+    lock_client(client.id)
+    if invoice_count(client.id):
+        erase_invoiced_client(client)
+        record("client.erase_invoiced", target=f"walk_in_client:{client_id}", actor=actor)
+        return
+    _delete_with_missions(client)
     record("client.erase", target=f"walk_in_client:{client_id}", actor=actor)
 
 
@@ -174,8 +190,11 @@ def merge_clients(keep_id: str, drop_id: str, actor: User) -> int:
 
 
 def _move_missions(keep: Client, drop: Client, actor: User) -> list[str]:
-    """The merge's one transaction: lock, move, record in each mission's history, delete."""
-    db.session.execute(select(Client.id).where(Client.id == drop.id).with_for_update())
+    """The merge's one transaction: lock, move, record in each mission's history, delete. A
+    client that invoices name is never merged away: merge the other one into it instead."""
+    lock_client(drop.id)
+    if invoice_count(drop.id):
+        raise MergeRefused("invoiced_client")
     now = utcnow()
     moved = db.session.scalars(
         update(Mission)

@@ -59,12 +59,27 @@ DOINGS: dict[str, str] = {
     "manage_staff": "manage staff accounts",
     "read_notifications": "mark a shop's notifications read",
     "retry_messages": "retry failed messages",
+    "issue_invoices": "issue invoices or credit notes",
 }
 
 #: Why two clients cannot be merged (``MergeRefused``), in English.
 MERGE_REFUSALS: dict[str, str] = {
     "same_client": "a client cannot be merged into itself",
     "different_partners": "the clients belong to different partners",
+    "invoiced_client": "the client merged away has invoices (merge the other one into it)",
+}
+
+#: Why an invoice or credit note was not issued (``InvoiceRefused``), in English.
+INVOICE_REFUSALS: dict[str, str] = {
+    "no_missions": "choose at least one mission",
+    "not_completed": "mission {mission} is not completed",
+    "other_client": "mission {mission} is not a mission of this client",
+    "already_invoiced": "mission {mission} is already on invoice {reference}",
+    "no_price": "mission {mission} has no price",
+    "mixed_currencies": "the missions are priced in different currencies",
+    "no_shop_profile": "the shop has no profile yet (who issues its invoices)",
+    "not_an_invoice": "{reference} is a credit note: only an invoice can be credited",
+    "already_credited": "invoice {reference} is already cancelled by credit note {credit}",
 }
 
 
@@ -165,6 +180,10 @@ class PartnerNotFound(NotFound):
     kind = "partner"
 
 
+class InvoiceNotFound(NotFound):
+    kind = "invoice"
+
+
 class TransitionRefused(DomainError):
     """The action is not allowed from the mission's current status."""
 
@@ -256,3 +275,31 @@ class MessagesNotFailed(DomainError):
     def __init__(self, refused: list[str]) -> None:
         self.refused = list(refused)
         super().__init__(count=len(self.refused), ids=", ".join(self.refused))
+
+
+class InvoiceRefused(DomainError):
+    """An invoice or credit note that cannot be issued; ``reason`` is a code of
+    ``INVOICE_REFUSALS``, ``params`` the values its words need (a mission's id, a reference)."""
+
+    code = "invoice_refused"
+    english = "cannot issue: {reason}"
+
+    def __init__(self, reason: str, **values: Any) -> None:
+        if reason not in INVOICE_REFUSALS:
+            raise ValueError(f"unknown invoice refusal: {reason}")
+        self.reason = reason
+        super().__init__(reason=reason, **values)
+
+    def english_values(self) -> Mapping[str, Any]:
+        return {"reason": INVOICE_REFUSALS[self.reason].format(**self.params)}
+
+
+class ClientHasInvoices(DomainError):
+    """Invoices name this client: it is kept (the law keeps invoices), so it cannot be
+    deleted; erasure anonymises it instead."""
+
+    code = "client_has_invoices"
+    english = "client {id} has {count} invoice(s): it cannot be deleted (erase it instead)"
+
+    def __init__(self, client_id: str, count: int) -> None:
+        super().__init__(id=client_id, count=count)

@@ -355,3 +355,9 @@ def _date(text: str) -> date | None:
         return date.fromisoformat(text.strip())
     except ValueError:
         return None
+
+
+def shop_today() -> date:
+    """Today as the report's days count it: a day of ``REPORT_TIME_ZONE``, so "today" holds the
+    missions just opened whatever the viewer's own zone says near midnight."""
+    return datetime.now(report_zone()).date()

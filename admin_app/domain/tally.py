@@ -77,6 +77,18 @@ def count_client_removal(partner_id: int, mission_statuses: Iterable[MissionStat
     )
 
 
+def count_mission_removal(partner_id: int, mission_statuses: Iterable[MissionStatus]) -> None:
+    """Missions of ``partner_id`` in ``mission_statuses`` were deleted, their client kept (an
+    invoiced client's erasure)."""
+    changes = {
+        status.value: _column(status) - count for status, count in Counter(mission_statuses).items()
+    }
+    if changes:
+        db.session.execute(
+            update(PartnerTally).where(PartnerTally.partner_id == partner_id).values(**changes)
+        )
+
+
 def totals(scope: ColumnElement[bool]) -> Totals:
     """The sums over the partners that ``scope`` (a condition on ``PartnerTally``) keeps."""
     active, completed, clients = db.session.execute(

@@ -10,6 +10,7 @@ from flask_security import current_user
 from sqlalchemy import insert, select
 
 from ..data.db_types import utcnow
+from ..data.invoicing import Invoice
 from ..data.messaging import Notification
 from ..data.models import AuditEvent, Client, Mission, MissionAttachment, User, is_row_id
 from ..extensions import db
@@ -56,7 +57,11 @@ def concerned_account(actor: User | None, details: dict[str, Any] | None) -> str
 
 
 def record_refused_access(
-    model: type[Client] | type[Mission] | type[MissionAttachment] | type[Notification],
+    model: type[Client]
+    | type[Mission]
+    | type[MissionAttachment]
+    | type[Notification]
+    | type[Invoice],
     row_id: object,
     user: Any,
 ) -> None:

@@ -114,6 +114,7 @@ def upgrade():
     sa.Column('issued_at', admin_app.data.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('issued_by_id', sa.Integer(), nullable=True),
     sa.Column('credits_invoice_id', sa.Text(), nullable=True),
+    sa.Column('credit_reason', sa.Text(), nullable=True),
     sa.Column('language', sa.Text(), nullable=False),
     sa.Column('currency', sa.Text(), nullable=False),
     sa.Column('vat_rate', sa.Numeric(precision=5, scale=2), nullable=False),

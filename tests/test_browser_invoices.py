@@ -1,0 +1,38 @@
+"""In a real browser, under the strict CSP: a partner issues an invoice from a completed
+mission's page (confirming it), reads it, then cancels it by a credit note with a reason."""
+
+from __future__ import annotations
+
+from admin_app.data.models import RoleName
+from tests.browser_support import log_in_browser, new_context
+from tests.invoice_support import add_profile, completed_client
+
+
+def test_partner_issues_an_invoice_then_cancels_it_by_a_credit_note(
+    app, live_server, browser, make_account
+):
+    partner = make_account(RoleName.PARTNER)
+    with app.app_context():
+        add_profile(partner.id, "Ателье Ева")
+        _, mission = completed_client(partner.id, "Zoé", "24.00", last_name="Martin")
+    context, watch = new_context(browser, "en")
+    page = context.new_page()
+    log_in_browser(page, live_server, partner, app)
+
+    page.goto(f"{live_server}/admin/missions/details/?id={mission}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Issue invoice").click()
+    page.wait_for_selector("[data-testid=invoice]")
+    assert "is issued." in page.content()
+    assert "Ателье Ева" in page.locator("[data-testid=seller]").inner_text()
+    assert "Zoé Martin" in page.locator("[data-testid=buyer]").inner_text()
+    assert "€24.00" in page.locator("[data-testid=invoice-totals]").inner_text()
+
+    page.fill("#credit-reason", "Billed to the wrong person")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Issue credit note").click()
+    page.wait_for_selector("[data-testid=credited-invoice]")
+    assert "Billed to the wrong person" in page.locator("[data-testid=credit-reason]").inner_text()
+    assert "-€24.00" in page.locator("[data-testid=invoice-totals]").inner_text()
+    context.close()
+    watch.assert_clean()

@@ -148,6 +148,23 @@ def test_a_refused_issue_says_why_and_issues_nothing(app, client, world, shops):
     assert invoice_count(app) == 2
 
 
+@pytest.mark.parametrize("token", [None, "forged-token"])
+def test_issue_and_credit_without_a_valid_csrf_token_change_nothing(
+    app, client, world, shops, token
+):
+    log_in(client, world.partner_a)
+    forms = [
+        ("/admin/invoices/issue/", {"client_id": shops["zoe"], "mission": shops["zoe_done"]}),
+        ("/admin/invoices/credit/", {"id": shops["a_invoice"], "reason": "Wrong price"}),
+    ]
+
+    for url, data in forms:
+        response = client.post(url, data=data if token is None else {**data, "csrf_token": token})
+        assert response.status_code == 400, url
+
+    assert invoice_count(app) == 2
+
+
 def test_the_credit_note_flow(app, client, world, shops):
     log_in(client, world.staff_a)
     details = f"/admin/invoices/details/?id={shops['a_invoice']}"
@@ -211,19 +228,23 @@ def snapshot(app) -> list[tuple]:
         return [tuple(row) for row in [*invoices, *lines]]
 
 
+def assert_404_and_unchanged(app, client, method, url, data, invoice_id) -> None:
+    before = snapshot(app)
+    form = {key: value.format(id=invoice_id) for key, value in (data or {}).items()}
+
+    response = client.get(url) if method == "GET" else post_with_csrf(client, url, form)
+
+    assert response.status_code == 404
+    assert snapshot(app) == before
+
+
 @pytest.mark.parametrize(("method", "url", "data"), NAMING_URLS)
 def test_another_partner_s_invoice_answers_404_by_every_url(
     app, client, world, shops, method, url, data
 ):
     log_in(client, world.partner_b)
-    before = snapshot(app)
-    url = url.format(id=shops["a_invoice"])
-    data = {key: value.format(id=shops["a_invoice"]) for key, value in (data or {}).items()}
-
-    response = client.get(url) if method == "GET" else post_with_csrf(client, url, data)
-
-    assert response.status_code == 404
-    assert snapshot(app) == before
+    assert_404_and_unchanged(app, client, method, url.format(id=shops["a_invoice"]),
+                             data, shops["a_invoice"])  # fmt: skip
 
 
 #: Every URL that could change or remove an issued invoice, for its own shop and an admin.
@@ -246,14 +267,8 @@ def test_no_url_edits_or_deletes_an_issued_invoice(
     app, client, world, shops, who, method, url, data
 ):
     log_in(client, getattr(world, who))
-    before = snapshot(app)
-    url = url.format(id=shops["a_invoice"])
-    data = {key: value.format(id=shops["a_invoice"]) for key, value in (data or {}).items()}
-
-    response = client.get(url) if method == "GET" else post_with_csrf(client, url, data)
-
-    assert response.status_code == 404
-    assert snapshot(app) == before
+    assert_404_and_unchanged(app, client, method, url.format(id=shops["a_invoice"]),
+                             data, shops["a_invoice"])  # fmt: skip
 
 
 def test_no_edit_or_delete_button_on_the_pages(client, world, shops):

@@ -375,3 +375,18 @@ def test_an_unknown_period_or_service_type_is_named_on_its_field(client, world, 
 
     assert page.count("Choose one of the listed values.") == 2
     assert 'data-figure="opened"' not in page
+
+
+@pytest.mark.parametrize("viewer_zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])
+def test_today_is_the_shop_s_day_whatever_the_viewer_s_zone(client, app, world, viewer_zone):
+    """The roll-ups count the shop's days; at any hour one of these zones (13 hours ahead of
+    Paris, 12 behind) is on another date, and its "today" must still hold a mission opened now."""
+    with app.app_context():
+        open_mission(world.a_client, db.session.get_one(User, world.partner_a.id))
+    log_in(client, world.partner_a)
+    client.set_cookie("tz", viewer_zone)
+
+    page = client.get("/admin/reports/?period=today").get_data(as_text=True)
+
+    assert 'data-figure="opened">' in page
+    assert 'data-figure="opened">0<' not in page

@@ -17,9 +17,8 @@ from flask_admin import BaseView, expose
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
-from sqlalchemy import select
 
-from ..data.models import CancelReason, ServiceType
+from ..data.models import CancelReason
 from ..data.reporting import NO_SERVICE_TYPE
 from ..domain.errors import FieldProblem, PartnerNotFound, ValidationError
 from ..domain.reports import (
@@ -32,10 +31,10 @@ from ..domain.reports import (
     shop_today,
 )
 from ..domain.scoping import sees_all_partners
-from ..extensions import db
+from ..domain.services import all_service_types
 from .base import AccessGate, neutralise_formula
 from .filters import requested_partner
-from .formatting import CANCEL_REASON_LABELS, price_text
+from .formatting import CANCEL_REASON_LABELS, price_text, service_name
 from .forms import partner_choices
 from .messages import problem_text
 from .report_charts import Chart, day_chart, row_chart
@@ -160,14 +159,13 @@ def read_request() -> ReportRequest:
 
 
 def service_catalogue() -> Catalogue:
-    """Every service type (inactive ones too: old missions keep theirs), in one query."""
-    rows = db.session.execute(
-        select(ServiceType.id, ServiceType.name_en, ServiceType.name_fr, ServiceType.price_currency)
-    ).all()
-    french = str(get_locale()).startswith("fr")
-    names = {id_: name_fr if french else name_en for id_, name_en, name_fr, _ in rows}
-    currencies = {currency for *_, currency in rows}
-    return Catalogue(names, currencies.pop() if len(currencies) == 1 else "EUR")
+    """Every service type's name in the user's language, and the one currency they share."""
+    services = all_service_types()
+    currencies = {service.price_currency for service in services}
+    return Catalogue(
+        {service.id: service_name(service) for service in services},
+        currencies.pop() if len(currencies) == 1 else "EUR",
+    )
 
 
 def _report_or_errors(asked: ReportRequest, catalogue: Catalogue) -> Report | None:

@@ -31,6 +31,11 @@ def service_type_choices_query(language: str) -> Select[tuple[int, str]]:
     return select(ServiceType.id, name)
 
 
+def all_service_types() -> list[ServiceType]:
+    """Every service type, withdrawn ones too: old missions keep theirs."""
+    return list(db.session.scalars(select(ServiceType).order_by(ServiceType.id)))
+
+
 def offered_service_types() -> list[ServiceType]:
     """The active types, in the catalogue's order, read afresh each time: a type added or
     deactivated while the panel runs is offered, or not, on the next page."""

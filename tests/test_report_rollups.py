@@ -20,6 +20,7 @@ from admin_app.data.models import (
 from admin_app.data.reporting import NO_SERVICE_TYPE, ReportDay
 from admin_app.domain.clients import delete_client, erase_client, merge_clients
 from admin_app.domain.errors import BatchRefused, TransitionRefused
+from admin_app.domain.invoices import issue_invoice
 from admin_app.domain.missions import (
     apply_transition,
     cancel_mission,
@@ -37,6 +38,7 @@ from admin_app.domain.report_rollups import (
 )
 from admin_app.extensions import db
 from tests.conftest import log_in, post_with_csrf, register_client
+from tests.invoice_support import add_profile, another_completed_mission
 
 COLUMNS = [column.name for column in ReportDay.__table__.columns]
 KEYS = ("partner_id", "day", "service_type_id")
@@ -183,6 +185,23 @@ def test_deleting_and_erasing_clients_take_their_missions_out(ctx, make_user):
     kept = assert_rollups_equal_a_recount()
     assert totals(kept, "opened") == totals(kept, "new_clients") == 1
     assert totals(kept, "completed") == totals(kept, "cancelled_duplicate") == 0
+
+
+def test_erasing_an_invoiced_client_keeps_its_invoiced_mission_counted(ctx, make_user):
+    partner, admin = make_user(RoleName.PARTNER), make_user(RoleName.ADMIN)
+    add_profile(partner.id)
+    client_id, first_mission = register_client(partner.id, "Invoiced")
+    cancel_mission(first_mission, partner, "no_show")
+    shift_opening(first_mission, 2)
+    invoiced = another_completed_mission(partner.id, client_id, "40.00")
+    issue_invoice(partner, client_id, [invoiced])
+
+    erase_client(client_id, admin)
+
+    kept = assert_rollups_equal_a_recount()
+    assert totals(kept, "opened") == totals(kept, "new_clients") == 1
+    assert totals(kept, "completed") == 1 and totals(kept, "cancelled_no_show") == 0
+    assert totals(kept, "revenue") == Decimal("40.00")
 
 
 @pytest.mark.parametrize("keep_newer", [False, True])

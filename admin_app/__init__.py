@@ -15,6 +15,7 @@ from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, read_write_sqlite, settings_from_environment
 from .data.attachment_storage import storage_named
 from .domain.outbox import listen_to_commits
+from .domain.report_rollups import keep_all_partner_days
 from .extensions import babel, csrf, db, mail, migrate
 from .platform.audit import init_audit
 from .platform.authn import init_authn
@@ -95,6 +96,7 @@ def init_extensions(app: Flask) -> None:
     init_authn(app)
     mail.init_app(app)
     listen_to_commits()
+    keep_all_partner_days()
 
 
 #: SQLite reads the database file through memory mapping up to this size: pages come from the

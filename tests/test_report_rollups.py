@@ -17,7 +17,7 @@ from admin_app.data.models import (
     ServiceType,
     User,
 )
-from admin_app.data.reporting import NO_SERVICE_TYPE, ReportDay
+from admin_app.data.reporting import NO_SERVICE_TYPE, ReportDay, ReportDayAll
 from admin_app.domain.clients import delete_client, erase_client, merge_clients
 from admin_app.domain.errors import BatchRefused, TransitionRefused
 from admin_app.domain.invoices import issue_invoice
@@ -49,15 +49,34 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def rollups() -> dict[tuple, dict[str, object]]:
+def rollups(table=ReportDay.__table__, keys=KEYS) -> dict[tuple, dict[str, object]]:
     """Every roll-up row's non-zero figures, by partner, day and service type."""
-    rows = db.session.execute(select(ReportDay.__table__)).mappings()
+    rows = db.session.execute(select(table)).mappings()
     kept = {}
     for row in rows:
         figures = {name: row[name] for name in COLUMNS if name not in KEYS and row[name]}
         if figures:
-            kept[tuple(row[name] for name in KEYS)] = figures
+            kept[tuple(row[name] for name in keys)] = figures
     return kept
+
+
+def all_partner_rollups() -> dict[tuple, dict[str, object]]:
+    """The all-partners rows' non-zero figures, by day and service type."""
+    return rollups(ReportDayAll.__table__, KEYS[1:])
+
+
+def partners_summed(kept: dict[tuple, dict[str, object]]) -> dict[tuple, dict[str, object]]:
+    """The partners' rows summed per day and service type, zeros left out."""
+    summed: dict[tuple, dict[str, object]] = {}
+    for (_, *key), figures in kept.items():
+        line = summed.setdefault(tuple(key), {})
+        for name, value in figures.items():
+            line[name] = line.get(name, 0) + value
+    return {
+        key: {name: value for name, value in line.items() if value}
+        for key, line in summed.items()
+        if any(line.values())
+    }
 
 
 def first_visits() -> dict[str, bool]:
@@ -66,10 +85,11 @@ def first_visits() -> dict[str, bool]:
 
 def assert_rollups_equal_a_recount() -> dict[tuple, dict[str, object]]:
     db.session.expire_all()
-    kept, marks = rollups(), first_visits()
+    kept, marks, everyone = rollups(), first_visits(), all_partner_rollups()
     recount_report_days()
     assert rollups() == kept
     assert first_visits() == marks
+    assert all_partner_rollups() == everyone == partners_summed(kept)
     return kept
 
 
@@ -313,6 +333,54 @@ def test_simultaneous_changes_of_one_day_lose_no_count(app, make_account):
         kept = assert_rollups_equal_a_recount()
         assert (totals(kept, "started"), totals(kept, "completed")) == (8, 4)
         assert totals(kept, "cancelled_client_left") == 4
+
+
+def test_shops_cancelling_batches_at_once_share_the_all_partners_rows_without_deadlock(
+    app, make_account
+):
+    """PostgreSQL: eight shops cancel a batch of two missions (two service types) at once; the
+    all-partners rows of today's two service types take every count, and no batch is lost to
+    a deadlock (the shared rows are taken at the commit, in one order)."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("concurrent writers: PostgreSQL only (SQLite runs one at a time)")
+        services = []
+        for name in ("Repair", "Fitting"):
+            service = ServiceType(name_en=name, name_fr=name, price_amount=Decimal("10.00"))
+            db.session.add(service)
+            db.session.commit()
+            services.append(service.id)
+    batches = []
+    for index in range(8):
+        partner = make_account(RoleName.PARTNER)
+        with app.app_context():
+            batches.append((partner.id, [
+                register_client(partner.id, f"Client{chr(65 + index)}", service_type_id=service)[1]
+                for service in (services if index % 2 else services[::-1])
+            ]))  # fmt: skip
+    failures: list[BaseException] = []
+
+    def work(partner_id: int, mission_ids: list[str]) -> None:
+        with app.app_context():
+            try:
+                cancel_missions(mission_ids, db.session.get_one(User, partner_id), "no_show")
+            except BaseException as error:  # noqa: BLE001  (reported by the test)
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    workers = [threading.Thread(target=work, args=batch) for batch in batches]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+
+    assert failures == []
+    with app.app_context():
+        assert assert_rollups_equal_a_recount()
+        everyone = all_partner_rollups()
+        assert sum(line.get("cancelled_no_show", 0) for line in everyone.values()) == 16
+        assert {key[1] for key in everyone} == set(services)
 
 
 def test_a_new_action_in_the_table_is_counted_like_any_change(ctx, make_user, monkeypatch):

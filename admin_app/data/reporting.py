@@ -49,15 +49,10 @@ def _counter() -> Mapped[int]:
     return mapped_column(Integer, default=0, server_default="0", nullable=False)
 
 
-class ReportDay(db.Model):
-    __tablename__ = "report_day"
+class DailySums:
+    """The figures of one roll-up row: what happened that day (in ``REPORT_TIME_ZONE``) to the
+    missions of one service type."""
 
-    partner_id: Mapped[int] = mapped_column(
-        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
-    )
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    #: The missions' service type (no foreign key: 0 stands for "none").
-    service_type_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     opened: Mapped[int] = _counter()
     #: Missions opened that day by clients on their first visit (the others are returning).
     new_clients: Mapped[int] = _counter()
@@ -79,3 +74,28 @@ class ReportDay(db.Model):
 
     locals().update({name: _counter() for name in bucket_columns("wait")})
     locals().update({name: _counter() for name in bucket_columns("handle")})
+
+
+class ReportDay(DailySums, db.Model):
+    """A partner's day and service type."""
+
+    __tablename__ = "report_day"
+
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    #: The missions' service type (no foreign key: 0 stands for "none").
+    service_type_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class ReportDayAll(DailySums, db.Model):
+    """Every partner's day and service type: the sums of ``report_day`` over the partners, so
+    the all-partners report of a year reads a few thousand rows, not one per partner too.
+    Kept at each commit (``report_rollups.py``): every write of that day and service type
+    passes through its row, held only while the transaction commits."""
+
+    __tablename__ = "report_day_all"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_type_id: Mapped[int] = mapped_column(Integer, primary_key=True)

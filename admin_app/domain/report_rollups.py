@@ -7,6 +7,10 @@ copied price, and the handling time when it had been started) and cancelled (one
 reason). The domain functions that open, move, merge or remove missions call the functions
 here after adjusting ``partner_tally`` (the same lock order everywhere: totals, then days).
 ``recount_report_days`` rebuilds every row from the missions (``flask walkin recount``).
+
+``report_day_all`` sums the partners' rows. Its rows are shared by every shop, so a transaction
+adds to them only as it commits, once, in key order: it holds them for the commit alone, after
+every lock of its own partner's rows (no two transactions ever wait for each other in a circle).
 """
 
 from __future__ import annotations
@@ -20,12 +24,30 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Insert, and_, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    and_,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased, scoped_session
 
 from ..data.models import CancelReason, Mission, MissionStatus
-from ..data.reporting import DURATION_BUCKETS, NO_SERVICE_TYPE, ReportDay, bucket_columns
+from ..data.reporting import (
+    DURATION_BUCKETS,
+    NO_SERVICE_TYPE,
+    ReportDay,
+    ReportDayAll,
+    bucket_columns,
+)
 from ..extensions import database_dialect, db
 
 #: What a mission contributes to the roll-ups, read with these columns in this order.
@@ -52,6 +74,8 @@ SUMMED_COLUMNS = (
 )  # fmt: skip
 EVENTS = ("opened", "started", "completed", "cancelled")
 RECOUNT_BATCH = 5_000
+#: ``Session.info`` key of the changes to ``report_day_all`` that wait for the commit.
+ALL_PARTNERS_KEY = "report_day_all"
 
 Key = tuple[int, date, int]
 Deltas = dict[Key, dict[str, Any]]
@@ -153,8 +177,8 @@ def mission_deltas(missions: Iterable[MissionFacts], zone: ZoneInfo, sign: int =
     """Everything ``missions`` contribute, per row, times ``sign``."""
     deltas: Deltas = defaultdict(lambda: defaultdict(int))
     for facts in missions:
-        for event in mission_events(facts):
-            key, changes = event_deltas(facts, event, zone)
+        for happened in mission_events(facts):
+            key, changes = event_deltas(facts, happened, zone)
             for name, value in changes.items():
                 deltas[key][name] += sign * value
     return deltas
@@ -262,7 +286,22 @@ def recount_report_days() -> None:
         rebuilt = [_full_row(key, changes) for key, changes in sorted(deltas.items())]
         for start in range(0, len(rebuilt), RECOUNT_BATCH):
             db.session.execute(insert(ReportDay), rebuilt[start : start + RECOUNT_BATCH])
+    _recount_all_partners()
     db.session.commit()
+
+
+def _recount_all_partners() -> None:
+    db.session.info.pop(ALL_PARTNERS_KEY, None)
+    db.session.execute(delete(ReportDayAll))
+    sums = [func.sum(getattr(ReportDay, name)) for name in SUMMED_COLUMNS]
+    db.session.execute(
+        insert(ReportDayAll).from_select(
+            ["day", "service_type_id", *SUMMED_COLUMNS],
+            select(ReportDay.day, ReportDay.service_type_id, *sums).group_by(
+                ReportDay.day, ReportDay.service_type_id
+            ),
+        )
+    )
 
 
 def _full_row(key: Key, changes: dict[str, Any]) -> dict[str, Any]:
@@ -273,18 +312,52 @@ def _full_row(key: Key, changes: dict[str, Any]) -> dict[str, Any]:
 
 def _apply(deltas: Deltas) -> None:
     """Add ``deltas`` to their rows, creating the rows that do not exist yet; rows in key
-    order, so two transactions that touch the same rows wait instead of deadlocking."""
+    order, so two transactions that touch the same rows wait instead of deadlocking. The
+    all-partners rows get theirs at the commit."""
+    waiting = db.session.info.setdefault(ALL_PARTNERS_KEY, defaultdict(lambda: defaultdict(int)))
     for key, changes in sorted(deltas.items()):
         changes = {name: value for name, value in changes.items() if value}
         if not changes:
             continue
-        statement = _upsert()(ReportDay).values(**dict(zip(KEY_NAMES, key, strict=True)), **changes)
-        db.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[ReportDay.partner_id, ReportDay.day, ReportDay.service_type_id],
-                set_={name: getattr(ReportDay, name) + value for name, value in changes.items()},
-            )
+        _add(db.session, ReportDay, dict(zip(KEY_NAMES, key, strict=True)), changes)
+        for name, value in changes.items():
+            waiting[key[1:]][name] += value
+
+
+def _add(
+    session: Session | scoped_session[Session],
+    model: type[ReportDay | ReportDayAll],
+    key: dict[str, Any],
+    changes: dict[str, Any],
+) -> None:
+    statement = _upsert()(model).values(**key, **changes)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[getattr(model, name) for name in key],
+            set_={name: getattr(model, name) + value for name, value in changes.items()},
         )
+    )
+
+
+def _apply_all_partners(session: Session) -> None:
+    """Before a commit: add the transaction's changes to the all-partners rows."""
+    waiting = session.info.pop(ALL_PARTNERS_KEY, None)
+    for (day, service_type_id), changes in sorted((waiting or {}).items()):
+        changes = {name: value for name, value in changes.items() if value}
+        if changes:
+            _add(session, ReportDayAll, {"day": day, "service_type_id": service_type_id}, changes)
+
+
+def _forget_all_partners(session: Session) -> None:
+    session.info.pop(ALL_PARTNERS_KEY, None)
+
+
+def keep_all_partner_days() -> None:
+    """Add each transaction's changes to ``report_day_all`` as it commits, forget a rolled-back
+    one's (once a process: Flask-SQLAlchemy's session class is shared by every app)."""
+    if not event.contains(Session, "before_commit", _apply_all_partners):
+        event.listen(Session, "before_commit", _apply_all_partners)
+        event.listen(Session, "after_rollback", _forget_all_partners)
 
 
 def _upsert() -> type[Insert]:

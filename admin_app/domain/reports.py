@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from ..data.models import CancelReason, Mission, MissionStatus, RoleName, User
-from ..data.reporting import DURATION_BUCKETS, NO_SERVICE_TYPE, ReportDay
+from ..data.reporting import DURATION_BUCKETS, NO_SERVICE_TYPE, ReportDay, ReportDayAll
 from ..extensions import database_dialect, db
 from .errors import FieldProblem, PartnerNotFound, ValidationError
 from .report_rollups import HANDLE_BUCKETS, WAIT_BUCKETS, report_zone, seconds_between
@@ -247,15 +247,16 @@ def _rollup_query(
     user: User, period: Period, partner_id: int | None, service_type_id: int | None
 ) -> CompoundSelect:
     """The period's sums per day (no service type) and per service type (no day), grouped by
-    the database: a few hundred rows whatever the partners and service types."""
-    sums = [func.sum(ReportDay.revenue), *(func.sum(getattr(ReportDay, n)) for n in COUNTED)]
-    conditions = [
-        scope_for_partner(ReportDay, user, partner_id),
-        ReportDay.day >= period.first,
-        ReportDay.day <= period.last,
-    ]
+    the database: a few thousand rows at most, whatever the partners and service types (every
+    partner's report reads the all-partners rows)."""
+    rows: type[ReportDay | ReportDayAll] = ReportDay
+    conditions = [scope_for_partner(ReportDay, user, partner_id)]
+    if partner_id is None and sees_all_partners(user):
+        rows, conditions = ReportDayAll, []
+    sums = [func.sum(rows.revenue), *(func.sum(getattr(rows, n)) for n in COUNTED)]
+    conditions += [rows.day >= period.first, rows.day <= period.last]
     if service_type_id is not None:
-        conditions.append(ReportDay.service_type_id == service_type_id)
+        conditions.append(rows.service_type_id == service_type_id)
     # A day's line shows no percentile: its bucket columns are left out (half the summing).
     buckets = {*WAIT_BUCKETS, *HANDLE_BUCKETS}
     day_sums = [
@@ -266,14 +267,12 @@ def _rollup_query(
         ),
     ]
     per_day = (
-        select(ReportDay.day, null().cast(Integer), *day_sums)
-        .where(*conditions)
-        .group_by(ReportDay.day)
+        select(rows.day, null().cast(Integer), *day_sums).where(*conditions).group_by(rows.day)
     )
     per_service = (
-        select(null().cast(Date), ReportDay.service_type_id, *sums)
+        select(null().cast(Date), rows.service_type_id, *sums)
         .where(*conditions)
-        .group_by(ReportDay.service_type_id)
+        .group_by(rows.service_type_id)
     )
     return union_all(per_day, per_service)
 

@@ -11,8 +11,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
+from admin_app.admin.formatting import money_format, price_text
 from admin_app.data.models import CancelReason, Mission, MissionStatus, ServiceType, User
 from admin_app.domain.errors import PartnerNotFound, ValidationError
 from admin_app.domain.missions import open_mission
@@ -390,3 +392,16 @@ def test_today_is_the_shop_s_day_whatever_the_viewer_s_zone(client, app, world, 
 
     assert 'data-figure="opened">' in page
     assert 'data-figure="opened">0<' not in page
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+@pytest.mark.parametrize("currency", ["EUR", "USD", "JPY"])
+def test_the_reports_money_format_writes_what_babel_writes(app, language, currency):
+    amounts = [Decimal(text) for text in ("0.00", "0.05", "9.90", "999.99", "1000.00",
+               "1234567.89", "-12.50", "98765432.10")]  # fmt: skip
+    with app.test_request_context(headers={"Accept-Language": language}):
+        with force_locale(language):
+            fast = money_format(currency)
+            assert [fast(amount) for amount in amounts] == [
+                price_text(amount, currency) for amount in amounts
+            ]

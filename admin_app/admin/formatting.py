@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from babel import dates
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import g
 from flask_babel import format_currency, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
@@ -99,6 +101,31 @@ def price_text(amount: Decimal | None, currency: str | None) -> str:
     if amount is None or not currency:
         return ""
     return format_currency(amount, currency)
+
+
+#: An amount whose formatting shows where a locale puts the number, its groups and decimals.
+_SAMPLE_AMOUNT = Decimal("1234.56")
+
+
+def money_format(currency: str) -> Callable[[Decimal], str]:
+    """``price_text`` for many amounts of one currency (a year's report shows hundreds):
+    Babel formats one sample, and each amount is placed where the sample's number stands.
+    Amounts the sample does not describe (negative, or a currency without two decimals) go
+    through Babel."""
+    locale = get_locale()
+    group, decimal = get_group_symbol(locale), get_decimal_symbol(locale)
+    sample = format_currency(_SAMPLE_AMOUNT, currency)
+    prefix, found, suffix = sample.partition(f"1{group}234{decimal}56")
+    if not found:
+        return lambda amount: price_text(amount, currency)
+    symbols = str.maketrans({",": group, ".": decimal})
+
+    def formatted(amount: Decimal) -> str:
+        if amount < 0:
+            return price_text(amount, currency)
+        return f"{prefix}{f'{amount:,.2f}'.translate(symbols)}{suffix}"
+
+    return formatted
 
 
 def language_formatter(view: Any, context: Any, model: Any, name: str) -> str:

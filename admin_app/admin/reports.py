@@ -34,7 +34,7 @@ from ..domain.scoping import sees_all_partners
 from ..domain.services import all_service_types
 from .base import AccessGate, neutralise_formula
 from .filters import requested_partner
-from .formatting import CANCEL_REASON_LABELS, price_text, service_name
+from .formatting import CANCEL_REASON_LABELS, money_format, service_name
 from .forms import partner_choices
 from .messages import problem_text
 from .report_charts import Chart, day_chart, row_chart
@@ -122,7 +122,7 @@ class ReportsView(AccessGate, BaseView):
             "no_service_label": NO_SERVICE_LABEL,
             "reasons": [(reason, CANCEL_REASON_LABELS[reason]) for reason in CancelReason],
             "catalogue": catalogue,
-            "money": lambda amount: price_text(amount, catalogue.currency),
+            "money": money_format(catalogue.currency),
             "number": whole_number_format(),
             "duration": duration_text,
             "percentile": percentile_text,

@@ -47,6 +47,7 @@ COUNTED = (
     "handle_seconds", *(f"cancelled_{reason.value}" for reason in CancelReason),
     *WAIT_BUCKETS, *HANDLE_BUCKETS,
 )  # fmt: skip
+CANCELLED = tuple(f"cancelled_{reason.value}" for reason in CancelReason)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class Figures:
 
     @property
     def cancelled(self) -> int:
-        return sum(self.counts[f"cancelled_{reason.value}"] for reason in CancelReason)
+        return sum(self.counts[name] for name in CANCELLED)
 
     def cancelled_for(self, reason: CancelReason) -> int:
         return self.counts[f"cancelled_{reason.value}"]

@@ -11,9 +11,11 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import URL, make_url
 
@@ -142,9 +144,30 @@ def billing_settings(env: Mapping[str, str]) -> dict[str, Any]:
     """Reports and invoices: the zone whose days the reports' roll-ups count in
     (``data/reporting.py``), and the VAT rate (percent) included in the prices invoiced."""
     return {
-        "REPORT_TIME_ZONE": env.get("REPORT_TIME_ZONE", "Europe/Paris"),
-        "INVOICE_VAT_RATE": env.get("INVOICE_VAT_RATE", "20.00"),
+        "REPORT_TIME_ZONE": time_zone_named(env.get("REPORT_TIME_ZONE", "Europe/Paris")),
+        "INVOICE_VAT_RATE": vat_rate(env.get("INVOICE_VAT_RATE", "20.00")),
     }
+
+
+def time_zone_named(name: str) -> str:
+    """``name`` if it is a time zone that Python knows; ``ValueError`` at start otherwise."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"REPORT_TIME_ZONE must name a time zone, not {name!r}") from None
+    return name
+
+
+def vat_rate(text: str) -> str:
+    """``text`` if it is a percentage from 0 to under 100; ``ValueError`` at start otherwise
+    (not at the first invoice)."""
+    try:
+        rate = Decimal(text.strip())
+    except InvalidOperation:
+        rate = Decimal(-1)
+    if not rate.is_finite() or not 0 <= rate < 100:
+        raise ValueError(f"INVOICE_VAT_RATE must be a percentage from 0 to 99.99, not {text!r}")
+    return text.strip()
 
 
 def megabytes(size: int) -> str:

@@ -123,3 +123,33 @@ def test_sqlite_files_are_opened_read_write_only_so_a_missing_file_is_an_error()
         read_write_sqlite("postgresql+psycopg://u@db/walkin") == "postgresql+psycopg://u@db/walkin"
     )
     assert sqlite_file("postgresql+psycopg://u@db/walkin") is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("INVOICE_VAT_RATE", "twenty"),
+        ("INVOICE_VAT_RATE", "100"),
+        ("INVOICE_VAT_RATE", "-5"),
+        ("INVOICE_VAT_RATE", "NaN"),
+        ("REPORT_TIME_ZONE", "Europe/Atlantis"),
+        ("REPORT_TIME_ZONE", "../etc/passwd"),
+    ],
+)
+def test_a_wrong_vat_rate_or_report_zone_stops_the_app_at_start(monkeypatch, tmp_path, name, value):
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(ValueError, match=name):
+        settings_from_environment(str(tmp_path))
+
+
+def test_vat_rate_and_report_zone_are_read(monkeypatch, tmp_path):
+    monkeypatch.setenv("INVOICE_VAT_RATE", " 5.5 ")
+    monkeypatch.setenv("REPORT_TIME_ZONE", "America/Montreal")
+
+    settings = settings_from_environment(str(tmp_path))
+
+    assert (settings["INVOICE_VAT_RATE"], settings["REPORT_TIME_ZONE"]) == (
+        "5.5",
+        "America/Montreal",
+    )

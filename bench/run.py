@@ -218,6 +218,7 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
         }
         accounts["withdrawal_token"] = withdrawal_link_token(accounts["mission"])
         attach_samples(accounts["mission"], busiest)
+        accounts["invoice"] = issue_samples(busiest)
         db.session.remove()
         db.engine.dispose()
     return accounts
@@ -242,6 +243,32 @@ def attach_samples(mission_id: str, partner_id: int) -> None:
         photo = io.BytesIO()
         Image.new("RGB", (800, 600), (40 * number, 120, 200)).save(photo, format="JPEG")
         add_attachment(mission_id, partner, f"photo-{number + 1}.jpg", photo.getvalue())
+
+
+#: Invoices the busiest partner issues, one per completed mission, for the invoice pages.
+SAMPLE_INVOICES = 300
+
+
+def issue_samples(partner_id: int) -> str:
+    """The partner's shop profile and ``SAMPLE_INVOICES`` invoices, through the domain rule;
+    the id of the last (its page and PDF are measured)."""
+    from sqlalchemy import select
+
+    from admin_app.data.invoicing import ShopProfile
+    from admin_app.data.models import Mission, MissionStatus, User
+    from admin_app.domain.invoices import issue_invoice
+    from admin_app.extensions import db
+
+    address = "1 rue du Banc\n75001 Paris"
+    db.session.add(ShopProfile(partner_id=partner_id, legal_name="Bench SARL", address=address))
+    db.session.commit()
+    partner = db.session.get_one(User, partner_id)
+    completed = db.session.execute(
+        select(Mission.client_id, Mission.id)
+        .where(Mission.partner_id == partner_id, Mission.status == MissionStatus.COMPLETED)
+        .limit(SAMPLE_INVOICES)
+    ).all()
+    return [issue_invoice(partner, client, [mission]).id for client, mission in completed][-1]
 
 
 def withdrawal_link_token(mission_id: str) -> str:
@@ -365,6 +392,8 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
         ),
         ("notifications", "/admin/notifications/", "GET", none),
         *report_pages(),
+        ("invoices", "/admin/invoices/", "GET", none),
+        ("invoice details", f"/admin/invoices/details/?id={accounts['invoice']}", "GET", none),
         *(admins_only if role == "admin" else []),
         ("withdrawal page", f"/stop-emails/{accounts['withdrawal_token']}", "GET", none),
         ("registration POST", "/admin/clients/new/", "POST", registration),

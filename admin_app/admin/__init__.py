@@ -23,6 +23,7 @@ from .contact_details import shown_email, shown_phone
 from .dashboard import DashboardView
 from .failed_messages import FailedMessagesView
 from .formatting import local_datetime, service_name, status_badge
+from .invoice_pdf import InvoicePdfView
 from .invoices import InvoiceView
 from .missions import MissionView
 from .notifications import NotificationView, bell_badge, bell_count
@@ -49,6 +50,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(clients)
     admin.add_view(missions)
     admin.add_view(InvoiceView(Invoice, name=_l("Invoices"), endpoint="invoices"))
+    admin.add_view(
+        InvoicePdfView(name=_l("Invoice PDF"), endpoint="invoice_pdf", url="invoices/pdf")
+    )
     admin.add_view(ServiceTypeView(ServiceType, name=_l("Services"), endpoint="services"))
     admin.add_view(StaffView(User, name=_l("Staff"), endpoint="staff"))
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))

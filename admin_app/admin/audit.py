@@ -52,6 +52,7 @@ ACTION_WORDS = {
     "access.refused": _l("Another partner's row refused"),
     "invoice.issue": _l("Invoice issued"),
     "invoice.credit": _l("Credit note issued"),
+    "invoice.pdf": _l("Invoice downloaded as PDF"),
     "client.erase_invoiced": _l("Client erased (anonymised: its invoices are kept)"),
 }
 

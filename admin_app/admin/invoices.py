@@ -58,8 +58,12 @@ def total_formatter(view: Any, context: Any, model: Invoice, name: str) -> str:
 
 
 def reference_formatter(view: Any, context: Any, model: Invoice, name: str) -> Markup:
+    """The number, linking to the invoice's page, and a link to its PDF."""
     url = url_for("invoices.details_view", id=model.id)
-    return Markup('<a href="{}">{}</a>').format(url, model.reference)
+    pdf = url_for("invoice_pdf.download", invoice_id=model.id)
+    return Markup(
+        '<a href="{}">{}</a> <a class="small ml-1" href="{}" download title="{}">PDF</a>'
+    ).format(url, model.reference, pdf, gettext("Download PDF"))
 
 
 #: The list's filter by client (the third of ``InvoiceView.column_filters``), as a URL names it.

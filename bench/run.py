@@ -394,6 +394,7 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
         *report_pages(),
         ("invoices", "/admin/invoices/", "GET", none),
         ("invoice details", f"/admin/invoices/details/?id={accounts['invoice']}", "GET", none),
+        ("invoice PDF", f"/admin/invoices/pdf/{accounts['invoice']}", "GET", none),
         *(admins_only if role == "admin" else []),
         ("withdrawal page", f"/stop-emails/{accounts['withdrawal_token']}", "GET", none),
         ("registration POST", "/admin/clients/new/", "POST", registration),

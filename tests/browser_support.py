@@ -183,6 +183,7 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
         PanelPage("mission details", f"/admin/missions/details/?id={mission}"),
         PanelPage("search results", "/admin/search/?q=test"),
         PanelPage("reports", "/admin/reports/?period=month"),
+        PanelPage("shop profile", f"/admin/shop-profile/?partner={world.partner_a.id}"),
     ]
     if role in (RoleName.PARTNER, RoleName.STAFF, RoleName.ADMIN):
         pages += [

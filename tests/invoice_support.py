@@ -12,7 +12,9 @@ from admin_app.extensions import db
 from tests.conftest import register_client
 
 
-def add_profile(partner_id: int, legal_name: str = "Atelier Ève SARL") -> None:
+def add_profile(
+    partner_id: int, legal_name: str = "Atelier Ève SARL", logo_id: str | None = None
+) -> None:
     db.session.add(
         ShopProfile(
             partner_id=partner_id,
@@ -20,6 +22,7 @@ def add_profile(partner_id: int, legal_name: str = "Atelier Ève SARL") -> None:
             address="1 rue de la Paix\n75002 Paris",
             vat_number="FR12345678901",
             invoice_footer="Payable on receipt.",
+            logo_id=logo_id,
         )
     )
     db.session.commit()

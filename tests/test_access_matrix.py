@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from admin_app.data.invoicing import Invoice
+from admin_app.data.invoicing import Invoice, ShopLogo, ShopProfile
 from admin_app.data.messaging import MessageStatus, Notification, NotificationKind, OutboxMessage
 from admin_app.data.models import Client, Mission, MissionEvent, MissionNote, RoleName, User
 from admin_app.domain.invoices import issue_invoice
 from admin_app.domain.outbox import notify_shop
 from admin_app.extensions import db
+from tests.attachment_files import png_bytes
 from tests.conftest import World, log_in, post_with_csrf
 from tests.invoice_support import add_profile, another_completed_mission, completed_client
 
@@ -58,6 +59,8 @@ SERVICE_FIELDS = {
     "price_currency": "EUR",
     "duration_minutes": "30",
 }
+
+PROFILE_FIELDS = {"legal_name": "Atelier A", "address": "1 rue A\nParis", "version": "1"}
 
 CASES = [
     Case("dashboard", "GET", "/admin/", None, (200, 200, 200, 200)),
@@ -198,6 +201,18 @@ CASES = [
          {"client_id": "{i_client}", "mission": "{i_mission}"}, (302, 404, 403, 302)),
     Case("invoice credit note", "POST", "/admin/invoices/credit/",
          {"id": "{a_invoice}", "reason": "wrong"}, (302, 404, 403, 302)),
+    # The shop profile: read by everyone who sees the shop, saved by its partner and admins
+    # (staff and support: 403); another shop's answers 404 first.
+    Case("shop profile", "GET", "/admin/shop-profile/", None, (200, 200, 200, 200)),
+    Case("shop profile of partner a", "GET", "/admin/shop-profile/?partner={partner_a.id}", None,
+         (200, 404, 200, 200)),
+    Case("shop profile save", "POST", "/admin/shop-profile/?partner={partner_a.id}",
+         PROFILE_FIELDS, (302, 404, 403, 302), (403, 404)),
+    Case("shop profile save, no partner named", "POST", "/admin/shop-profile/?partner=999999",
+         PROFILE_FIELDS, (404, 404, 404, 404)),
+    Case("shop logo", "GET", "/admin/shop-profile/logo/{a_logo}", None, (200, 404, 200, 200)),
+    Case("shop logo of no one", "GET", "/admin/shop-profile/logo/nothing", None,
+         (404, 404, 404, 404)),
 ]  # fmt: skip
 
 
@@ -215,6 +230,8 @@ def snapshot() -> tuple[list, ...]:
         [tuple(row) for row in db.session.execute(select(Notification.__table__))],
         [tuple(row) for row in db.session.execute(select(OutboxMessage.__table__))],
         [tuple(row) for row in db.session.execute(select(Invoice.__table__).order_by(Invoice.id))],
+        [tuple(row) for row in db.session.execute(select(ShopProfile.__table__))],
+        [tuple(row) for row in db.session.execute(select(ShopLogo.__table__))],
     )
 
 
@@ -232,13 +249,17 @@ def names(app, world: World) -> dict[str, object]:
         notify_shop(world.partner_a.id, NotificationKind.MISSION_OPENED, mission_id=world.a_mission)
         db.session.commit()
         notification = db.session.scalars(select(Notification.id)).one()
-        add_profile(world.partner_a.id)
+        logo = ShopLogo(partner_id=world.partner_a.id, media_type="image/png", content=png_bytes())
+        db.session.add(logo)
+        db.session.commit()
+        add_profile(world.partner_a.id, logo_id=logo.id)
         i_client, billed = completed_client(world.partner_a.id, "Ivy")
         i_mission = another_completed_mission(world.partner_a.id, i_client, "9.00")
         invoice = issue_invoice(db.session.get_one(User, world.partner_a.id), i_client, [billed])
         return {
             **world.__dict__, "a_notification": notification, "a_failed_message": message.id,
             "a_invoice": invoice.id, "i_client": i_client, "i_mission": i_mission,
+            "a_logo": logo.id,
         }  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from .notifications import NotificationView, bell_badge, bell_count
 from .reports import ReportsView
 from .search_box import SearchBoxView
 from .services import ServiceTypeView
+from .shop_profile import ShopProfileView
 from .staff import StaffView
 
 
@@ -53,6 +54,9 @@ def init_admin(app: Flask) -> Admin:
     admin.add_view(
         InvoicePdfView(name=_l("Invoice PDF"), endpoint="invoice_pdf", url="invoices/pdf")
     )
+    admin.add_view(
+        ShopProfileView(name=_l("Shop profile"), endpoint="shop_profile", url="shop-profile")
+    )
     admin.add_view(ServiceTypeView(ServiceType, name=_l("Services"), endpoint="services"))
     admin.add_view(StaffView(User, name=_l("Staff"), endpoint="staff"))
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))
@@ -69,7 +73,7 @@ def init_admin(app: Flask) -> Admin:
         )
     )
     init_account_pages(app, admin)
-    accept_uploads(app, f"{missions.endpoint}.attachment_upload_view")
+    accept_uploads(app, f"{missions.endpoint}.attachment_upload_view", "shop_profile.index")
     app.jinja_env.globals.update(
         status_badge=status_badge,
         local_datetime=local_datetime,

@@ -22,6 +22,7 @@ from .base import SecureModelView
 from .filters import ChoiceFilter, day_filters
 from .formatting import local_datetime_with_zone
 from .listing import ListingMixin
+from .shop_profile import PROFILE_FIELD_LABELS
 
 ACTION_WORDS = {
     "login.success": _l("Logged in"),
@@ -54,6 +55,7 @@ ACTION_WORDS = {
     "invoice.credit": _l("Credit note issued"),
     "invoice.pdf": _l("Invoice downloaded as PDF"),
     "client.erase_invoiced": _l("Client erased (anonymised: its invoices are kept)"),
+    "shop_profile.update": _l("Shop profile changed"),
 }
 
 #: The details' keys, in words; ``email`` is left out (the Account column shows it).
@@ -74,6 +76,7 @@ DETAIL_WORDS = {
     "reference": _l("Number"),
     "invoiced": _l("Missions invoiced"),
     "credits": _l("Invoice cancelled"),
+    "changed": _l("Fields changed"),
 }
 HIDDEN_DETAILS = frozenset({"email"})
 #: The login steps a failure names.
@@ -92,6 +95,7 @@ TARGET_WORDS = {
     "user": _l("Account"),
     "notification": _l("Notification"),
     "invoice": _l("Invoice"),
+    "shop_profile": _l("Shop profile of account"),
     "clients": _l("Clients"),
     "missions": _l("Missions"),
 }
@@ -110,6 +114,8 @@ def detail_value(key: str, value: Any) -> str:
         return ", ".join(str(ROLE_LABELS.get(role, role)) for role in value)
     if key == "step":
         return str(STEP_WORDS.get(value, value))
+    if key == "changed" and isinstance(value, list):
+        return ", ".join(str(PROFILE_FIELD_LABELS.get(name, name)) for name in value)
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return "" if value is None else str(value)

@@ -31,7 +31,11 @@ from ..extensions import db
 from .formatting import LANGUAGE_NAMES, price_text, service_name
 from .messages import problem_text
 
-KIND_NAMES = {"walk_in_client": _l("client"), "walk_in_mission": _l("mission")}
+KIND_NAMES = {
+    "walk_in_client": _l("client"),
+    "walk_in_mission": _l("mission"),
+    "shop_profile": _l("shop profile"),
+}
 FIELD_LABELS = {
     "partner": _l("Partner"),
     "first_name": _l("First name"),

@@ -157,7 +157,7 @@ class InvoiceView(ScopedModelView):
         except NotAllowed:
             abort(403)
         except InvoiceRefused as refusal:
-            flash(gettext("No invoice issued. %(why)s", why=invoice_refusal(refusal)), "danger")
+            flash(issue_refusal(refusal), "danger")
             return redirect(back)
         flash(gettext("Invoice %(reference)s is issued.", reference=invoice.reference), "success")
         return redirect(url_for(".details_view", id=invoice.id))
@@ -183,6 +183,16 @@ class InvoiceView(ScopedModelView):
             gettext("Credit note %(reference)s is issued.", reference=credit.reference), "success"
         )
         return redirect(url_for(".details_view", id=credit.id))
+
+
+def issue_refusal(refusal: InvoiceRefused) -> Markup:
+    """Why no invoice was issued; a shop without a profile gets a link to fill it in."""
+    words = Markup.escape(gettext("No invoice issued. %(why)s", why=invoice_refusal(refusal)))
+    if refusal.reason != "no_shop_profile":
+        return words
+    return Markup('{} <a href="{}" data-testid="shop-profile-link">{}</a>').format(
+        words, url_for("shop_profile.index"), gettext("Open the shop profile")
+    )
 
 
 class InvoiceButtons:

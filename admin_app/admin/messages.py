@@ -65,6 +65,14 @@ PROBLEM_WORDS = {
     "invalid_date": _l("Enter a date as YYYY-MM-DD."),
     "date_order": _l("The last day cannot be before the first day."),
     "period_too_long": _l("A report covers at most %(max)d days: choose a shorter period."),
+    "too_many_lines": _l("At most %(max)d lines."),
+    "logo_type_refused": _l(
+        "Only PNG and JPEG images are accepted, and this file's content is neither of them"
+        " (whatever its name says)."
+    ),
+    "image_side_range": _l(
+        "Each side of the image must be between %(min)d and %(max)d pixels: send another size."
+    ),
     # Flask-Security's own reasons, already in the user's language.
     "password_refused": _l("This password cannot be used: %(reasons)s"),
 }

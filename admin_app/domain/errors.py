@@ -47,6 +47,9 @@ FIELD_PROBLEMS: dict[str, str] = {
     "invalid_date": "not a date (YYYY-MM-DD)",
     "date_order": "must not be before the first day",
     "period_too_long": "a report covers at most {max} days",
+    "too_many_lines": "must be at most {max} lines",
+    "logo_type_refused": "not a PNG or JPEG image (read from its content)",
+    "image_side_range": "each side must be between {min} and {max} pixels",
 }
 
 #: What an account may be refused to do (``NotAllowed``), in English.
@@ -60,6 +63,7 @@ DOINGS: dict[str, str] = {
     "read_notifications": "mark a shop's notifications read",
     "retry_messages": "retry failed messages",
     "issue_invoices": "issue invoices or credit notes",
+    "edit_shop_profile": "edit a shop's profile",
 }
 
 #: Why two clients cannot be merged (``MergeRefused``), in English.
@@ -182,6 +186,10 @@ class PartnerNotFound(NotFound):
 
 class InvoiceNotFound(NotFound):
     kind = "invoice"
+
+
+class LogoNotFound(NotFound):
+    kind = "logo"
 
 
 class TransitionRefused(DomainError):

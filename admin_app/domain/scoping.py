@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
-from ..data.invoicing import Invoice, ShopProfile
+from ..data.invoicing import Invoice, ShopLogo, ShopProfile
 from ..data.messaging import Notification
 from ..data.models import Client, ClientSearchKey, Mission, PartnerTally, RoleName, User
 from ..data.reporting import ReportDay
@@ -26,6 +26,7 @@ Scoped = TypeVar(
     ReportDay,
     Invoice,
     ShopProfile,
+    ShopLogo,
 )
 
 

@@ -10,7 +10,7 @@ from flask_security import current_user
 from sqlalchemy import insert, select
 
 from ..data.db_types import utcnow
-from ..data.invoicing import Invoice
+from ..data.invoicing import Invoice, ShopLogo
 from ..data.messaging import Notification
 from ..data.models import AuditEvent, Client, Mission, MissionAttachment, User, is_row_id
 from ..extensions import db
@@ -61,7 +61,8 @@ def record_refused_access(
     | type[Mission]
     | type[MissionAttachment]
     | type[Notification]
-    | type[Invoice],
+    | type[Invoice]
+    | type[ShopLogo],
     row_id: object,
     user: Any,
 ) -> None:

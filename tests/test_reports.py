@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from admin_app.admin.formatting import money_format, price_text
 from admin_app.data.models import CancelReason, Mission, MissionStatus, ServiceType, User
+from admin_app.domain import reports
 from admin_app.domain.errors import PartnerNotFound, ValidationError
 from admin_app.domain.missions import open_mission
 from admin_app.domain.report_rollups import recount_report_days
@@ -182,6 +183,23 @@ def test_over_31_days_percentiles_are_estimated_from_the_buckets(app, world, sho
     assert report.wait_p90 == Percentile(1200, estimate=True)
     assert report.handling_p90 == Percentile(1800, estimate=True)
     assert report.total.counts["opened"] == 7
+
+
+def test_a_short_period_with_more_durations_than_the_limit_is_estimated(
+    app, world, shops, monkeypatch
+):
+    first, last = date(2026, 3, 10), date(2026, 3, 11)
+    with app.app_context():
+        exact = report_for(world.partner_a.id, first, last)
+        durations = exact.total.counts["started"] + exact.total.counts["handled"]
+        monkeypatch.setattr(reports, "EXACT_PERCENTILE_ROWS", durations)
+        still_exact = report_for(world.partner_a.id, first, last)
+        monkeypatch.setattr(reports, "EXACT_PERCENTILE_ROWS", durations - 1)
+        estimated = report_for(world.partner_a.id, first, last)
+
+    assert not exact.wait_p90.estimate and still_exact.wait_p90 == exact.wait_p90
+    assert estimated.wait_p90.estimate and estimated.handling_p90.estimate
+    assert estimated.total == exact.total
 
 
 def test_percentile_rules():

@@ -22,6 +22,7 @@ from ..data.models import CancelReason
 from ..data.reporting import NO_SERVICE_TYPE
 from ..domain.errors import FieldProblem, PartnerNotFound, ValidationError
 from ..domain.reports import (
+    EXACT_PERCENTILE_ROWS,
     Figures,
     Percentile,
     Period,
@@ -124,6 +125,7 @@ class ReportsView(AccessGate, BaseView):
             "catalogue": catalogue,
             "money": money_format(catalogue.currency),
             "number": whole_number_format(),
+            "exact_rows": EXACT_PERCENTILE_ROWS,
             "duration": duration_text,
             "percentile": percentile_text,
             "charts": charts(report, catalogue) if report is not None else [],

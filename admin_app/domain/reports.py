@@ -4,7 +4,9 @@ returning clients, waiting and handling times, revenue; per day and per service 
 Every figure is summed from the daily roll-ups (``report_day``, see ``report_rollups.py``), a
 few hundred rows a partner and year. A report covers whole days of ``REPORT_TIME_ZONE``; the
 90th percentiles are exact (read from the period's missions) up to ``EXACT_PERCENTILE_DAYS``
-days, and estimated from the roll-ups' duration buckets beyond.
+days holding at most ``EXACT_PERCENTILE_ROWS`` durations (the roll-ups count them first), and
+estimated from the roll-ups' duration buckets beyond: a busy month of every shop would read
+tens of thousands of missions for two figures.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from .scoping import scope_for_partner, sees_all_partners, shop_id_of
 
 MAX_DAYS = 366
 EXACT_PERCENTILE_DAYS = 31
+EXACT_PERCENTILE_ROWS = 5_000
 PERIODS = ("today", "week", "month", "custom")
 PERCENTILE = 0.9
 #: The columns a report sums (the bucket columns too, for estimated percentiles).
@@ -191,7 +194,7 @@ def build_report(
     total = Figures()
     for figures in services.values():
         total.add(figures.counts, figures.revenue)
-    if period.days <= EXACT_PERCENTILE_DAYS:
+    if exact_percentiles_affordable(period, total):
         scope = _mission_scope(user, partner_id, service_type_id)
         wait_p90, handling_p90 = _exact_percentiles(period, scope)
     else:
@@ -207,6 +210,13 @@ def build_report(
         wait_p90=wait_p90,
         handling_p90=handling_p90,
     )
+
+
+def exact_percentiles_affordable(period: Period, total: Figures) -> bool:
+    """Whether the period's exact percentiles read few enough missions: a short period with
+    at most ``EXACT_PERCENTILE_ROWS`` waits and handling times, as the roll-ups count them."""
+    durations = total.counts["started"] + total.counts["handled"]
+    return period.days <= EXACT_PERCENTILE_DAYS and durations <= EXACT_PERCENTILE_ROWS
 
 
 def check_partner(user: User, partner_id: int | None) -> None:

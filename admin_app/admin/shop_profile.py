@@ -26,7 +26,7 @@ from wtforms.widgets import HiddenInput
 
 from ..config import megabytes
 from ..data.invoicing import ShopProfile
-from ..domain.errors import EditConflict, NotAllowed, NotFound, ValidationError
+from ..domain.errors import NotAllowed, NotFound
 from ..domain.scoping import may_edit_shop_profile, sees_all_partners
 from ..domain.shop_profiles import (
     LOGO_MAX_BYTES,
@@ -43,7 +43,7 @@ from ..domain.shop_profiles import (
 from ..platform.http_security import UPLOADED_FILE_POLICY
 from .base import AccessGate
 from .filters import requested_partner
-from .forms import partner_choices, show_conflict, show_domain_errors
+from .forms import partner_choices, saved_through_rules
 
 #: The profile's fields in words (the audit log names changed fields with them too).
 PROFILE_FIELD_LABELS = {
@@ -128,13 +128,10 @@ class ShopProfileView(AccessGate, BaseView):
             remove_logo=bool(form.remove_logo.data),
         )
         try:
-            save_shop_profile(current_user, shop_id, given)
-        except ValidationError as error:
-            show_domain_errors(form, error)
-            return False
-        except EditConflict as conflict:
-            show_conflict(conflict.kind)
-            return False
+            if not saved_through_rules(
+                form, lambda: save_shop_profile(current_user, shop_id, given)
+            ):
+                return False
         except NotAllowed:
             abort(403)
         flash(gettext("The shop profile is saved."), "success")

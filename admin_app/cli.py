@@ -15,12 +15,14 @@ from flask_security import hash_password
 from sqlalchemy import func, select
 
 from .data.bench_data import BenchSize, DatabaseNotEmpty, fill
+from .data.invoicing import ShopProfile
 from .data.models import CancelReason, Client, RoleName, ServiceType, User
 from .domain.attachments import prune_files
 from .domain.errors import DomainError
 from .domain.missions import apply_transition, open_mission, register_walk_in_client
 from .domain.report_rollups import recount_report_days
 from .domain.services import find_service_type
+from .domain.shop_profiles import ProfileInput, save_shop_profile
 from .domain.tally import recount
 from .domain.transitions import TRANSITIONS, transition
 from .extensions import db, security
@@ -118,6 +120,7 @@ def create_demo(if_empty: bool, url: str) -> None:
         user, password = _demo_account(email, role)
         if role is RoleName.PARTNER:
             _demo_clients(user, services)
+            _demo_shop_profile(user)
         shown = password or "(unchanged: set one with `flask users change_password`)"
         click.echo(f"  {role.value:<8} {email:<36} {shown}")
     click.echo(f"Log in at {login_url}")
@@ -183,6 +186,20 @@ def _demo_clients(partner: User, services: list[ServiceType]) -> None:
         for step in steps:
             reason = DEMO_CANCEL_REASON if transition(step).asks_reason else None
             apply_transition(mission.id, partner, step, reason=reason)
+
+
+#: The address a demo shop's invoices print.
+DEMO_SHOP_ADDRESS = "12 rue de la Paix\n75002 Paris"
+
+
+def _demo_shop_profile(partner: User) -> None:
+    """Who issues the demo shop's invoices, so the demo invoices at once (the partner saves
+    it through the rules, as on the page)."""
+    if db.session.get(ShopProfile, partner.id) is not None:
+        return
+    fields = {"legal_name": partner.shop_name or partner.email, "address": DEMO_SHOP_ADDRESS,
+              "vat_number": "", "invoice_footer": "Payable on receipt."}  # fmt: skip
+    save_shop_profile(partner, partner.id, ProfileInput(fields=fields, expected_version=0))
 
 
 @walkin.command("mission")

@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from admin_app.cli import DEMO_ACCOUNTS
+from admin_app.data.invoicing import ShopProfile
 from admin_app.data.models import Client, Mission, MissionStatus, Role, RoleName, User
+from admin_app.domain.invoices import issue_invoice
 from admin_app.extensions import db
 from tests.conftest import Account, attempt_login, log_in, post_with_csrf
 
@@ -231,3 +233,21 @@ def test_mission_command_acts_as_a_staff_member_on_its_shops_missions_only(app, 
         mission = db.session.get_one(Mission, world.a_mission)
         assert mission.events[-1].actor_id == world.staff_a.id
         assert db.session.get_one(Mission, world.b_mission).status is MissionStatus.PENDING
+
+
+def test_demo_partners_can_issue_an_invoice_at_once(app, runner):
+    runner.invoke(args=["walkin", "demo"])
+
+    with app.app_context():
+        partner = db.session.scalars(
+            select(User).where(User.email == "partner.paris@walkin.example.com")
+        ).one()
+        profile = db.session.get_one(ShopProfile, partner.id)
+        assert profile.legal_name == "Atelier Paris Centre"
+        completed = db.session.execute(
+            select(Mission.client_id, Mission.id).where(
+                Mission.partner_id == partner.id, Mission.status == MissionStatus.COMPLETED
+            )
+        ).first()
+        invoice = issue_invoice(partner, completed.client_id, [completed.id])
+        assert invoice.seller_name == "Atelier Paris Centre"

@@ -6,7 +6,8 @@ from flask_migrate import Migrate
 from flask_security import Security
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import Insert, MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase
 
 from .platform.security_utils import MailUtil, OneTimeTotp
@@ -36,3 +37,9 @@ mail = Mail()
 def database_dialect() -> str:
     """``postgresql`` or ``sqlite``: where a query must differ (search, upserts)."""
     return db.session.get_bind().dialect.name
+
+
+def dialect_insert() -> type[Insert]:
+    """The dialect's INSERT, which knows ON CONFLICT (both databases have it)."""
+    on_postgresql = database_dialect() == "postgresql"
+    return postgresql.insert if on_postgresql else sqlite.insert  # type: ignore[return-value]

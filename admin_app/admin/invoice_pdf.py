@@ -9,7 +9,7 @@ from flask_admin import BaseView, expose
 from flask_security import current_user
 
 from ..domain.errors import NotFound
-from ..domain.invoice_pdf import invoice_pdf
+from ..domain.invoice_pdf import stored_invoice_pdf
 from ..domain.invoices import visible_invoice
 from ..platform.audit import record
 from .base import AccessGate
@@ -32,7 +32,7 @@ class InvoicePdfView(AccessGate, BaseView):
             invoice = visible_invoice(current_user, invoice_id)
         except NotFound:
             abort(404)
-        content = invoice_pdf(invoice)
+        content = stored_invoice_pdf(invoice)
         details = {"reference": invoice.reference}
         record("invoice.pdf", target=f"invoice:{invoice.id}", details=details)
         return Response(

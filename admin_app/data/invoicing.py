@@ -167,3 +167,16 @@ class InvoiceLine(db.Model):
     gross: Mapped[Decimal] = mapped_column(Numeric(14, 2))
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class InvoiceDocument(db.Model):
+    """An invoice's PDF as first drawn: an issued invoice never changes, and drawing one (font
+    subsetting) costs a quarter of a second, so it is drawn once."""
+
+    __tablename__ = "invoice_document"
+
+    invoice_id: Mapped[str] = mapped_column(
+        ForeignKey("invoice.id", ondelete="RESTRICT"), primary_key=True
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,11 +13,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Insert, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import update
 
 from ..data.invoicing import InvoiceCounter
-from ..extensions import database_dialect, db
+from ..extensions import db, dialect_insert
 
 
 def invoice_year(instant: datetime) -> int:
@@ -29,7 +28,7 @@ def next_number(partner_id: int, year: int) -> int:
     """The partner's next number in ``year``, uncommitted; its counter row stays locked until
     the transaction ends."""
     db.session.execute(
-        _dialect_insert()(InvoiceCounter)
+        dialect_insert()(InvoiceCounter)
         .values(partner_id=partner_id, year=year, last_number=0)
         .on_conflict_do_nothing()
     )
@@ -40,9 +39,3 @@ def next_number(partner_id: int, year: int) -> int:
         .returning(InvoiceCounter.last_number)
         .execution_options(synchronize_session=False)
     ).one()
-
-
-def _dialect_insert() -> type[Insert]:
-    """The dialect's INSERT, which knows ON CONFLICT (both databases have it)."""
-    on_postgresql = database_dialect() == "postgresql"
-    return postgresql.insert if on_postgresql else sqlite.insert  # type: ignore[return-value]

@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import (
     ColumnElement,
-    Insert,
     and_,
     delete,
     event,
@@ -37,7 +36,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, scoped_session
 
 from ..data.models import CancelReason, Mission, MissionStatus
@@ -48,7 +46,7 @@ from ..data.reporting import (
     ReportDayAll,
     bucket_columns,
 )
-from ..extensions import database_dialect, db
+from ..extensions import db, dialect_insert
 
 #: What a mission contributes to the roll-ups, read with these columns in this order.
 FACT_COLUMNS = (
@@ -330,7 +328,7 @@ def _add(
     key: dict[str, Any],
     changes: dict[str, Any],
 ) -> None:
-    statement = _upsert()(model).values(**key, **changes)
+    statement = dialect_insert()(model).values(**key, **changes)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[getattr(model, name) for name in key],
@@ -358,12 +356,6 @@ def keep_all_partner_days() -> None:
     if not event.contains(Session, "before_commit", _apply_all_partners):
         event.listen(Session, "before_commit", _apply_all_partners)
         event.listen(Session, "after_rollback", _forget_all_partners)
-
-
-def _upsert() -> type[Insert]:
-    """The dialect's INSERT, which knows ON CONFLICT (both databases have it)."""
-    on_postgresql = database_dialect() == "postgresql"
-    return postgresql.insert if on_postgresql else sqlite.insert  # type: ignore[return-value]
 
 
 def _present(value: datetime | None) -> datetime:

@@ -17,7 +17,6 @@ from flask_admin import BaseView, expose
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
-from markupsafe import Markup
 
 from ..data.models import CancelReason
 from ..data.reporting import NO_SERVICE_TYPE
@@ -81,29 +80,6 @@ def whole_number_format() -> Callable[[int], str]:
     return lambda value: f"{value:,}".replace(",", group)
 
 
-#: A line of the per-day table; ``Markup.format`` escapes what fills it.
-DAY_LINE = Markup("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>")
-
-
-def day_lines(
-    report: Report, number: Callable[[int], str], money: Callable[[Decimal], str]
-) -> Markup:
-    """The per-day table's lines, days with no mission left out: written here in one pass,
-    as a year's table holds a few thousand cells."""
-    return Markup("\n").join(
-        DAY_LINE.format(
-            day.isoformat(),
-            number(figures.counts["opened"]),
-            number(figures.counts["completed"]),
-            number(figures.cancelled),
-            number(figures.counts["new_clients"]),
-            money(figures.revenue),
-        )  # fmt: skip
-        for day, figures in report.by_day
-        if figures.counts["opened"] or figures.counts["completed"] or figures.cancelled
-    )
-
-
 def duration_text(seconds: float | None) -> str:
     """A duration as the reports show it: "45 s", "12 min", "1 h 05 min"; a dash for none."""
     if seconds is None:
@@ -136,7 +112,6 @@ class ReportsView(AccessGate, BaseView):
     def index(self) -> Any:
         asked, catalogue = read_request(), service_catalogue()
         report = _report_or_errors(asked, catalogue)
-        number, money = whole_number_format(), money_format(catalogue.currency)
         context = {
             "asked": asked,
             "report": report,
@@ -148,9 +123,8 @@ class ReportsView(AccessGate, BaseView):
             "no_service_label": NO_SERVICE_LABEL,
             "reasons": [(reason, CANCEL_REASON_LABELS[reason]) for reason in CancelReason],
             "catalogue": catalogue,
-            "money": money,
-            "number": number,
-            "day_lines": day_lines(report, number, money) if report is not None else "",
+            "money": money_format(catalogue.currency),
+            "number": whole_number_format(),
             "exact_rows": EXACT_PERCENTILE_ROWS,
             "duration": duration_text,
             "percentile": percentile_text,

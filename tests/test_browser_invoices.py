@@ -11,6 +11,14 @@ from tests.browser_support import log_in_browser, new_context
 from tests.invoice_support import add_profile, completed_client
 
 
+def issue_from_the_mission_page(page, live_server: str, mission: str) -> None:
+    """Open the completed mission's page, issue its invoice (confirming) and land on it."""
+    page.goto(f"{live_server}/admin/missions/details/?id={mission}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Issue invoice").click()
+    page.wait_for_selector("[data-testid=invoice]")
+
+
 def test_partner_issues_an_invoice_then_cancels_it_by_a_credit_note(
     app, live_server, browser, make_account
 ):
@@ -22,10 +30,7 @@ def test_partner_issues_an_invoice_then_cancels_it_by_a_credit_note(
     page = context.new_page()
     log_in_browser(page, live_server, partner, app)
 
-    page.goto(f"{live_server}/admin/missions/details/?id={mission}")
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Issue invoice").click()
-    page.wait_for_selector("[data-testid=invoice]")
+    issue_from_the_mission_page(page, live_server, mission)
     assert "is issued." in page.content()
     assert "Ателье Ева" in page.locator("[data-testid=seller]").inner_text()
     assert "Zoé Martin" in page.locator("[data-testid=buyer]").inner_text()
@@ -54,10 +59,7 @@ def test_partner_downloads_the_invoice_as_a_pdf_in_the_client_s_language(
     context, watch = new_context(browser, "en")
     page = context.new_page()
     log_in_browser(page, live_server, partner, app)
-    page.goto(f"{live_server}/admin/missions/details/?id={mission}")
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Issue invoice").click()
-    page.wait_for_selector("[data-testid=invoice]")
+    issue_from_the_mission_page(page, live_server, mission)
     reference = page.locator("[data-testid=reference]").inner_text()
 
     with page.expect_download() as download_info:

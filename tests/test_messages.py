@@ -31,7 +31,8 @@ from admin_app.extensions import db
 from tests.conftest import log_in, post_with_csrf, settings_for_tests
 
 SAMPLE_PARAMS = {"max": 100, "roles": "boss", "reasons": "Too short.", "megabytes": "10",
-                 "megapixels": 40, "features": "JavaScript", "min": 16}  # fmt: skip
+                 "megapixels": 40, "features": "JavaScript", "min": 16,
+                 "first": "2000-01-01", "last": "2099-12-31"}  # fmt: skip
 FIELDS = {"first_name": "Ana", "last_name": "Lima", "email": "ana@example.com",
           "phone": "+33612345678"}  # fmt: skip
 

@@ -324,6 +324,25 @@ def test_a_wrong_field_is_named_and_the_others_kept(client, world, shops):
     assert 'data-figure="opened"' not in page
 
 
+@pytest.mark.parametrize(
+    ("first", "last", "field"),
+    [("0001-01-01", "0001-01-02", "first"), ("9999-12-30", "9999-12-31", "last")],
+)
+def test_a_day_beyond_the_reports_years_is_named_not_a_server_error(
+    client, world, shops, first, last, field
+):
+    log_in(client, world.admin)
+    query = f"period=custom&first={first}&last={last}"
+
+    page = client.get(f"/admin/reports/?{query}")
+    csv_answer = client.get(f"/admin/reports/csv?{query}")
+
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert f'data-error="{field}"' in text and "from 2000-01-01 to 2099-12-31" in text
+    assert csv_answer.status_code == 400
+
+
 def test_another_partners_report_is_404_for_a_partner(client, world, shops):
     log_in(client, world.partner_a)
 

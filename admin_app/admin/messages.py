@@ -64,6 +64,7 @@ PROBLEM_WORDS = {
     ),
     "invalid_date": _l("Enter a date as YYYY-MM-DD."),
     "date_order": _l("The last day cannot be before the first day."),
+    "date_out_of_range": _l("Choose a day from %(first)s to %(last)s."),
     "period_too_long": _l("A report covers at most %(max)d days: choose a shorter period."),
     "too_many_lines": _l("At most %(max)d lines."),
     "logo_type_refused": _l(

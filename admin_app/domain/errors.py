@@ -46,6 +46,7 @@ FIELD_PROBLEMS: dict[str, str] = {
     "pdf_active_content": "the PDF holds active content ({features})",
     "invalid_date": "not a date (YYYY-MM-DD)",
     "date_order": "must not be before the first day",
+    "date_out_of_range": "must be a day from {first} to {last}",
     "period_too_long": "a report covers at most {max} days",
     "too_many_lines": "must be at most {max} lines",
     "logo_type_refused": "not a PNG or JPEG image (read from its content)",

@@ -40,6 +40,8 @@ from .report_rollups import HANDLE_BUCKETS, WAIT_BUCKETS, report_zone, seconds_b
 from .scoping import scope_for_partner, sees_all_partners, shop_id_of
 
 MAX_DAYS = 366
+#: The days a report may name: beyond them a day's bounds in UTC could leave Python's dates.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 EXACT_PERCENTILE_DAYS = 31
 EXACT_PERCENTILE_ROWS = 5_000
 PERIODS = ("today", "week", "month", "custom")
@@ -92,6 +94,11 @@ def period_for(choice: str, today: date, first: str = "", last: str = "") -> Per
         for name, text in (("first", first), ("last", last))
         if days[name] is None
     }
+    bounds = {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
+    for name, day in days.items():
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            problems[name] = FieldProblem("date_out_of_range", bounds)
+            days[name] = None
     start, end = days["first"], days["last"]
     if start is not None and end is not None:
         if end < start:

@@ -304,6 +304,63 @@ def test_the_page_flags_estimated_percentiles(client, world, shops):
     assert 'id="percentile-estimate"' in text
 
 
+QUARTER = "?period=custom&first=2026-01-01&last=2026-03-31"
+
+
+def test_a_long_period_s_table_has_a_line_a_month_and_its_chart_a_bar_a_day(client, world, shops):
+    log_in(client, world.partner_a)
+
+    page = client.get(f"/admin/reports/{QUARTER}").get_data(as_text=True)
+    french = client.get(f"/admin/reports/{QUARTER}", headers={"Accept-Language": "fr"})
+
+    table = page[page.index('id="report-days"') :]
+    assert 'data-lines="month"' in table and "<th>Month</th>" in table
+    # January and February had no mission: only March has a line, with its 7 missions.
+    assert table.count("<tr><td>") == 1
+    assert "<tr><td>March 2026</td><td>7</td><td>2</td><td>2</td>" in table
+    assert "<tr><td>mars 2026</td>" in french.get_data(as_text=True)
+    days_chart = page[page.index('data-chart="days"') : page.index('data-chart="statuses"')]
+    assert days_chart.count('<rect class="report-chart-bar"') == 90
+    assert "<title>2026-03-10: 2</title>" in days_chart
+
+
+def test_a_month_or_less_keeps_a_line_a_day(client, world, shops):
+    log_in(client, world.partner_a)
+
+    page = client.get(f"/admin/reports/{MARCH}").get_data(as_text=True)
+
+    table = page[page.index('id="report-days"') :]
+    assert 'data-lines="day"' in table
+    assert "<tr><td>2026-03-10</td><td>2</td>" in table
+    assert "<tr><td>2026-03-11</td><td>3</td>" in table
+
+
+def test_month_lines_add_up_the_days(app, world, shops):
+    with app.app_context():
+        report = report_for(world.partner_a.id, date(2026, 2, 15), date(2026, 4, 5))
+
+    lines = report.lines()
+    assert [month for month, _ in lines] == [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)]
+    march = lines[1][1]
+    assert march.counts["opened"] == report.total.counts["opened"] == 7
+    assert march.revenue == report.total.revenue == Decimal("35.50")
+    assert march.cancelled == 2 and lines[0][1].counts["opened"] == 0
+
+
+def test_chart_labels_are_escaped(client, world, shops):
+    with client.application.app_context():
+        service = db.session.get_one(ServiceType, shops.repair)
+        service.name_en = "<img src=x onerror=alert(1)>"
+        db.session.commit()
+    log_in(client, world.partner_a)
+
+    page = client.get(f"/admin/reports/{MARCH}").get_data(as_text=True)
+
+    assert "<img src=x" not in page
+    services_chart = page[page.index('data-chart="services"') :]
+    assert "&lt;img src=x onerror=alert(1)&gt;</text>" in services_chart
+
+
 def test_an_empty_period_says_so(client, world, shops):
     log_in(client, world.partner_a)
 

@@ -8,13 +8,14 @@ import csv
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from babel.numbers import get_group_symbol
 from flask import Response, abort, request
 from flask_admin import BaseView, expose
-from flask_babel import get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_security import current_user
 
@@ -127,6 +128,7 @@ class ReportsView(AccessGate, BaseView):
             "number": whole_number_format(),
             "exact_rows": EXACT_PERCENTILE_ROWS,
             "duration": duration_text,
+            "month_name": month_name,
             "percentile": percentile_text,
             "charts": charts(report, catalogue) if report is not None else [],
             "csv_args": request.args.to_dict(),
@@ -146,6 +148,11 @@ class ReportsView(AccessGate, BaseView):
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+
+
+def month_name(first_day: date) -> str:
+    """A month's line in the report's table, in the user's language: "March 2026"."""
+    return format_date(first_day, "LLLL y")
 
 
 def read_request() -> ReportRequest:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from math import ceil
 from typing import Any
 
@@ -46,13 +47,16 @@ EXACT_PERCENTILE_DAYS = 31
 EXACT_PERCENTILE_ROWS = 5_000
 PERIODS = ("today", "week", "month", "custom")
 PERCENTILE = 0.9
-#: The columns a report sums (the bucket columns too, for estimated percentiles).
-COUNTED = (
-    "opened", "new_clients", "started", "completed", "wait_seconds", "handled",
-    "handle_seconds", *(f"cancelled_{reason.value}" for reason in CancelReason),
-    *WAIT_BUCKETS, *HANDLE_BUCKETS,
-)  # fmt: skip
 CANCELLED = tuple(f"cancelled_{reason.value}" for reason in CancelReason)
+#: The columns a day's line sums: no day shows a percentile, so no duration bucket.
+DAY_COUNTED = (
+    "opened", "new_clients", "started", "completed", "wait_seconds", "handled",
+    "handle_seconds", *CANCELLED,
+)  # fmt: skip
+#: The columns a report sums (the bucket columns too, for estimated percentiles).
+COUNTED = (*DAY_COUNTED, *WAIT_BUCKETS, *HANDLE_BUCKETS)
+#: Up to this many days the page's table has a line a day; beyond, a line a month.
+DAY_LINES_MAX = 31
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,13 @@ class Figures:
     def buckets(self, names: Sequence[str]) -> list[int]:
         return [self.counts[name] for name in names]
 
+    @classmethod
+    def of_day(
+        cls, counts: dict[str, int] | None = None, revenue: Decimal = Decimal("0.00")
+    ) -> Figures:
+        """A day's (or month's) figures: the ``DAY_COUNTED`` sums only."""
+        return cls(counts if counts is not None else dict.fromkeys(DAY_COUNTED, 0), revenue)
+
 
 @dataclass(frozen=True)
 class Percentile:
@@ -178,6 +189,22 @@ class Report:
         counts = self.total.counts
         return not (counts["opened"] or counts["completed"] or self.total.cancelled)
 
+    @property
+    def monthly_lines(self) -> bool:
+        """Whether the page's table has a line a month: beyond ``DAY_LINES_MAX`` days a line a
+        day is too long to read (the charts and the CSV keep every day)."""
+        return self.period.days > DAY_LINES_MAX
+
+    def lines(self) -> list[tuple[date, Figures]]:
+        """The page's table: a line a day, or a line a month named by its first day."""
+        if not self.monthly_lines:
+            return self.by_day
+        months: dict[date, Figures] = {}
+        for day, figures in self.by_day:
+            month = months.setdefault(day.replace(day=1), Figures.of_day())
+            month.add(figures.counts, figures.revenue)
+        return list(months.items())
+
 
 def build_report(
     user: User, period: Period, partner_id: int | None = None, service_type_id: int | None = None
@@ -187,17 +214,24 @@ def build_report(
     shop's partner and staff), for one service type when ``service_type_id`` is given
     (``NO_SERVICE_TYPE`` for the missions that have none)."""
     check_partner(user, partner_id)
-    days = {day: Figures() for day in period.each_day()}
+    days: dict[date, Figures] = {}
     services: dict[int, Figures] = {}
+    cent = Decimal("0.01")
     for day, service, revenue, *sums in db.session.execute(
         _rollup_query(user, period, partner_id, service_type_id)
     ):
-        counts = dict(zip(COUNTED, (int(value or 0) for value in sums), strict=True))
-        figures = Figures(counts, Decimal(revenue or 0).quantize(Decimal("0.01")))
+        # A group's sums are never NULL (the columns are NOT NULL): a day's line stops at
+        # its own columns, the buckets after them are NULL.
         if day is not None:
-            days[day] = figures
+            days[day] = Figures.of_day(
+                dict(zip(DAY_COUNTED, sums, strict=False)), Decimal(revenue).quantize(cent)
+            )
         else:
-            services[service] = figures
+            counts = dict(zip(COUNTED, sums, strict=True))
+            services[service] = Figures(counts, Decimal(revenue).quantize(cent))
+    for day in period.each_day():
+        if day not in days:
+            days[day] = Figures.of_day()
     total = Figures()
     for figures in services.values():
         total.add(figures.counts, figures.revenue)
@@ -271,19 +305,10 @@ def _rollup_query(
     conditions = [scope_for_partner(ReportDay, user, partner_id)]
     if partner_id is None and sees_all_partners(user):
         rows, conditions = ReportDayAll, []
-    sums = [func.sum(rows.revenue), *(func.sum(getattr(rows, n)) for n in COUNTED)]
+    sums, day_sums = _sums(rows)
     conditions += [rows.day >= period.first, rows.day <= period.last]
     if service_type_id is not None:
         conditions.append(rows.service_type_id == service_type_id)
-    # A day's line shows no percentile: its bucket columns are left out (half the summing).
-    buckets = {*WAIT_BUCKETS, *HANDLE_BUCKETS}
-    day_sums = [
-        sums[0],
-        *(
-            null() if name in buckets else total
-            for name, total in zip(COUNTED, sums[1:], strict=True)
-        ),
-    ]
     per_day = (
         select(rows.day, null().cast(Integer), *day_sums).where(*conditions).group_by(rows.day)
     )
@@ -293,6 +318,17 @@ def _rollup_query(
         .group_by(rows.service_type_id)
     )
     return union_all(per_day, per_service)
+
+
+@cache
+def _sums(
+    rows: type[ReportDay | ReportDayAll],
+) -> tuple[list[ColumnElement[Any]], list[ColumnElement[Any]]]:
+    """The revenue and ``COUNTED`` sums, built once a process; a day's line leaves the bucket
+    columns out (NULL: half the summing)."""
+    sums = [func.sum(rows.revenue), *(func.sum(getattr(rows, name)) for name in COUNTED)]
+    buckets = len(COUNTED) - len(DAY_COUNTED)
+    return sums, [*sums[: 1 + len(DAY_COUNTED)], *(null() for _ in range(buckets))]
 
 
 def _mission_scope(

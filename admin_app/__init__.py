@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from .admin import init_admin
 from .admin.account_pages import render_account_page
+from .api import init_api
 from .cli import walkin
 from .config import STATIC_SETTINGS, fill_secrets, read_write_sqlite, settings_from_environment
 from .data.attachment_storage import storage_named
@@ -59,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     load_settings(app, config or {})
     init_extensions(app)
     init_admin(app)
+    init_api(app)
     register_web(app)
     register_withdrawal(app)
     register_error_pages(app)

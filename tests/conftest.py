@@ -211,6 +211,23 @@ def make_user(ctx: Flask, make_account: Callable[..., Account]) -> Callable[...,
     return make
 
 
+@pytest.fixture
+def api_token(app: Flask) -> Callable[..., str]:
+    """Make an API key of ``owner`` (made by itself) and return its token."""
+    from admin_app.domain.api_keys import make_api_key
+
+    def make(owner: Account, scope: str = "write", name: str = "Test key") -> str:
+        with app.app_context():
+            user = db.session.get_one(User, owner.id)
+            return make_api_key(user, user, name, scope)[1]
+
+    return make
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 CSRF_INPUT = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
 VALUE = re.compile(r'value="([^"]+)"')
 

@@ -74,6 +74,11 @@ PROBLEM_WORDS = {
     "image_side_range": _l(
         "Each side of the image must be between %(min)d and %(max)d pixels: send another size."
     ),
+    # The API's request shapes (``api/schemas.py``).
+    "not_a_number": _l("This must be a whole number."),
+    "not_a_boolean": _l("This must be true or false."),
+    "unknown_field": _l("This is not a field of this request."),
+    "not_an_object": _l("The request's body must be a JSON object."),
     # Flask-Security's own reasons, already in the user's language.
     "password_refused": _l("This password cannot be used: %(reasons)s"),
 }

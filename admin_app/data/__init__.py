@@ -1,5 +1,5 @@
 """Tables, column types and keys, planner hints, and the bulk benchmark data."""
 
-from . import invoicing, messaging, models, reporting
+from . import api_keys, invoicing, messaging, models, reporting
 
-__all__ = ["invoicing", "messaging", "models", "reporting"]
+__all__ = ["api_keys", "invoicing", "messaging", "models", "reporting"]

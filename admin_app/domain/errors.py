@@ -51,6 +51,10 @@ FIELD_PROBLEMS: dict[str, str] = {
     "too_many_lines": "must be at most {max} lines",
     "logo_type_refused": "not a PNG or JPEG image (read from its content)",
     "image_side_range": "each side must be between {min} and {max} pixels",
+    "not_a_number": "must be a whole number",
+    "not_a_boolean": "must be true or false",
+    "unknown_field": "is not a field of this request",
+    "not_an_object": "the body must be a JSON object",
 }
 
 #: What an account may be refused to do (``NotAllowed``), in English.
@@ -65,6 +69,7 @@ DOINGS: dict[str, str] = {
     "retry_messages": "retry failed messages",
     "issue_invoices": "issue invoices or credit notes",
     "edit_shop_profile": "edit a shop's profile",
+    "manage_api_keys": "manage API keys",
 }
 
 #: Why two clients cannot be merged (``MergeRefused``), in English.
@@ -191,6 +196,10 @@ class InvoiceNotFound(NotFound):
 
 class LogoNotFound(NotFound):
     kind = "logo"
+
+
+class ApiKeyNotFound(NotFound):
+    kind = "API key"
 
 
 class TransitionRefused(DomainError):

@@ -46,7 +46,15 @@ from .report_rollups import (
     count_opened,
     is_first_visit,
 )
-from .scoping import is_partner, may_change_rows, may_register_for, scope_filter, shop_id_of
+from .scoping import (
+    is_partner,
+    may_change_rows,
+    may_register_for,
+    scope_filter,
+    sees_all_partners,
+    shop_id_of,
+    shop_of,
+)
 from .services import apply_service_type, service_type_for_new_mission
 from .tally import count_new_mission, count_registration, count_transition
 from .transitions import Transition, transition
@@ -295,6 +303,32 @@ def _move(mission_id: str, actor: User, step: Transition, details: dict) -> Miss
     )
     queue_mission_message(mission_id, target)
     return before
+
+
+def visible_mission(mission_id: str, user: User) -> Mission:
+    """The mission ``mission_id`` if ``user`` may see it; ``MissionNotFound`` otherwise."""
+    if not is_row_id(mission_id):
+        raise MissionNotFound(mission_id)
+    mission = db.session.scalar(
+        select(Mission).where(Mission.id == mission_id, scope_filter(Mission, user))
+    )
+    if mission is None:
+        record_refused_access(Mission, mission_id, user)
+        raise MissionNotFound(mission_id)
+    return mission
+
+
+def partner_to_register_for(actor: User, partner_id: int | None) -> User:
+    """The shop a registration by ``actor`` goes to: a shop's partner or staff its own shop
+    (whatever is named), an admin the partner it names (``partner_id``, required)."""
+    shop = shop_of(actor)
+    if shop is not None and not sees_all_partners(actor):
+        return shop
+    partner = db.session.get(User, partner_id) if partner_id is not None else None
+    if partner is None or not is_partner(partner):
+        code = "required" if partner_id is None else "not_active_partner"
+        raise ValidationError({"partner_id": FieldProblem(code)})
+    return partner
 
 
 def current_status(mission_id: str, user: User) -> MissionStatus:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_security import current_user
 from sqlalchemy import insert, select
 
@@ -33,6 +33,7 @@ def record(
     attempt, an account an admin changed): the log lists and filters events by that account.
     """
     actor = actor or _current_actor()
+    details = _with_calling_key(details)
     with db.engine.begin() as connection:
         connection.execute(
             insert(AuditEvent).values(
@@ -75,7 +76,16 @@ def record_refused_access(
     record("access.refused", target=f"{model.__tablename__}:{row_id}", actor=_user_or_none(user))
 
 
+def _with_calling_key(details: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An API request's events name the key it came with (``api/auth.py`` sets it)."""
+    key = g.get("api_key") if has_request_context() else None
+    return {**(details or {}), "api_key": key.label} if key is not None else details
+
+
 def _current_actor() -> User | None:
+    key = g.get("api_key") if has_request_context() else None
+    if key is not None:
+        return key.owner
     if has_request_context() and current_user.is_authenticated:
         return current_user._get_current_object()
     return None

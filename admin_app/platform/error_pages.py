@@ -4,6 +4,8 @@ also carries; never a stack trace, SQL or secret in a response."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app, make_response, request
 from flask_babel import gettext
@@ -54,7 +56,25 @@ def error_page(code: int, message: str | None = None) -> tuple[str, int]:
     return _render(code, message or _messages().get(code, ""), reference), code
 
 
-def _http_error(error: HTTPException) -> tuple[str, int]:
+#: Where other faces (the JSON API) answer errors in their own format: path prefix → renderer.
+RENDERERS = "walkin.error_renderers"
+
+
+def answer_errors_under(app: Flask, prefix: str, render: Callable[[HTTPException], Any]) -> None:
+    """Errors of requests under ``prefix`` are answered by ``render`` instead of the page."""
+    app.extensions.setdefault(RENDERERS, {})[prefix] = render
+
+
+def _own_renderer() -> Callable[[HTTPException], Any] | None:
+    for prefix, render in current_app.extensions.get(RENDERERS, {}).items():
+        if request.path.startswith(prefix):
+            return render
+    return None
+
+
+def _http_error(error: HTTPException) -> Any:
+    if render := _own_renderer():
+        return render(error)
     if error.code == 413 and takes_uploads(request.endpoint):
         return error_page(413, _file_too_large())
     return error_page(error.code or 500)
@@ -68,8 +88,10 @@ def _file_too_large() -> str:
     )
 
 
-def _service_unavailable(error: ServiceUnavailable) -> tuple[str, int]:
+def _service_unavailable(error: ServiceUnavailable) -> Any:
     """A service the request needs is away (the throttle's storage): its own words."""
+    if render := _own_renderer():
+        return render(error)
     return error_page(503, error.description)
 
 
@@ -82,7 +104,7 @@ def _csrf_error(error: CSRFError) -> tuple[str, int]:
     )
 
 
-def _server_error(error: InternalServerError) -> tuple[str, int]:
+def _server_error(error: InternalServerError) -> Any:
     """An unexpected error: roll back, log the cause with its reference, show only the id."""
     db.session.rollback()
     original = getattr(error, "original_exception", None) or error
@@ -90,16 +112,20 @@ def _server_error(error: InternalServerError) -> tuple[str, int]:
     current_app.logger.error(
         "error 500 ref=%s %s %s", reference, request.method, request.path, exc_info=original
     )
+    if render := _own_renderer():
+        return render(InternalServerError(f"reference {reference}"))
     return _render(500, _messages()[500], reference), 500
 
 
-def _database_unreachable(error: DatabaseError) -> tuple[str, int]:
+def _database_unreachable(error: DatabaseError) -> Any:
     """The pool pings connections before use, so the app recovers by itself once it is back."""
     try:
         db.session.rollback()
     except DATABASE_ERRORS:
         db.session.remove()
     current_app.logger.error("database unreachable: %s", type(error.orig).__name__)
+    if render := _own_renderer():
+        return render(ServiceUnavailable())
     return error_page(503)
 
 

@@ -47,6 +47,11 @@ CSRF_COOKIE = "csrf"
 IGNORED_KEYS = frozenset({"fs_cc"})
 
 
+#: Paths that never read nor write a session, nor set a cookie: the JSON API authenticates
+#: every request by its key, and a cookie sent there is ignored.
+STATELESS_PATHS = ("/api/",)
+
+
 class ServerSession(CallbackDict[str, Any], SessionMixin):
     def __init__(self, data: dict[str, Any] | None = None, sid: str | None = None) -> None:
         def changed(_: Any) -> None:
@@ -74,6 +79,8 @@ class DatabaseSessionInterface(SessionInterface):
         self.next_prune = 0.0
 
     def open_session(self, app: Flask, request: Request) -> ServerSession:
+        if request.path.startswith(STATELESS_PATHS):
+            return ServerSession()
         sid = request.cookies.get(self.get_cookie_name(app))
         try:
             stored = self._load(app, sid) if sid else None
@@ -102,7 +109,7 @@ class DatabaseSessionInterface(SessionInterface):
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         """(A database failure here answers 503: ``WalkIn.process_response``.)"""
-        if session.error is not None:
+        if session.error is not None or request.path.startswith(STATELESS_PATHS):
             return
         self._prune_when_due(app)
         self._save(app, session, response)

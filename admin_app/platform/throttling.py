@@ -14,6 +14,7 @@ limiter object, so one limiter shared by several apps would follow whichever was
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -102,6 +103,20 @@ def count_failure(secret: Secret, account_key: str | None) -> None:
     with _storage_reachable(limiter):
         for setting, namespace, key in _limits(secret, account_key):
             limiter.limiter.hit(parse(current_app.config[setting]), namespace, key)
+
+
+def take_api_request(key_prefix: str) -> int | None:
+    """Count one API request of a key: None when it may go on, else the seconds until the
+    key's ``API_RATE_LIMIT`` window lets it through again."""
+    limiter = app_limiter()
+    if limiter is None:
+        return None
+    with _storage_reachable(limiter):
+        rate = parse(current_app.config["API_RATE_LIMIT"])
+        if limiter.limiter.hit(rate, "api-key", key_prefix):
+            return None
+        reset_at, _ = limiter.limiter.get_window_stats(rate, "api-key", key_prefix)
+    return max(int(reset_at - time.time()) + 1, 1)
 
 
 def init_throttling(app: Flask) -> None:

@@ -99,3 +99,33 @@ def test_deleting_an_admin_keeps_the_history_it_wrote(two_partners, make_user):
 
     history = select(MissionEvent.actor_id).where(MissionEvent.mission_id == mission_id)
     assert db.session.scalars(history.order_by(MissionEvent.id)).all() == [b_id, None]
+
+
+def test_visible_row_is_the_one_404_rule_for_every_face(app, world):
+    from admin_app.data.models import AuditEvent
+    from admin_app.domain.errors import ClientNotFound, MissionNotFound
+    from admin_app.domain.scoping import visible_row
+
+    with app.app_context():
+        partner = db.session.get_one(User, world.partner_a.id)
+        assert visible_row(Mission, world.a_mission, partner).id == world.a_mission
+        with pytest.raises(MissionNotFound):
+            visible_row(Mission, world.b_mission, partner)
+        with pytest.raises(ClientNotFound):
+            visible_row(Client, "not-an-id", partner)
+        refused = db.session.scalars(select(AuditEvent.target)).all()
+        assert refused == [f"walk_in_mission:{world.b_mission}"]
+
+
+def test_a_batch_with_one_row_outside_the_scope_is_refused_whole(app, world):
+    from admin_app.domain.errors import NotFound
+    from admin_app.domain.scoping import check_all_visible
+
+    with app.app_context():
+        partner = db.session.get_one(User, world.partner_a.id)
+        own = {world.a_mission, world.a_started_mission}
+        assert check_all_visible(Mission, own, partner) == own
+        with pytest.raises(NotFound):
+            check_all_visible(Mission, [*own, world.b_mission], partner)
+        with pytest.raises(NotFound):
+            check_all_visible(Mission, [world.a_mission, "1 OR 1=1"], partner)

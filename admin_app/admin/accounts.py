@@ -21,12 +21,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 
 from ..data.models import RoleName, User
-from ..domain.accounts import SHOP_NAME_MAX_LENGTH, create_account, update_account
+from ..domain.accounts import SHOP_NAME_MAX_LENGTH, create_account, partner_choices, update_account
 from ..domain.errors import ValidationError
 from .base import SecureModelView
 from .filters import PartnerFilter
 from .formatting import local_datetime_formatter
-from .forms import optional_id, partner_choices, show_domain_errors
+from .forms import optional_id, show_domain_errors
 
 ROLE_LABELS = {
     RoleName.ADMIN.value: _l("Admin"),

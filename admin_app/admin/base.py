@@ -26,12 +26,20 @@ from markupsafe import Markup
 from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
-from ..data.models import RoleName, is_row_id
+from ..data.models import RoleName
 from ..data.plan_hints import LeftFirstJoin
-from ..domain.scoping import may_change_rows, scope_filter, sees_all_partners, shop_id_of
+from ..domain.errors import NotFound
+from ..domain.scoping import (
+    check_all_visible,
+    may_change_rows,
+    scope_filter,
+    sees_all_partners,
+    shop_id_of,
+    visible_row,
+)
 from ..domain.search import MAX_WORDS, client_id_in, client_matches, is_broad, matching_clients
 from ..extensions import database_dialect, db
-from ..platform.audit import record, record_refused_access
+from ..platform.audit import record
 from ..platform.two_factor import must_confirm_recovery_codes
 from ..platform.web import has_control_characters
 from .filters import FreshChoices, PartnerFilter, read_fresh_choices, row_number
@@ -339,13 +347,10 @@ class ScopedModelView(ListingMixin, SecureModelView):
 
     def get_one(self, id: Any) -> Any:
         """The row named by ``id`` within the user's scope, else 404 (also for a malformed id)."""
-        if not is_row_id(id):
+        try:
+            return visible_row(self.model, id, current_user)
+        except NotFound:
             abort(404)
-        row = self.get_query().filter(self.model.id == id).one_or_none()
-        if row is None:
-            record_refused_access(self.model, id, current_user)
-            abort(404)
-        return row
 
     @expose("/export/<export_type>/")
     def export(self, export_type: str) -> Response:
@@ -359,13 +364,9 @@ class ScopedModelView(ListingMixin, SecureModelView):
 
     def handle_action(self, return_view: str | None = None) -> Response:
         """Refuse the whole batch with 404 when any id is outside the user's scope."""
-        ids = set(request.form.getlist("rowid"))
-        if not all(is_row_id(row_id) for row_id in ids):
-            abort(404)
-        visible_ids = {row.id for row in self.get_query().filter(self.model.id.in_(ids))}
-        for row_id in ids - visible_ids:
-            record_refused_access(self.model, row_id, current_user)
-        if visible_ids != ids:
+        try:
+            check_all_visible(self.model, request.form.getlist("rowid"), current_user)
+        except NotFound:
             abort(404)
         return super().handle_action(return_view)
 

@@ -17,12 +17,12 @@ from markupsafe import Markup
 
 from ..data.db_types import utcnow
 from ..data.models import MissionStatus
+from ..domain.accounts import partner_choices
 from ..domain.board import BoardCard, BoardColumn, Day, board_columns
 from ..domain.scoping import sees_all_partners
 from .base import AccessGate, RowLinks
 from .filters import day_start, requested_partner, user_today
 from .formatting import local_datetime
-from .forms import partner_choices
 from .missions import CANCELLED_DAYS, COMPLETED_DAYS, STATUS_FILTER, MissionView
 
 HEADINGS = {

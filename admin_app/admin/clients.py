@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 
 from ..data.messaging import Channel, ClientConsent
 from ..data.models import Client, RoleName, User
+from ..domain.accounts import partner_choices
 from ..domain.clients import delete_client, erase_client, personal_data, update_client
 from ..domain.consent import consent_history, consent_in_force
 from ..domain.errors import (
@@ -44,7 +45,6 @@ from .forms import (
     client_fields,
     consent_change,
     offer_service_types,
-    partner_choices,
     saved_through_rules,
     show_domain_errors,
 )

@@ -9,21 +9,21 @@ from flask_admin import expose
 from flask_security import current_user
 from werkzeug.wrappers import Response
 
-from ..data.models import Mission
-from ..domain.figures import DashboardFigures, dashboard_figures
+from ..domain.accounts import partner_choices
+from ..domain.figures import DashboardFigures, MissionSummary, dashboard_figures
 from ..domain.scoping import sees_all_partners
 from .base import SecureIndexView
 from .clients import ClientView
 from .filters import ACTIVE, requested_partner
 from .formatting import STATUS_BADGES, STATUS_LABELS, local_datetime
-from .forms import partner_choices
 from .missions import STATUS_FILTER, MissionView
 
 
-def mission_summary(mission: Mission) -> dict[str, Any]:
+def mission_summary(mission: MissionSummary) -> dict[str, Any]:
+    """A summary as the dashboard shows it: with its status's words and badge, and its link."""
     return {
         "id": mission.id,
-        "client": mission.client.full_name,
+        "client": mission.client,
         "status": mission.status.value,
         "status_label": str(STATUS_LABELS[mission.status]),
         "badge": STATUS_BADGES[mission.status],

@@ -21,9 +21,9 @@ from sqlalchemy import Integer, Select, func, literal, select, union_all
 
 from ..data.models import MissionStatus, ServiceType, User
 from ..data.search_keys import name_key
+from ..domain.accounts import partner_choices_query
 from ..domain.services import service_type_choices_query
 from ..extensions import db
-from .forms import partner_choices_query
 
 MIN_YEAR, MAX_YEAR = 1900, 9998
 MAX_ID = 2**31 - 1

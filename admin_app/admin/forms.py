@@ -10,7 +10,6 @@ from flask import flash
 from flask_admin.form import BaseForm
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
 from wtforms import (
     BooleanField,
     Field,
@@ -23,11 +22,9 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from ..data.models import Role, RoleName, User
 from ..domain.errors import EditConflict, ValidationError
 from ..domain.services import default_service_type, offered_service_types
 from ..domain.validation import CLIENT_FIELDS, MAX_LENGTHS, REQUIRED_FIELDS
-from ..extensions import db
 from .formatting import LANGUAGE_NAMES, price_text, service_name
 from .messages import problem_text
 
@@ -115,21 +112,6 @@ def consent_change(form: BaseForm) -> bool | None:
     """The edit form's email consent if the user changed the box, else None (left as it is)."""
     shown = form.consent_shown.data == "1"
     return form.email_consent.data if form.email_consent.data != shown else None
-
-
-def partner_choices() -> list[tuple[int, str]]:
-    """Active partner accounts, for an admin's partner picker and filter."""
-    query = partner_choices_query().order_by(User.email)
-    return [(row.id, row.email) for row in db.session.execute(query)]
-
-
-def partner_choices_query() -> Select[tuple[int, str]]:
-    """The ids and emails of the active partner accounts, in no order."""
-    return (
-        select(User.id, User.email)
-        .join(User.roles)
-        .where(Role.name == RoleName.PARTNER.value, User.active.is_(True))
-    )
 
 
 def chosen_service_type(form: BaseForm) -> int | None:

@@ -21,6 +21,7 @@ from flask_security import current_user
 
 from ..data.models import CancelReason
 from ..data.reporting import NO_SERVICE_TYPE
+from ..domain.accounts import partner_choices
 from ..domain.errors import FieldProblem, PartnerNotFound, ValidationError
 from ..domain.reports import (
     EXACT_PERCENTILE_ROWS,
@@ -37,7 +38,6 @@ from ..domain.services import all_service_types
 from .base import AccessGate, neutralise_formula
 from .filters import requested_partner
 from .formatting import CANCEL_REASON_LABELS, money_format, service_name
-from .forms import partner_choices
 from .messages import problem_text
 from .report_charts import Chart, day_chart, row_chart
 

@@ -26,6 +26,7 @@ from wtforms.widgets import HiddenInput
 
 from ..config import megabytes
 from ..data.invoicing import ShopProfile
+from ..domain.accounts import partner_choices
 from ..domain.errors import NotAllowed, NotFound
 from ..domain.scoping import may_edit_shop_profile, sees_all_partners
 from ..domain.shop_profiles import (
@@ -43,7 +44,7 @@ from ..domain.shop_profiles import (
 from ..platform.http_security import UPLOADED_FILE_POLICY
 from .base import AccessGate
 from .filters import requested_partner
-from .forms import partner_choices, saved_through_rules
+from .forms import saved_through_rules
 
 #: The profile's fields in words (the audit log names changed fields with them too).
 PROFILE_FIELD_LABELS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_security import hash_password
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..data.models import Role, RoleName, User
@@ -215,3 +215,20 @@ def _active_admin_count() -> int:
         .where(Role.name == RoleName.ADMIN.value, User.active.is_(True))
     )
     return db.session.scalar(query) or 0
+
+
+def partner_choices() -> list[tuple[int, str]]:
+    """Active partner accounts (id, email) by email: whom an admin may act for or narrow a
+    page to (the panel's pickers and filters; the API checks its ``partner_id`` the same way:
+    ``missions.partner_to_register_for``)."""
+    query = partner_choices_query().order_by(User.email)
+    return [(row.id, row.email) for row in db.session.execute(query)]
+
+
+def partner_choices_query() -> Select[tuple[int, str]]:
+    """The ids and emails of the active partner accounts, in no order."""
+    return (
+        select(User.id, User.email)
+        .join(User.roles)
+        .where(Role.name == RoleName.PARTNER.value, User.active.is_(True))
+    )

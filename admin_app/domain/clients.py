@@ -18,18 +18,17 @@ from ..data.models import (
     MissionStatus,
     RoleName,
     User,
-    is_row_id,
 )
 from ..extensions import db
-from ..platform.audit import record, record_refused_access
+from ..platform.audit import record
 from .attachments import client_attachments, files_of_client, remove_files
 from .client_messaging import messaging_data, move_messaging, uncount_unread_notifications
 from .concurrency import check_version, commit_or_conflict
 from .consent import record_panel_change, set_email_consent
-from .errors import ClientHasInvoices, ClientNotFound, MergeRefused, NotAllowed
+from .errors import ClientHasInvoices, MergeRefused, NotAllowed
 from .invoice_records import erase_invoiced_client, invoice_count, lock_client, refuse_if_invoiced
 from .report_rollups import refresh_first_visits, remove_missions
-from .scoping import may_change_rows, visible
+from .scoping import may_change_rows, visible_row
 from .tally import count_client_removal
 from .validation import configured_phone_region, normalise_client_input
 
@@ -45,13 +44,7 @@ MISSION_COLUMNS = (
 
 def visible_client(client_id: str, user: User) -> Client:
     """The client ``client_id`` if ``user`` may see it; ``ClientNotFound`` otherwise."""
-    if not is_row_id(client_id):
-        raise ClientNotFound(client_id)
-    client = db.session.scalar(visible(Client, user).where(Client.id == client_id))
-    if client is None:
-        record_refused_access(Client, client_id, user)
-        raise ClientNotFound(client_id)
-    return client
+    return visible_row(Client, client_id, user)
 
 
 def update_client(

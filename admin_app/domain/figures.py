@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..data.models import Mission, PartnerTally, User
+from ..data.models import Mission, MissionStatus, PartnerTally, User
 from ..extensions import db
 from .scoping import scope_for_partner
 from .tally import totals
@@ -16,11 +17,25 @@ LATEST_COUNT = 3
 
 
 @dataclass(frozen=True)
+class MissionSummary:
+    """What a list of the latest missions shows of one (the dashboard, its JSON, the API)."""
+
+    id: str
+    client: str
+    status: MissionStatus
+    created_at: datetime
+
+    @classmethod
+    def of(cls, mission: Mission) -> MissionSummary:
+        return cls(mission.id, mission.client.full_name, mission.status, mission.created_at)
+
+
+@dataclass(frozen=True)
 class DashboardFigures:
     active: int
     completed: int
     clients: int
-    latest: list[Mission]
+    latest: list[MissionSummary]
 
 
 def dashboard_figures(user: User, partner_id: int | None = None) -> DashboardFigures:
@@ -37,4 +52,5 @@ def dashboard_figures(user: User, partner_id: int | None = None) -> DashboardFig
         .order_by(Mission.created_at.desc(), Mission.id.desc())
         .limit(LATEST_COUNT)
     ).all()
-    return DashboardFigures(counted.active, counted.completed, counted.clients, list(latest))
+    summaries = [MissionSummary.of(mission) for mission in latest]
+    return DashboardFigures(counted.active, counted.completed, counted.clients, summaries)

@@ -54,6 +54,7 @@ from .scoping import (
     sees_all_partners,
     shop_id_of,
     shop_of,
+    visible_row,
 )
 from .services import apply_service_type, service_type_for_new_mission
 from .tally import count_new_mission, count_registration, count_transition
@@ -307,15 +308,7 @@ def _move(mission_id: str, actor: User, step: Transition, details: dict) -> Miss
 
 def visible_mission(mission_id: str, user: User) -> Mission:
     """The mission ``mission_id`` if ``user`` may see it; ``MissionNotFound`` otherwise."""
-    if not is_row_id(mission_id):
-        raise MissionNotFound(mission_id)
-    mission = db.session.scalar(
-        select(Mission).where(Mission.id == mission_id, scope_filter(Mission, user))
-    )
-    if mission is None:
-        record_refused_access(Mission, mission_id, user)
-        raise MissionNotFound(mission_id)
-    return mission
+    return visible_row(Mission, mission_id, user)
 
 
 def partner_to_register_for(actor: User, partner_id: int | None) -> User:

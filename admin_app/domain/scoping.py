@@ -7,14 +7,26 @@ shop's rows exactly as the partner does: the scope of both is the shop's partner
 
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, false, select, true
 
 from ..data.invoicing import Invoice, ShopLogo, ShopProfile
 from ..data.messaging import Notification
-from ..data.models import Client, ClientSearchKey, Mission, PartnerTally, RoleName, User
+from ..data.models import (
+    Client,
+    ClientSearchKey,
+    Mission,
+    PartnerTally,
+    RoleName,
+    User,
+    is_row_id,
+)
 from ..data.reporting import ReportDay
+from ..extensions import db
+from ..platform.audit import record_refused_access
+from .errors import ClientNotFound, MissionNotFound, NotFound
 
 Scoped = TypeVar(
     "Scoped",
@@ -139,6 +151,40 @@ def checked_partner(user: User | None, partner_id: int | None) -> int | None:
 def visible(model: type[Scoped], user: User | None) -> Select[tuple[Scoped]]:
     """The query of the ``model`` rows (clients or missions) that ``user`` may see."""
     return select(model).where(scope_filter(model, user))
+
+
+#: What an id outside the user's scope is called, by model (any other: ``NotFound``).
+NOT_FOUND: dict[type, type[NotFound]] = {Client: ClientNotFound, Mission: MissionNotFound}
+
+
+def visible_row(model: type[Any], row_id: object, user: User | None) -> Any:
+    """The ``model`` row ``row_id`` if ``user`` may see it. Any other id (another partner's,
+    unknown, malformed) raises the model's ``NotFound``, and one that exists is audited: every
+    face answers it 404, so nobody learns whose it is."""
+    missing = NOT_FOUND.get(model, NotFound)
+    if not is_row_id(row_id):
+        raise missing(str(row_id))
+    row = db.session.scalar(visible(model, user).where(model.id == row_id))
+    if row is None:
+        record_refused_access(model, row_id, user)
+        raise missing(str(row_id))
+    return row
+
+
+def check_all_visible(model: type[Any], row_ids: Iterable[object], user: User | None) -> set[str]:
+    """The ids of a batch, all of them rows ``user`` may see; else ``NotFound`` for the whole
+    batch (each id outside the scope audited), before anything is done to any of them."""
+    ids = set(row_ids)
+    if not all(is_row_id(row_id) for row_id in ids):
+        raise NotFound("batch")
+    found = set(
+        db.session.scalars(select(model.id).where(model.id.in_(ids), scope_filter(model, user)))
+    )
+    for row_id in ids - found:
+        record_refused_access(model, row_id, user)
+    if found != ids:
+        raise NotFound("batch")
+    return found
 
 
 def staff_filter(user: User | None) -> ColumnElement[bool]:

@@ -25,16 +25,18 @@ from urllib.parse import urlencode
 WRK_SCRIPT = """
 wrk.method = "{method}"
 wrk.headers["Cookie"] = "{cookie}"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Content-Type"] = "{content_type}"
+if "{authorization}" ~= "" then wrk.headers["Authorization"] = "{authorization}" end
 local prefix = "{body}"
 local unique = {unique}
+local before, after = "{unique_before}", "{unique_after}"
 local sent = 0
 function request()
   if prefix == "" then return wrk.format() end
   sent = sent + 1
   local body = prefix
   if unique then
-    body = body .. "&email=w" .. sent .. "x" .. math.random(1, 1000000000) .. "%40example.com"
+    body = body .. before .. sent .. "x" .. math.random(1, 1000000000) .. after
   end
   return wrk.format(nil, nil, nil, body)
 end
@@ -107,16 +109,27 @@ def python_load(send: Callable[[], int], seconds: float, concurrency: int) -> Lo
 
 
 def wrk_load(url: str, method: str, cookies: dict[str, str], form: dict[str, Any] | None,
-             seconds: float, concurrency: int) -> Load:  # fmt: skip
-    """wrk with a script that sends the cookies and the form; a form with an ``email`` gets a
-    new address on every request (a registration must not repeat itself)."""
+             seconds: float, concurrency: int, api_token: str = "") -> Load:  # fmt: skip
+    """wrk with a script that sends the cookies and the form (with ``api_token``: the key and
+    the form as JSON); a form with an ``email`` gets a new address on every request (a
+    registration must not repeat itself)."""
     fields = dict(form or {})
     unique = fields.pop("email", None) is not None
+    if api_token:
+        body = json.dumps(fields)[:-1] if unique else json.dumps(fields) if form else ""
+        around = (', "email": "w', '@example.com"}')
+    else:
+        body = urlencode(fields) if form else ""
+        around = ("&email=w", "%40example.com")
     script = WRK_SCRIPT.format(
         method=method,
         cookie="; ".join(f"{key}={value}" for key, value in cookies.items()),
-        body=urlencode(fields) if form else "",
+        content_type="application/json" if api_token else "application/x-www-form-urlencoded",
+        authorization=f"Bearer {api_token}" if api_token else "",
+        body=body.replace("\\", "\\\\").replace('"', '\\"'),
         unique="true" if unique else "false",
+        unique_before=around[0].replace('"', '\\"'),
+        unique_after=around[1].replace('"', '\\"'),
     )
     whole_seconds = max(round(seconds), 1)  # wrk takes whole seconds
     with tempfile.TemporaryDirectory() as folder:

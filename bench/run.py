@@ -61,19 +61,27 @@ class Result:
 
 
 class Browser:
-    """A logged-in browser: one keep-alive connection and its cookies."""
+    """A logged-in browser: one keep-alive connection and its cookies; under ``/api/`` it
+    sends its role's API key and JSON instead (the API reads no cookie)."""
 
     def __init__(self, port: int) -> None:
         self.port = port
         self.csrf = ""
         self.cookies: dict[str, str] = {}
+        self.api_token = ""
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def request(self, method: str, path: str, form: dict[str, str] | None = None):
-        body = urlencode(form) if form else None
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        if body:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if path.startswith("/api/"):
+            body = json.dumps(form) if form else None
+            headers = {"Authorization": f"Bearer {self.api_token}"}
+            if body:
+                headers["Content-Type"] = "application/json"
+        else:
+            body = urlencode(form) if form else None
+            headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+            if body:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
             self.connection.request(method, path, body=body, headers=headers)
             response = self.connection.getresponse()
@@ -97,6 +105,7 @@ class Browser:
         other = Browser(self.port)
         other.cookies = dict(self.cookies)
         other.csrf = self.csrf
+        other.api_token = self.api_token
         return other
 
 
@@ -142,8 +151,9 @@ def measure(browser: Browser, name: str, page: str, role: str, method: str, form
         queries = int(response.getheader("X-Query-Count") or 0)
     if plan.load == "wrk":
         url = f"http://127.0.0.1:{browser.port}{page}"
+        token = browser.api_token if page.startswith("/api/") else ""
         load = wrk_load(url, method, browser.cookies, form_for(browser), plan.seconds,
-                        plan.concurrency)  # fmt: skip
+                        plan.concurrency, api_token=token)  # fmt: skip
     else:
         connections = threading.local()
 
@@ -219,9 +229,21 @@ def build(database_url: str, missions: int, settings: dict[str, str]) -> dict[st
         accounts["withdrawal_token"] = withdrawal_link_token(accounts["mission"])
         attach_samples(accounts["mission"], busiest)
         accounts["invoice"] = issue_samples(busiest)
+        accounts["partner_api_token"] = api_token(busiest)
+        accounts["admin_api_token"] = api_token(admin.id)
         db.session.remove()
         db.engine.dispose()
     return accounts
+
+
+def api_token(owner_id: int) -> str:
+    """A write key of the account (a partner's for its shop, the admin's for all)."""
+    from admin_app.data.models import User
+    from admin_app.domain.api_keys import make_api_key
+    from admin_app.extensions import db
+
+    owner = db.session.get_one(User, owner_id)
+    return make_api_key(owner, owner, "Bench", "write")[1]
 
 
 #: Photos on the measured mission, so that its page lists attachments with thumbnails.
@@ -349,6 +371,11 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
                 "email": f"b{secrets.token_hex(5)}@example.com", "csrf_token": browser.csrf,
                 "partner": accounts["partner_id"]}  # fmt: skip
 
+    def api_registration(_: Browser) -> dict[str, str]:
+        fields = {"first_name": "Bench", "last_name": "Client", "phone": "06 12 34 56 78",
+                  "email": f"b{secrets.token_hex(5)}@example.com"}  # fmt: skip
+        return {**fields, "partner_id": int(accounts["partner_id"])} if role == "admin" else fields
+
     def transition(browser: Browser) -> dict[str, str]:
         return {"id": accounts["mission"], "action": "start", "csrf_token": browser.csrf}
 
@@ -399,7 +426,18 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
         ("withdrawal page", f"/stop-emails/{accounts['withdrawal_token']}", "GET", none),
         ("registration POST", "/admin/clients/new/", "POST", registration),
         ("transition POST", "/admin/missions/transition/", "POST", transition),
+        *api_pages(mission, none, api_registration),
         ("hello, again", "/_bench/hello", "GET", none),
+    ]
+
+
+def api_pages(
+    mission: str, none: object, registration: object
+) -> list[tuple[str, str, str, object]]:
+    """The JSON API's pages, with the role's API key (support has none)."""
+    return [
+        ("API mission", f"/api/v1/missions/{mission}", "GET", none),
+        ("API registration POST", "/api/v1/clients", "POST", registration),
     ]
 
 
@@ -435,6 +473,7 @@ def server_settings() -> dict[str, str]:
         "SECURITY_PASSWORD_SALT": secrets.token_urlsafe(32),
         "TOTP_SECRET": secrets.token_urlsafe(32),
         "LOGIN_FAILURES_PER_ADDRESS": "1000 per minute",
+        "API_RATE_LIMIT": "1000000 per minute",
         "BENCH_PROBES": "1",
     }
 
@@ -448,6 +487,10 @@ def run(database_url: str, missions: int, plan: Plan) -> list[Result]:
         totp = current_code(settings["TOTP_SECRET"], accounts["admin_totp_secret"])
         admin = log_in(port, accounts["admin_email"], accounts["admin_password"], totp)
         support = log_in(port, accounts["support_email"], accounts["support_password"])
+        partner.api_token, admin.api_token = (
+            accounts["partner_api_token"],
+            accounts["admin_api_token"],
+        )
         browsers = {"partner": partner, "admin": admin, "support": support}
         results = measure_rounds(browsers, accounts, plan)
     for role in browsers:

@@ -16,6 +16,7 @@ from ..extensions import csrf
 from ..platform.error_pages import answer_errors_under
 from . import clients, missions  # noqa: F401 - their routes join the blueprint
 from .blueprint import blp
+from .kiosk import kiosk
 from .problems import http_problem
 
 EXTENSION = "walkin.api"
@@ -38,3 +39,4 @@ def init_api(app: Flask) -> None:
     api.register_blueprint(blp)
     app.extensions[EXTENSION] = api
     answer_errors_under(app, API_PREFIX, http_problem)
+    app.register_blueprint(kiosk)

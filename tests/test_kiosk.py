@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from admin_app.data.models import WebSession
 from admin_app.extensions import db
@@ -104,6 +104,23 @@ def test_page_sends_visitors_to_the_registration_endpoint(client):
 
     assert 'data-register-url="/api/v1/clients"' in page
     assert 'data-fields="first_name last_name email phone"' in page
+
+
+@pytest.mark.parametrize("url", ["/kiosk/?lang=fr", "/api/docs"])
+def test_kiosk_and_docs_pages_ask_the_database_nothing_whatever_the_rows(client, app, world, url):
+    statements: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def count(conn, cursor, statement, *_):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert statements == []
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])

@@ -231,6 +231,8 @@ STATIC_SETTINGS: dict[str, Any] = {
     "BABEL_DEFAULT_TIMEZONE": "UTC",
     "LANGUAGES": ["en", "fr"],
     "DASHBOARD_REFRESH_SECONDS": 5,
+    # The kiosk's "you're checked in" stays this long before the form is ready again.
+    "KIOSK_RESET_SECONDS": 8,
     # Lists count up to this many rows ("1,000+" beyond) and page through this many at most.
     "LIST_COUNT_CAP": 1_000,
     "LIST_MAX_ROWS": 10_000,

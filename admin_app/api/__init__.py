@@ -16,6 +16,8 @@ from ..extensions import csrf
 from ..platform.error_pages import answer_errors_under
 from . import clients, missions  # noqa: F401 - their routes join the blueprint
 from .blueprint import blp
+from .docs import docs
+from .kiosk import kiosk
 from .problems import http_problem
 
 EXTENSION = "walkin.api"
@@ -30,7 +32,15 @@ def init_api(app: Flask) -> None:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
     )
-    api = Api(app, spec_kwargs={"info": {"description": "Self check-in, bookings, accounting."}})
+    # Every operation needs the key (``auth.py``): said once for the whole document, so that a
+    # viewer's "Authorize" (``/api/docs``) sends it.
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {"description": "Self check-in, bookings, accounting."},
+            "security": [{"apiKey": []}],
+        },
+    )
     api.spec.components.security_scheme(
         "apiKey", {"type": "http", "scheme": "bearer", "description": "wk_… (an API key)"}
     )
@@ -38,3 +48,5 @@ def init_api(app: Flask) -> None:
     api.register_blueprint(blp)
     app.extensions[EXTENSION] = api
     answer_errors_under(app, API_PREFIX, http_problem)
+    app.register_blueprint(docs)
+    app.register_blueprint(kiosk)

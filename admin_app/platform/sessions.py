@@ -48,8 +48,9 @@ IGNORED_KEYS = frozenset({"fs_cc"})
 
 
 #: Paths that never read nor write a session, nor set a cookie: the JSON API authenticates
-#: every request by its key, and a cookie sent there is ignored.
-STATELESS_PATHS = ("/api/",)
+#: every request by its key, and a cookie sent there is ignored; the kiosk page is the same for
+#: every visitor and sends its key to the API itself (``api/kiosk.py``).
+STATELESS_PATHS = ("/api/", "/kiosk/")
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):

@@ -87,7 +87,7 @@ class NoteOut(Schema):
     id = fields.Integer()
     mission_id = fields.String()
     at = fields.DateTime()
-    author = fields.String(attribute="author_email", allow_none=True)
+    who = fields.String(attribute="author_email", metadata={"description": "The author's email"})
     text = fields.String()
 
 

@@ -9,8 +9,10 @@ and a deep page costs what the first does, where OFFSET would read every row bef
 
 The cursor names that last row, signed with the app's secret: opaque to callers, and one that
 was not given out (forged, cut, another list's) is refused at the field ``cursor``. Rows are
-scoped by ``scoping.py`` and searched as every list searches (``search.py``); a page is two
-statements whatever the table holds: its rows' ids, then the rows.
+scoped by ``scoping.py`` and searched as every list searches (``search.py``); a page is one
+statement whatever the table holds: its rows' ids from an index, then those rows.
+``updated_since`` has no index of its own: it is tested on each row the order index reads, so
+rows changed lately but made long ago are reached after every row made since.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ def client_page(user: User, asked: ListRequest) -> Page[Client]:
 
 def mission_page(user: User, asked: MissionListRequest) -> Page[Mission]:
     """A page of the missions ``user`` sees, newest first."""
-    problems = {}
+    problems: dict[str, FieldProblem] = {}
     if asked.status is not None and asked.status not in STATUS_CHOICES:
         problems["status"] = FieldProblem("not_a_choice")
     after = _checked(Mission, asked, problems)

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Query
 from werkzeug.wrappers import Response
 
 from ..data.models import RoleName
-from ..data.plan_hints import LeftFirstJoin
 from ..domain.errors import NotFound
 from ..domain.scoping import (
     check_all_visible,
@@ -37,8 +36,8 @@ from ..domain.scoping import (
     shop_id_of,
     visible_row,
 )
-from ..domain.search import MAX_WORDS, client_id_in, client_matches, is_broad, matching_clients
-from ..extensions import database_dialect, db
+from ..domain.search import MAX_WORDS, client_matches, is_broad, rows_of_matching_clients
+from ..extensions import db
 from ..platform.audit import record
 from ..platform.two_factor import must_confirm_recovery_codes
 from ..platform.web import has_control_characters
@@ -324,19 +323,12 @@ class ScopedModelView(ListingMixin, SecureModelView):
         return super().get_query().filter(scope_filter(self.model, current_user))
 
     def searched(self, query: Query, text: str) -> Query:
-        """The rows of the clients matching ``text`` (``matching_clients``: from the search
-        keys, within the user's scope). On SQLite those clients are joined first (``CROSS
-        JOIN``): a count stops at its 1,001st row, where ``IN (…)`` would list every matching
-        client first. PostgreSQL gets a semi-join on the keys themselves (``client_id_in``) to
-        plan from its statistics: joined to the distinct matching clients (a subquery it cannot
-        look into), it read every mission to find the newest matches (400 ms at a million)."""
+        """The rows of the clients matching ``text`` (``search.rows_of_matching_clients``);
+        the scope is already filtered, and the search keys are scoped too."""
         client_id = getattr(self.model, self.client_key)
-        if database_dialect() != "sqlite":
-            return query.filter(client_id_in(text, client_id, current_user))
-        found = matching_clients(text, current_user).subquery("searched_client")
-        clients_first = LeftFirstJoin(found, self.model, found.c.id == client_id)
-        # The scope is already filtered, and the keys are scoped too.
-        return query.enable_assertions(False).select_from(clients_first).enable_assertions(True)
+        unchecked = query.enable_assertions(False)
+        found = rows_of_matching_clients(unchecked, self.model, client_id, text, current_user)
+        return found.enable_assertions(True)
 
     def search_scan(self, search: str, filters: Any) -> Scan:
         """A search's clients tested row by row in the list's order (see ``search.py``)."""

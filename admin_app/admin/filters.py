@@ -19,9 +19,10 @@ from flask_babel import get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, Select, func, literal, select, union_all
 
-from ..data.models import MissionStatus, ServiceType, User
+from ..data.models import ServiceType, User
 from ..data.search_keys import name_key
 from ..domain.accounts import partner_choices_query
+from ..domain.paging import ACTIVE, ACTIVE_STATUSES
 from ..domain.services import service_type_choices_query
 from ..extensions import db
 
@@ -182,11 +183,6 @@ class ChoiceFilter(FilterEqual):
 
     def validate(self, value: Any) -> bool:
         return value in {str(key) for key, _ in self.options or ()}
-
-
-#: The "active" missions of the dashboard: still in the queue.
-ACTIVE = "active"
-ACTIVE_STATUSES = (MissionStatus.PENDING, MissionStatus.IN_PROGRESS)
 
 
 class StatusFilter(ChoiceFilter):

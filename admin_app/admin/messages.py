@@ -79,6 +79,9 @@ PROBLEM_WORDS = {
     "not_a_boolean": _l("This must be true or false."),
     "unknown_field": _l("This is not a field of this request."),
     "not_an_object": _l("The request's body must be a JSON object."),
+    "number_range": _l("Between %(min)d and %(max)d."),
+    "invalid_datetime": _l("Enter a date and time as YYYY-MM-DDTHH:MM:SS, with its time zone."),
+    "invalid_cursor": _l("This is not a cursor of this list: send next_cursor as it came."),
     # Flask-Security's own reasons, already in the user's language.
     "password_refused": _l("This password cannot be used: %(reasons)s"),
 }

@@ -14,7 +14,7 @@ from flask_smorest import Api
 
 from ..extensions import csrf
 from ..platform.error_pages import answer_errors_under
-from . import clients, missions  # noqa: F401 - their routes join the blueprint
+from . import clients, dashboard, lists, missions, timeline  # noqa: F401 - routes join blp
 from .blueprint import blp
 from .docs import docs
 from .kiosk import kiosk

@@ -55,6 +55,9 @@ FIELD_PROBLEMS: dict[str, str] = {
     "not_a_boolean": "must be true or false",
     "unknown_field": "is not a field of this request",
     "not_an_object": "the body must be a JSON object",
+    "number_range": "must be between {min} and {max}",
+    "invalid_datetime": "not a date and time (ISO 8601: 2025-01-31T09:30:00+01:00)",
+    "invalid_cursor": "not a cursor this list gave (send next_cursor as it came)",
 }
 
 #: What an account may be refused to do (``NotAllowed``), in English.

@@ -24,7 +24,7 @@ ranges, so ``is_broad`` tells it (``listing.py``).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 import phonenumbers
 from flask import current_app
@@ -41,10 +41,12 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Query, aliased
 
 from ..data.models import Client, ClientSearchKey, User
+from ..data.plan_hints import LeftFirstJoin
 from ..data.search_keys import REVERSED_PHONE, search_key
+from ..extensions import database_dialect
 from .scoping import scope_filter
 from .validation import configured_phone_region
 
@@ -64,6 +66,8 @@ WORD_KEY = aliased(ClientSearchKey, name="word_key")
 #: The keys as a row's test looks them up (``client_matches``).
 LOOKED_UP_KEY = aliased(ClientSearchKey, name="looked_up_key")
 
+Narrowed = TypeVar("Narrowed", Select[Any], Query[Any])
+
 
 def client_search(
     text: str, client: Any = Client, indexed: bool = True, user: User | None = None
@@ -74,6 +78,24 @@ def client_search(
     if not indexed:
         return client_matches(text, client.id)
     return client_id_in(text, client.id, user)
+
+
+def rows_of_matching_clients(
+    query: Narrowed, model: Any, client_id: ColumnElement[str], text: str, user: User
+) -> Narrowed:
+    """``query`` (of ``model`` rows, already scoped) narrowed to the rows whose client
+    (``client_id``) ``user`` sees and matches ``text``: how every list searches. An ORM
+    ``Query`` must come with its assertions off (it is given a FROM after its WHERE).
+
+    On SQLite the matching clients are joined first (``CROSS JOIN``): a count stops at its
+    1,001st row, where ``IN (…)`` would list every matching client first. PostgreSQL gets a
+    semi-join on the keys themselves (``client_id_in``) to plan from its statistics: joined to
+    the distinct matching clients (a subquery it cannot look into), it read every mission to
+    find the newest matches (400 ms at a million)."""
+    if database_dialect() != "sqlite":
+        return query.where(client_id_in(text, client_id, user))
+    found = matching_clients(text, user).subquery("searched_client")
+    return query.select_from(LeftFirstJoin(found, model, found.c.id == client_id))
 
 
 def client_id_in(

@@ -1,17 +1,22 @@
 """The ``/api/v1`` blueprint: every request is authenticated by its key first; errors answer
-as problem+json; answers that show one row carry its version as ``ETag``."""
+as problem+json; answers that show one row carry its version as ``ETag``, which a write may
+name in ``If-Match`` (``expected_version``): a row changed since is refused with 412."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Response, json
+from flask import Response, json, request
 from flask_smorest import Blueprint
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, PreconditionFailed
 
 from ..domain.errors import DomainError
 from .auth import authenticate
 from .problems import domain_problem, http_problem
+
+#: What a version's ETag holds (between its quotes).
+VERSION_TAG = re.compile(r"[0-9]{1,18}")
 
 blp = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="Walk-in's API, version 1")
 blp.before_request(authenticate)
@@ -24,3 +29,20 @@ def versioned(body: dict[str, Any], version: int, status: int = 200) -> Response
     response = Response(json.dumps(body), status=status, mimetype="application/json")
     response.set_etag(str(version))
     return response
+
+
+def expected_version() -> int | None:
+    """The row version the request's ``If-Match`` names, for the write to check in its own
+    UPDATE; None without the header or with ``*`` (any version).
+
+    ``If-Match`` compares strongly: a weak tag (``W/"3"``) or one that is no version of ours
+    can match nothing, so the write is refused at once (412). One tag only: several is 400.
+    """
+    if "If-Match" not in request.headers or request.if_match.star_tag:
+        return None
+    tags = list(request.if_match)  # the strong ones
+    if len(tags) > 1:
+        raise BadRequest("If-Match names one ETag (the one a read returned), or *.")
+    if not tags or not VERSION_TAG.fullmatch(tags[0]):
+        raise PreconditionFailed()
+    return int(tags[0])

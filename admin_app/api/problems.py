@@ -27,14 +27,15 @@ from ..domain.errors import (
 MEDIA_TYPE = "application/problem+json"
 
 #: Each domain refusal's HTTP status; any other domain error is a 409 (the request was
-#: understood, the rows' state refuses it).
+#: understood, the rows' state refuses it). ``EditConflict`` is a write whose ``If-Match``
+#: names a version the row no longer has.
 STATUS_OF: list[tuple[type[DomainError], int]] = [
     (ValidationError, 422),
     (NotFound, 404),
     (NotAllowed, 403),
     (TransitionRefused, 409),
     (MissionChanged, 409),
-    (EditConflict, 409),
+    (EditConflict, 412),
 ]
 
 #: The code and title of plain HTTP answers.
@@ -76,6 +77,8 @@ def domain_problem(error: DomainError) -> Response:
     status = next((code for kind, code in STATUS_OF if isinstance(error, kind)), 409)
     if isinstance(error, ValidationError):
         return problem(422, error.code, str(error), errors=field_errors(error.errors))
+    if status == 412:  # the version If-Match named is gone: HTTP's own code, as for any 412
+        return problem(412, detail=str(error))
     return problem(status, error.code, str(error))
 
 

@@ -1,6 +1,7 @@
-"""The ``/api/v1`` blueprint: every request is authenticated by its key first; errors answer
-as problem+json; answers that show one row carry its version as ``ETag``, which a write may
-name in ``If-Match`` (``expected_version``): a row changed since is refused with 412."""
+"""The ``/api/v1`` blueprint: every request is authenticated by its key first; a write sent
+with an ``Idempotency-Key`` is applied once (``idempotency.py``); errors answer as
+problem+json; answers that show one row carry its version as ``ETag``, which a write may name
+in ``If-Match`` (``expected_version``): a row changed since is refused with 412."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, PreconditionFailed
 
 from ..domain.errors import DomainError
 from .auth import authenticate
+from .idempotency import claim_idempotency_key, keep_answer, release_unanswered_claim
 from .problems import domain_problem, http_problem
 
 #: What a version's ETag holds (between its quotes).
@@ -20,6 +22,9 @@ VERSION_TAG = re.compile(r"[0-9]{1,18}")
 
 blp = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="Walk-in's API, version 1")
 blp.before_request(authenticate)
+blp.before_request(claim_idempotency_key)  # after the key is known: answers are kept per key
+blp.after_request(keep_answer)
+blp.teardown_request(release_unanswered_claim)
 blp.register_error_handler(DomainError, domain_problem)
 blp.register_error_handler(HTTPException, http_problem)
 

@@ -17,6 +17,9 @@ from ..domain.errors import (
     DomainError,
     EditConflict,
     FieldProblem,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
     MissionChanged,
     NotAllowed,
     NotFound,
@@ -36,7 +39,13 @@ STATUS_OF: list[tuple[type[DomainError], int]] = [
     (TransitionRefused, 409),
     (MissionChanged, 409),
     (EditConflict, 412),
+    (IdempotencyKeyInvalid, 400),
+    (IdempotencyKeyReused, 422),
+    (IdempotencyKeyInFlight, 409),
 ]
+
+#: The title of a domain refusal whose status's own title would mislead.
+TITLES = {"idempotency_key_reused": "The Idempotency-Key was sent with another request"}
 
 #: The code and title of plain HTTP answers.
 HTTP_CODES = {
@@ -57,11 +66,12 @@ HTTP_CODES = {
 
 
 def problem(status: int, code: str | None = None, detail: str | None = None,
-            **extra: Any) -> Response:  # fmt: skip
-    """A problem+json answer of ``status``; ``code`` defaults to the status's own."""
-    default_code, title = HTTP_CODES.get(status, ("error", "Error"))
+            title: str | None = None, **extra: Any) -> Response:  # fmt: skip
+    """A problem+json answer of ``status``; ``code`` and ``title`` default to the status's."""
+    default_code, default_title = HTTP_CODES.get(status, ("error", "Error"))
     body = {"type": "about:blank", "status": status, "code": code or default_code,
-            "title": title, **({"detail": detail} if detail else {}), **extra}  # fmt: skip
+            "title": title or default_title, **({"detail": detail} if detail else {}),
+            **extra}  # fmt: skip
     return Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
 
 
@@ -79,7 +89,7 @@ def domain_problem(error: DomainError) -> Response:
         return problem(422, error.code, str(error), errors=field_errors(error.errors))
     if status == 412:  # the version If-Match named is gone: HTTP's own code, as for any 412
         return problem(412, detail=str(error))
-    return problem(status, error.code, str(error))
+    return problem(status, error.code, str(error), TITLES.get(error.code))
 
 
 def http_problem(error: HTTPException) -> Response:

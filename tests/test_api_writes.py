@@ -11,7 +11,9 @@ from datetime import timedelta
 
 import pytest
 import requests
+from openapi_spec_validator import validate
 from sqlalchemy import event, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from admin_app.data.api_keys import ApiKey, IdempotentRequest
 from admin_app.data.db_types import utcnow
@@ -180,6 +182,31 @@ def test_a_failure_of_ours_releases_the_key_for_a_retry(
 
     assert retried.status_code == 201
     assert "Idempotent-Replayed" not in retried.headers
+    assert visitors_registered(app) == (1, 1)
+
+
+def test_a_write_whose_answer_cannot_be_kept_still_answers_and_holds_its_key(
+    client, app, world, api_token, monkeypatch
+):
+    """The registration is made; only keeping its answer fails: the client is told it was
+    made, and a retry within the claim's lease is not run again (409, not a second client)."""
+    token = api_token(world.partner_a, "checkin")
+    monkeypatch.setitem(app.config, "API_IDEMPOTENCY_WAIT_SECONDS", 0)
+    with app.app_context():
+        engine = db.engine
+
+    def fail_keeping(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE API_IDEMPOTENT_REQUEST"):
+            event.remove(engine, "before_cursor_execute", fail_keeping)
+            raise OperationalError(statement, parameters, ConnectionError("connection lost"))
+
+    event.listen(engine, "before_cursor_execute", fail_keeping)
+    made = client.post("/api/v1/clients", json=VISITOR, headers=with_key(token, "lost"))
+    retried = client.post("/api/v1/clients", json=VISITOR, headers=with_key(token, "lost"))
+
+    assert made.status_code == 201
+    assert retried.status_code == 409 and retried.json["code"] == "idempotency_key_in_flight"
+    assert kept_rows(app) == [("lost", None)]
     assert visitors_registered(app) == (1, 1)
 
 
@@ -502,3 +529,23 @@ def test_two_writers_naming_the_same_version_at_once_one_wins_the_other_gets_412
     status, final_version, events = mission_row(app, world.a_mission)
     assert status.value == winner.json()["status"] and final_version == version + 1
     assert events == 2  # creation + the winner's step
+
+
+def test_the_openapi_document_names_the_keys_on_every_write_and_if_match_on_transitions(client):
+    document = client.get("/api/openapi.json").json
+    validate(document)
+
+    headers = {
+        (method.upper(), path): {p["name"] for p in operation.get("parameters", [])}
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method != "parameters"
+    }
+    writes = {route: names for route, names in headers.items() if route[0] == "POST"}
+    assert writes and all("Idempotency-Key" in names for names in writes.values())
+    assert all("Idempotency-Key" not in names for (method, _), names in headers.items()
+               if method == "GET")  # fmt: skip
+    transitions = {path for (_, path), names in writes.items() if "If-Match" in names}
+    assert transitions == {
+        f"/api/v1/missions/{{mission_id}}/{action}" for action in ("start", "complete", "cancel")
+    }

@@ -19,6 +19,15 @@ from .problems import domain_problem, http_problem
 
 #: What a version's ETag holds (between its quotes).
 VERSION_TAG = re.compile(r"[0-9]{1,18}")
+#: ``If-Match`` in the OpenAPI document of the writes that check it.
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'The ETag a read returned ("<version>"): the write is made only if the row '
+    "still has that version, else 412 and nothing is written.",
+}
 
 blp = Blueprint("api_v1", __name__, url_prefix="/api/v1", description="Walk-in's API, version 1")
 blp.before_request(authenticate)

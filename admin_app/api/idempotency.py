@@ -17,7 +17,11 @@ Keys are scoped to the API key that sends them; kept answers expire after 24 hou
 
 from __future__ import annotations
 
+from typing import Any
+
+from apispec import BasePlugin
 from flask import Response, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..domain.errors import IdempotencyKeyInFlight
 from ..domain.idempotency import (
@@ -39,6 +43,16 @@ REPLAYED = "Idempotent-Replayed"
 WRITES = frozenset({"POST", "PATCH"})
 #: Headers made again for each answer, never kept.
 NOT_KEPT = frozenset({"content-length", "date", "set-cookie"})
+#: Where the hooks apply (the ``api_v1`` blueprint's prefix).
+COVERED_PATHS = "/api/v1/"
+PARAMETER = {
+    "in": "header",
+    "name": HEADER,
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Any unique text (a UUID): the request sent again with it is applied once "
+    "and answered as the first time, for 24 hours; with another request it is refused (422).",
+}
 
 
 def claim_idempotency_key() -> Response | None:
@@ -63,23 +77,35 @@ def claim_idempotency_key() -> Response | None:
 
 
 def keep_answer(response: Response) -> Response:
-    """After the write: keep its answer for the key it claimed (or release the key)."""
+    """After the write: keep its answer for the key it claimed (or release the key).
+
+    If the database refuses that, the answer is still sent (the write itself is done): the
+    claim is then abandoned, and its lease frees the key."""
     claim: Claim | None = g.pop("idempotency_claim", None)
     if claim is not None:
-        _end_request_transaction()
         headers = [(name, value) for name, value in response.headers
                    if name.lower() not in NOT_KEPT]  # fmt: skip
-        settle_claim(claim, KeptAnswer(response.status_code, headers, response.get_data()))
+        answer = KeptAnswer(response.status_code, headers, response.get_data())
+        try:
+            _end_request_transaction()
+            settle_claim(claim, answer)
+        except SQLAlchemyError:
+            current_app.logger.exception(
+                "the answer for idempotency claim %s was not kept", claim.id
+            )
     return response
 
 
 def release_unanswered_claim(error: BaseException | None = None) -> None:
     """At the request's end: a claim still held had no answer (an error went past every
-    handler), so the key is released for a retry."""
+    handler), so the key is released for a retry (or, if the database refuses, by its lease)."""
     claim: Claim | None = g.pop("idempotency_claim", None)
     if claim is not None:
-        _end_request_transaction()
-        release_claim(claim)
+        try:
+            _end_request_transaction()
+            release_claim(claim)
+        except SQLAlchemyError:
+            current_app.logger.exception("idempotency claim %s was not released", claim.id)
 
 
 def _path_and_query() -> str:
@@ -97,3 +123,17 @@ def _replayed(answer: KeptAnswer) -> Response:
     response = Response(answer.body, status=answer.status, headers=answer.headers)
     response.headers[REPLAYED] = "true"
     return response
+
+
+class IdempotencyKeyDocs(BasePlugin):
+    """Names the ``Idempotency-Key`` header on every write of the OpenAPI document, as the
+    hooks take it on every write."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict | None = None, **kwargs: Any
+    ) -> None:
+        if not (path or "").startswith(COVERED_PATHS):
+            return
+        for method, operation in (operations or {}).items():
+            if method.upper() in WRITES:
+                operation.setdefault("parameters", []).append(dict(PARAMETER))

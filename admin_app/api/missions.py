@@ -11,7 +11,7 @@ from flask import Response
 
 from ..domain.missions import apply_transition, visible_mission
 from .auth import READING, WRITING, allowed, api_actor
-from .blueprint import blp, expected_version, versioned
+from .blueprint import IF_MATCH, blp, expected_version, versioned
 from .schemas import CancelIn, MissionOut
 
 
@@ -37,6 +37,7 @@ def _moved(mission_id: str, action: str, **details: Any) -> Response:
 
 @blp.route("/missions/<mission_id>/start", methods=["POST"])
 @allowed(*WRITING)
+@blp.doc(parameters=[IF_MATCH])
 @blp.response(200, MissionOut)
 def start(mission_id: str) -> Response:
     """Start a pending mission."""
@@ -45,6 +46,7 @@ def start(mission_id: str) -> Response:
 
 @blp.route("/missions/<mission_id>/complete", methods=["POST"])
 @allowed(*WRITING)
+@blp.doc(parameters=[IF_MATCH])
 @blp.response(200, MissionOut)
 def complete(mission_id: str) -> Response:
     """Complete a mission in progress."""
@@ -53,6 +55,7 @@ def complete(mission_id: str) -> Response:
 
 @blp.route("/missions/<mission_id>/cancel", methods=["POST"])
 @allowed(*WRITING)
+@blp.doc(parameters=[IF_MATCH])
 @blp.arguments(CancelIn)
 @blp.response(200, MissionOut)
 def cancel(body: dict[str, Any], mission_id: str) -> Response:

@@ -83,6 +83,8 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_ENABLED": _flag(env.get("RATELIMIT_ENABLED", "1")),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "120 per minute"),
+        # How long a retry waits for the first request with its Idempotency-Key to finish.
+        "API_IDEMPOTENCY_WAIT_SECONDS": float(env.get("API_IDEMPOTENCY_WAIT_SECONDS", "5")),
         "LOGIN_FAILURES_PER_ACCOUNT": env.get("LOGIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_FAILURES_PER_ADDRESS": env.get("LOGIN_FAILURES_PER_ADDRESS", "30 per 15 minutes"),
         "SECOND_FACTOR_FAILURES_PER_ACCOUNT": env.get(

@@ -12,6 +12,8 @@ does, and ``domain/outbox.py`` writes the messages. This module only moves messa
   worker was killed mid-send (once its lease is over). An id enqueued twice (by the hand-over
   and a sweep) costs one UPDATE that changes nothing: the claim decides who sends.
 
+Each hour it also deletes the API's kept answers that expired (``domain/idempotency.py``).
+
 The queue's storage is a setting (``HUEY_STORAGE``): a SQLite file in the instance folder by
 default (nothing to run), Redis or PostgreSQL when several hosts share the work. The queue
 holds ids only; the outbox table stays the record of what is owed.
@@ -31,6 +33,7 @@ from huey.consumer import Consumer
 from redis import ConnectionPool
 
 from .domain import delivery
+from .domain.idempotency import prune_kept_answers
 from .domain.outbox import due_messages, init_outbox_dispatch
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,8 @@ class Worker:
     deliver: Any
     #: ``sweep()`` enqueues every due message and returns how many.
     sweep: Callable[[], int]
+    #: ``prune()`` deletes the API's expired kept answers and returns how many (each hour).
+    prune: Callable[[], int]
 
 
 def init_worker(app: Flask) -> Worker:
@@ -82,8 +87,16 @@ def init_worker(app: Flask) -> Worker:
         for message_id in message_ids:
             deliver(message_id)
 
+    def prune() -> int:
+        with app.app_context():
+            return prune_kept_answers()
+
+    @huey.periodic_task(crontab(minute="17"), name="prune_kept_answers")
+    def prune_every_hour() -> None:
+        prune()
+
     init_outbox_dispatch(app, dispatch)
-    worker = Worker(huey=huey, deliver=deliver, sweep=sweep)
+    worker = Worker(huey=huey, deliver=deliver, sweep=sweep, prune=prune)
     app.extensions[EXTENSION] = worker
     return worker
 

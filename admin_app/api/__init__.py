@@ -17,6 +17,7 @@ from ..platform.error_pages import answer_errors_under
 from . import clients, dashboard, lists, missions, timeline  # noqa: F401 - routes join blp
 from .blueprint import blp
 from .docs import docs
+from .idempotency import IdempotencyKeyDocs
 from .kiosk import kiosk
 from .problems import http_problem
 
@@ -33,12 +34,13 @@ def init_api(app: Flask) -> None:
         OPENAPI_JSON_PATH="openapi.json",
     )
     # Every operation needs the key (``auth.py``): said once for the whole document, so that a
-    # viewer's "Authorize" (``/api/docs``) sends it.
+    # viewer's "Authorize" (``/api/docs``) sends it. Writes take an ``Idempotency-Key``.
     api = Api(
         app,
         spec_kwargs={
             "info": {"description": "Self check-in, bookings, accounting."},
             "security": [{"apiKey": []}],
+            "extra_plugins": [IdempotencyKeyDocs()],
         },
     )
     api.spec.components.security_scheme(

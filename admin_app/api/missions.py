@@ -1,5 +1,7 @@
 """``/api/v1/missions``: read a mission, start, complete or cancel it (the panel's transition
-rules: ``domain/missions.py``)."""
+rules: ``domain/missions.py``). A transition sent with ``If-Match: "<version>"`` (the ETag of
+a read) is made only if the mission still has that version, checked by the transition's own
+UPDATE; otherwise 412 and nothing is written."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from flask import Response
 
 from ..domain.missions import apply_transition, visible_mission
 from .auth import READING, WRITING, allowed, api_actor
-from .blueprint import blp, versioned
+from .blueprint import IF_MATCH, blp, expected_version, versioned
 from .schemas import CancelIn, MissionOut
 
 
@@ -27,12 +29,15 @@ def _mission_answer(mission_id: str) -> Response:
 
 
 def _moved(mission_id: str, action: str, **details: Any) -> Response:
-    apply_transition(mission_id, api_actor(), action, **details)
+    apply_transition(
+        mission_id, api_actor(), action, expected_version=expected_version(), **details
+    )
     return _mission_answer(mission_id)
 
 
 @blp.route("/missions/<mission_id>/start", methods=["POST"])
 @allowed(*WRITING)
+@blp.doc(parameters=[IF_MATCH])
 @blp.response(200, MissionOut)
 def start(mission_id: str) -> Response:
     """Start a pending mission."""
@@ -41,6 +46,7 @@ def start(mission_id: str) -> Response:
 
 @blp.route("/missions/<mission_id>/complete", methods=["POST"])
 @allowed(*WRITING)
+@blp.doc(parameters=[IF_MATCH])
 @blp.response(200, MissionOut)
 def complete(mission_id: str) -> Response:
     """Complete a mission in progress."""
@@ -49,6 +55,7 @@ def complete(mission_id: str) -> Response:
 
 @blp.route("/missions/<mission_id>/cancel", methods=["POST"])
 @allowed(*WRITING)
+@blp.doc(parameters=[IF_MATCH])
 @blp.arguments(CancelIn)
 @blp.response(200, MissionOut)
 def cancel(body: dict[str, Any], mission_id: str) -> Response:

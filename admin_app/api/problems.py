@@ -17,6 +17,9 @@ from ..domain.errors import (
     DomainError,
     EditConflict,
     FieldProblem,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
     MissionChanged,
     NotAllowed,
     NotFound,
@@ -27,15 +30,22 @@ from ..domain.errors import (
 MEDIA_TYPE = "application/problem+json"
 
 #: Each domain refusal's HTTP status; any other domain error is a 409 (the request was
-#: understood, the rows' state refuses it).
+#: understood, the rows' state refuses it). ``EditConflict`` is a write whose ``If-Match``
+#: names a version the row no longer has.
 STATUS_OF: list[tuple[type[DomainError], int]] = [
     (ValidationError, 422),
     (NotFound, 404),
     (NotAllowed, 403),
     (TransitionRefused, 409),
     (MissionChanged, 409),
-    (EditConflict, 409),
+    (EditConflict, 412),
+    (IdempotencyKeyInvalid, 400),
+    (IdempotencyKeyReused, 422),
+    (IdempotencyKeyInFlight, 409),
 ]
+
+#: The title of a domain refusal whose status's own title would mislead.
+TITLES = {"idempotency_key_reused": "The Idempotency-Key was sent with another request"}
 
 #: The code and title of plain HTTP answers.
 HTTP_CODES = {
@@ -56,11 +66,12 @@ HTTP_CODES = {
 
 
 def problem(status: int, code: str | None = None, detail: str | None = None,
-            **extra: Any) -> Response:  # fmt: skip
-    """A problem+json answer of ``status``; ``code`` defaults to the status's own."""
-    default_code, title = HTTP_CODES.get(status, ("error", "Error"))
+            title: str | None = None, **extra: Any) -> Response:  # fmt: skip
+    """A problem+json answer of ``status``; ``code`` and ``title`` default to the status's."""
+    default_code, default_title = HTTP_CODES.get(status, ("error", "Error"))
     body = {"type": "about:blank", "status": status, "code": code or default_code,
-            "title": title, **({"detail": detail} if detail else {}), **extra}  # fmt: skip
+            "title": title or default_title, **({"detail": detail} if detail else {}),
+            **extra}  # fmt: skip
     return Response(json.dumps(body), status=status, mimetype=MEDIA_TYPE)
 
 
@@ -76,7 +87,9 @@ def domain_problem(error: DomainError) -> Response:
     status = next((code for kind, code in STATUS_OF if isinstance(error, kind)), 409)
     if isinstance(error, ValidationError):
         return problem(422, error.code, str(error), errors=field_errors(error.errors))
-    return problem(status, error.code, str(error))
+    if status == 412:  # the version If-Match named is gone: HTTP's own code, as for any 412
+        return problem(412, detail=str(error))
+    return problem(status, error.code, str(error), TITLES.get(error.code))
 
 
 def http_problem(error: HTTPException) -> Response:

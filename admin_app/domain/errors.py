@@ -324,3 +324,33 @@ class ClientHasInvoices(DomainError):
 
     def __init__(self, client_id: str, count: int) -> None:
         super().__init__(id=client_id, count=count)
+
+
+class IdempotencyKeyInvalid(DomainError):
+    """An idempotency key that is empty, too long or not printable ASCII."""
+
+    code = "idempotency_key_invalid"
+    english = "an idempotency key is 1 to {max} printable ASCII characters"
+
+    def __init__(self, max_length: int) -> None:
+        super().__init__(max=max_length)
+
+
+class IdempotencyKeyReused(DomainError):
+    """An idempotency key already used for another request (another path or body) of the
+    same API key: a key names one request."""
+
+    code = "idempotency_key_reused"
+    english = "this idempotency key was already used for another request: use a new key"
+
+
+class IdempotencyKeyInFlight(DomainError):
+    """The first request with this idempotency key is still running: its answer is not kept
+    yet. ``retry_after`` is in seconds."""
+
+    code = "idempotency_key_in_flight"
+    english = "the first request with this idempotency key is still running: retry shortly"
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(retry_after=retry_after)

@@ -31,6 +31,7 @@ from .consent import add_consent, record_panel_change
 from .errors import (
     BatchRefused,
     DomainError,
+    EditConflict,
     FieldProblem,
     MissionChanged,
     MissionNotFound,
@@ -189,7 +190,13 @@ ENTERED_AT = {
 
 
 def apply_transition(
-    mission_id: str, actor: User, action: str, *, reason: object = None, note: object = None
+    mission_id: str,
+    actor: User,
+    action: str,
+    *,
+    reason: object = None,
+    note: object = None,
+    expected_version: int | None = None,
 ) -> MissionStatus:
     """Move a mission visible to ``actor`` by ``action``, as one conditional UPDATE; return
     the status it now has. Cancelling needs a ``reason`` (a ``CancelReason`` value) and takes
@@ -198,11 +205,15 @@ def apply_transition(
     The UPDATE names the status that was read, so of two people acting at once exactly one
     wins; the other gets ``MissionChanged`` and the row keeps the winner's change. The row is
     not read again after the commit: its client may be deleted the next instant.
+
+    ``expected_version`` is the version the caller read (the API's ``If-Match``): the UPDATE
+    names it too, and a mission that no longer has it is ``EditConflict``, nothing written,
+    whatever its status (the caller's premise is checked before the action).
     """
     step = transition(action)
     details = _checked_details(step, actor, reason, note)
     try:
-        before = _move(mission_id, actor, step, details)
+        before = _move(mission_id, actor, step, details, expected_version)
     except DomainError:
         db.session.rollback()
         raise
@@ -271,12 +282,20 @@ def _checked_details(step: Transition, actor: User, reason: object, note: object
     return {"reason": clean_cancel_reason(reason), "note": clean_notes(note, "note")}
 
 
-def _move(mission_id: str, actor: User, step: Transition, details: dict) -> MissionFacts:
+def _move(
+    mission_id: str,
+    actor: User,
+    step: Transition,
+    details: dict,
+    expected_version: int | None = None,
+) -> MissionFacts:
     """The conditional UPDATE and the history entry, uncommitted; what the mission was before
-    (the caller adjusts the totals and the roll-ups)."""
+    (the caller adjusts the totals and the roll-ups). The UPDATE names the status read and,
+    when given, ``expected_version``: a row changed meanwhile is not written."""
     before = current_facts(mission_id, actor)
     current = before.status
     if current not in step.sources:
+        _refuse_other_version(mission_id, expected_version)
         raise TransitionRefused(step.name, current)
     target = step.target
     now = utcnow()
@@ -284,13 +303,17 @@ def _move(mission_id: str, actor: User, step: Transition, details: dict) -> Miss
     if target in ENTERED_AT:
         values[ENTERED_AT[target]] = now
     values.update({f"cancel_{name}": value for name, value in details.items()})
+    unchanged = [Mission.id == mission_id, Mission.status == current]
+    if expected_version is not None:
+        unchanged.append(Mission.version == expected_version)
     result = db.session.execute(
         update(Mission)
-        .where(Mission.id == mission_id, Mission.status == current)
+        .where(*unchanged)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
+        _refuse_other_version(mission_id, expected_version)
         raise MissionChanged(step.name, current, _status_or_none(mission_id))
     db.session.add(
         MissionEvent(
@@ -354,6 +377,16 @@ def mission_history(mission_id: str, user: User) -> list[MissionEvent | MissionM
         *db.session.scalars(merges.order_by(MissionMerge.at, MissionMerge.id)),
     ]
     return sorted(history, key=lambda entry: entry.at)
+
+
+def _refuse_other_version(mission_id: str, expected_version: int | None) -> None:
+    """``EditConflict`` when the caller named a version the mission no longer has (or the
+    mission is gone)."""
+    if expected_version is None:
+        return
+    version = db.session.scalar(select(Mission.version).where(Mission.id == mission_id))
+    if version != expected_version:
+        raise EditConflict(Mission.__tablename__, mission_id)
 
 
 def _status_or_none(mission_id: str) -> MissionStatus | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from admin_app.data.api_keys import ApiKey
+from admin_app.data.api_keys import ApiKey, IdempotentRequest
 from admin_app.data.models import Client, Mission, MissionStatus, User
 from admin_app.domain.api_keys import revoke_api_key
 from admin_app.extensions import db
@@ -78,6 +78,9 @@ def test_tablet_takes_its_key_once_then_checks_a_visitor_in(
     assert (client.first_name, client.last_name, client.phone) == ("Zoé", "Martin", "+33612345678")
     assert client.partner_id == world.partner_a.id and client.language == "en"
     assert mission.status is MissionStatus.PENDING
+    with app.app_context():  # sent with an Idempotency-Key: a retry would be applied once
+        kept = db.session.scalars(select(IdempotentRequest.status)).all()
+    assert kept == [201]
 
     expect(page.get_by_test_id("kiosk-visit")).to_be_visible()  # ready for the next visitor
     expect(page.locator("#first_name")).to_have_value("")

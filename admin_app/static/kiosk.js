@@ -62,15 +62,28 @@
     markField(document.getElementById(name), document.getElementById(name + "-error"), text);
   }
 
-  function postVisitor(key, body) {
+  // A visitor's registration keeps one Idempotency-Key until it is answered: a retry after a
+  // lost answer (the network dropped) is then applied once, not twice.
+  let pending = null;
+
+  function newRequestKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+
+  function postVisitor(key, body, requestKey) {
+    const headers = {
+      Authorization: "Bearer " + key,
+      "Content-Type": "application/json",
+      Accept: "application/json, application/problem+json",
+    };
+    if (requestKey) headers["Idempotency-Key"] = requestKey;
     return fetch(registerUrl, {
       method: "POST",
-      headers: {
-        Authorization: "Bearer " + key,
-        "Content-Type": "application/json",
-        Accept: "application/json, application/problem+json",
-      },
-      body: JSON.stringify(body),
+      headers: headers,
+      body: body,
       credentials: "omit",
       cache: "no-store",
     });
@@ -86,7 +99,7 @@
   async function checkKey(key) {
     const empty = {};
     fields.forEach(function (name) { empty[name] = ""; });
-    const response = await postVisitor(key, empty);
+    const response = await postVisitor(key, JSON.stringify(empty));
     if (response.status === 401) return "key_invalid";
     if (response.status === 403) return "key_scope";
     if (response.status === 429) return "too_many";
@@ -174,8 +187,12 @@
     const button = visitForm.querySelector("[type=submit]");
     clearMarks();
     button.disabled = true;
+    const body = JSON.stringify(visitorBody());
+    if (!pending || pending.body !== body) pending = { body: body, key: newRequestKey() };
     try {
-      await answer(await postVisitor(key, visitorBody()));
+      const response = await postVisitor(key, body, pending.key);
+      pending = null;
+      await answer(response);
     } catch (error) {
       showGeneral("unreachable");
     } finally {

@@ -436,7 +436,12 @@ def api_pages(
 ) -> list[tuple[str, str, str, object]]:
     """The JSON API's pages, with the role's API key (support has none)."""
     return [
+        ("API missions", "/api/v1/missions", "GET", none),
+        ("API missions, status filter", "/api/v1/missions?status=pending", "GET", none),
+        ("API missions, search", "/api/v1/missions?q=Martin", "GET", none),
+        ("API clients", "/api/v1/clients", "GET", none),
         ("API mission", f"/api/v1/missions/{mission}", "GET", none),
+        ("API dashboard", "/api/v1/dashboard", "GET", none),
         ("API registration POST", "/api/v1/clients", "POST", registration),
     ]
 

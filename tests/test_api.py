@@ -243,3 +243,28 @@ def test_the_openapi_document_is_valid_and_lists_every_route(client, app):
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert routes and routes <= documented
+
+
+@pytest.mark.parametrize("number", [10**20, -(10**20), 0])
+def test_an_id_beyond_the_id_columns_is_a_field_error_not_a_server_error(
+    client, world, api_token, number
+):
+    admin, partner = api_token(world.admin, "write"), api_token(world.partner_a, "write")
+
+    answers = {
+        "partner_id": client.post(
+            "/api/v1/clients", json={**VISITOR, "partner_id": number}, headers=bearer(admin)
+        ),
+        "service_type_id": client.post(
+            f"/api/v1/clients/{world.a_client}/missions",
+            json={"service_type_id": number},
+            headers=bearer(partner),
+        ),
+    }
+
+    for field, answer in answers.items():
+        assert answer.status_code == 422, answer.json
+        assert answer.json["errors"] == [
+            {"field": field, "code": "not_a_choice", "detail": "not one of the choices",
+             "params": {}}
+        ]  # fmt: skip

@@ -6,26 +6,25 @@
 from __future__ import annotations
 
 from datetime import UTC
-from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..data.models import CancelReason, MissionStatus
 from ..domain.paging import MAX_PAGE_SIZE, PAGE_SIZE, STATUS_CHOICES
-from .schemas import NUMBER_ERRORS, TEXT_ERRORS, ClientOut, MissionOut, StrictSchema, text
+from .schemas import (
+    NUMBER_ERRORS,
+    TEXT_ERRORS,
+    ClientOut,
+    MissionOut,
+    StrictSchema,
+    row_number,
+    text,
+)
 
-#: Integer ids fit PostgreSQL's ``integer``: a larger number names no row (and would fail there).
-MAX_ROW_NUMBER = 2**31 - 1
 DATE_ERRORS = {"invalid": "invalid_date", "null": "invalid_date"}
 DATETIME_ERRORS = {"invalid": "invalid_datetime", "null": "invalid_datetime"}
 #: The query's arguments: an unknown one (``stauts=``) is refused by name, not ignored.
 QUERY = {"location": "query", "unknown": RAISE}
-
-
-def row_number(**metadata: Any) -> fields.Integer:
-    """An integer id: a whole number within the id columns' range, else ``not_a_choice``."""
-    in_range = validate.Range(min=1, max=MAX_ROW_NUMBER, error="not_a_choice")
-    return fields.Integer(validate=in_range, error_messages=NUMBER_ERRORS, metadata=metadata)
 
 
 class ListArgs(StrictSchema):

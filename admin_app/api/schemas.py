@@ -25,6 +25,18 @@ def text(*, required: bool = False, **metadata: Any) -> fields.String:
     )
 
 
+#: Integer ids fit PostgreSQL's ``integer``: a larger number names no row (and would fail there).
+MAX_ROW_NUMBER = 2**31 - 1
+
+
+def row_number(*, allow_none: bool = False, **metadata: Any) -> fields.Integer:
+    """An integer id: a whole number within the id columns' range, else ``not_a_choice``."""
+    in_range = validate.Range(min=1, max=MAX_ROW_NUMBER, error="not_a_choice")
+    return fields.Integer(
+        allow_none=allow_none, validate=in_range, error_messages=NUMBER_ERRORS, metadata=metadata
+    )
+
+
 class StrictSchema(Schema):
     """A request body: an unknown field is refused by name, not silently dropped."""
 
@@ -45,18 +57,14 @@ class RegistrationIn(StrictSchema):
     country = text()
     language = text(description="The language of the client's messages: en or fr")
     email_consent = fields.Boolean(load_default=False, error_messages=FLAG_ERRORS)
-    service_type_id = fields.Integer(
-        allow_none=True, error_messages=NUMBER_ERRORS, metadata={"description": "An active type"}
-    )
-    partner_id = fields.Integer(
-        allow_none=True,
-        error_messages=NUMBER_ERRORS,
-        metadata={"description": "Required with an admin's key: the shop the client visits"},
+    service_type_id = row_number(allow_none=True, description="An active type")
+    partner_id = row_number(
+        allow_none=True, description="Required with an admin's key: the shop the client visits"
     )
 
 
 class NewMissionIn(StrictSchema):
-    service_type_id = fields.Integer(allow_none=True, error_messages=NUMBER_ERRORS)
+    service_type_id = row_number(allow_none=True)
 
 
 class CancelIn(StrictSchema):

@@ -118,9 +118,16 @@ def key_for_token(token: str) -> ApiKey | None:
         return None
     if key.revoked_at is not None or not _may_own(key.owner, key.owner):
         return None
-    db.session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=utcnow()))
-    db.session.commit()
+    _stamp_use(key.id)
     return key
+
+
+def _stamp_use(key_id: int) -> None:
+    """The key's last use, on a connection of its own and committed at once (as the audit log
+    is): the request's session keeps the key and its owner loaded, and a read-only request
+    never commits its own."""
+    with db.engine.begin() as connection:
+        connection.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
 
 
 def _may_own(actor: User, owner: User) -> bool:

@@ -243,6 +243,8 @@ def test_the_openapi_document_is_valid_and_lists_every_route(client, app):
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert routes and routes <= documented
+    default = document["components"]["responses"]["DEFAULT_ERROR"]["content"]
+    assert default["application/problem+json"]["schema"]["$ref"].endswith("/ProblemOut")
 
 
 @pytest.mark.parametrize("number", [10**20, -(10**20), 0])

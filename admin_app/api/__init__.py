@@ -9,8 +9,11 @@ own: the ``Api`` object keeps the spec it builds, so one shared by several apps 
 
 from __future__ import annotations
 
+import http
+
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
 from ..extensions import csrf
 from ..platform.error_pages import answer_errors_under
@@ -19,10 +22,30 @@ from .blueprint import blp
 from .docs import docs
 from .idempotency import IdempotencyKeyDocs
 from .kiosk import kiosk
-from .problems import http_problem
+from .problems import MEDIA_TYPE, http_problem
+from .schemas import ProblemOut
 
 EXTENSION = "walkin.api"
 API_PREFIX = "/api/"
+
+
+class WalkInApi(Api):
+    """flask-smorest's ``Api``, whose documented errors are what ``problems.py`` answers:
+    ``application/problem+json`` with ``ProblemOut``'s fields (flask-smorest would document its
+    own JSON error shape)."""
+
+    ERROR_SCHEMA = ProblemOut
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "A problem (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, MEDIA_TYPE)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
 
 
 def init_api(app: Flask) -> None:
@@ -35,7 +58,7 @@ def init_api(app: Flask) -> None:
     )
     # Every operation needs the key (``auth.py``): said once for the whole document, so that a
     # viewer's "Authorize" (``/api/docs``) sends it. Writes take an ``Idempotency-Key``.
-    api = Api(
+    api = WalkInApi(
         app,
         spec_kwargs={
             "info": {"description": "Self check-in, bookings, accounting."},

@@ -109,6 +109,7 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
     }
     settings.update(message_settings(env))
     settings.update(billing_settings(env))
+    settings.update(operator_settings(env))
     settings.update({name: env[name] for name in SECRET_NAMES if env.get(name)})
     return settings
 
@@ -147,6 +148,27 @@ def billing_settings(env: Mapping[str, str]) -> dict[str, Any]:
     return {
         "REPORT_TIME_ZONE": time_zone_named(env.get("REPORT_TIME_ZONE", "Europe/Paris")),
         "INVOICE_VAT_RATE": vat_rate(env.get("INVOICE_VAT_RATE", "20.00")),
+    }
+
+
+#: What ``LOG_FORMAT`` may be: ``text`` (Python's default lines, for development) or ``json``
+#: (one JSON object a line, for a log collector: ``platform/request_log.py``).
+LOG_FORMATS = ("text", "json")
+
+
+def operator_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """What operators watch: the log format, and the address where the Prometheus metrics
+    are served (``METRICS_PORT`` empty or 0: no metrics; ``gunicorn.conf.py`` serves them)."""
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"LOG_FORMAT must be text or json, not {log_format!r}")
+    port = env.get("METRICS_PORT", "").strip()
+    if port and not (port.isdigit() and 0 <= int(port) < 65536):
+        raise ValueError(f"METRICS_PORT must be a port number, not {port!r}")
+    return {
+        "LOG_FORMAT": log_format,
+        "METRICS_PORT": int(port or 0),
+        "METRICS_ADDRESS": env.get("METRICS_ADDRESS", "127.0.0.1").strip() or "127.0.0.1",
     }
 
 

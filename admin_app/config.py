@@ -208,7 +208,8 @@ def _flag(value: str) -> bool:
 
 
 STATIC_SETTINGS: dict[str, Any] = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # A failed statement's error never shows its values (a client's data) in the log.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # A multipart form's text fields are read into memory: none may be larger than this. (A

@@ -125,14 +125,27 @@ class RequestFields(logging.Filter):
         return True
 
 
+#: PostgreSQL's error details quote the values of the row or key refused ("Failing row
+#: contains (..., someone@example.com, ...)"); the engine already hides the statement's.
+ERROR_DETAIL = re.compile(r"^(\s*DETAIL:).*$", re.MULTILINE)
+
+
+class JsonLineFormatter(JsonFormatter):
+    """One JSON object a record; an exception's trace without the database's details."""
+
+    def __init__(self) -> None:
+        super().__init__(JSON_FIELDS, style="{", rename_fields=JSON_RENAMED, timestamp="time")
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return ERROR_DETAIL.sub(r"\1 (hidden)", super().formatException(ei))
+
+
 class JsonLines(logging.StreamHandler):  # type: ignore[type-arg]
     """The handler ``LOG_FORMAT=json`` puts on the root logger (one a process)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.setFormatter(
-            JsonFormatter(JSON_FIELDS, style="{", rename_fields=JSON_RENAMED, timestamp="time")
-        )
+        self.setFormatter(JsonLineFormatter())
         self.addFilter(RequestFields())
 
 

@@ -22,7 +22,9 @@ from .platform.audit import init_audit
 from .platform.authn import init_authn
 from .platform.bench_probe import init_bench_probes
 from .platform.error_pages import DATABASE_ERRORS, register_error_pages, unavailable_page
+from .platform.health import register_health
 from .platform.http_security import init_http_security
+from .platform.request_log import init_request_log
 from .platform.security import init_security
 from .platform.sessions import forget_session, init_sessions
 from .platform.throttling import init_throttling
@@ -58,10 +60,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
     )
     load_settings(app, config or {})
+    init_request_log(app)
     init_extensions(app)
     init_admin(app)
     init_api(app)
     register_web(app)
+    register_health(app)
     register_withdrawal(app)
     register_error_pages(app)
     init_http_security(app)

@@ -7,6 +7,7 @@ import logging
 import secrets
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -14,6 +15,7 @@ from flask.cli import AppGroup
 from flask_security import hash_password
 from sqlalchemy import func, select
 
+from .data.backup import BackupRefused, backup_database, restore_database
 from .data.bench_data import BenchSize, DatabaseNotEmpty, fill
 from .data.invoicing import ShopProfile
 from .data.models import CancelReason, Client, RoleName, ServiceType, User
@@ -26,6 +28,7 @@ from .domain.shop_profiles import ProfileInput, save_shop_profile
 from .domain.tally import recount
 from .domain.transitions import TRANSITIONS, transition
 from .extensions import db, security
+from .platform.health import migration_heads
 from .platform.security import ensure_roles
 from .worker import run_consumer
 
@@ -329,3 +332,39 @@ def worker(workers: int, poll_seconds: float, stop_timeout: float) -> None:
         poll_seconds=poll_seconds,
         stop_timeout=stop_timeout,
     )
+
+
+@walkin.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Copy the whole database into PATH, a new file, while the panel goes on serving
+    (SQLite's online backup; pg_dump's custom format on PostgreSQL)."""
+    try:
+        backup_database(db.engine, path)
+    except BackupRefused as refusal:
+        raise click.ClickException(str(refusal)) from refusal
+    click.echo(f"Database backed up to {path} ({path.stat().st_size:,} bytes).")
+
+
+@walkin.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the database's data without asking.")
+def restore(path: Path, yes: bool) -> None:
+    """Replace every row of the database with those of the backup PATH. Stop the panel's
+    servers and the worker first."""
+    if not yes:
+        click.confirm(
+            f"Every row of the database will be replaced by those of {path}. Go on?", abort=True
+        )
+    db.session.remove()
+    try:
+        revision = restore_database(db.engine, path)
+    except BackupRefused as refusal:
+        raise click.ClickException(f"Nothing restored: {refusal}") from refusal
+    click.echo(f"Database restored from {path} (migration {revision}).")
+    heads = migration_heads(current_app.extensions["migrate"].directory)
+    if revision not in heads:
+        click.echo(
+            f"The code's migrations are at {', '.join(sorted(heads))}: "
+            "run `flask --app wsgi db upgrade` before starting the panel."
+        )

@@ -111,6 +111,7 @@ def settings_from_environment(instance_path: str) -> dict[str, Any]:
     }
     settings.update(message_settings(env))
     settings.update(billing_settings(env))
+    settings.update(operator_settings(env))
     settings.update({name: env[name] for name in SECRET_NAMES if env.get(name)})
     return settings
 
@@ -152,6 +153,27 @@ def billing_settings(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+#: What ``LOG_FORMAT`` may be: ``text`` (Python's default lines, for development) or ``json``
+#: (one JSON object a line, for a log collector: ``platform/request_log.py``).
+LOG_FORMATS = ("text", "json")
+
+
+def operator_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """What operators watch: the log format, and the address where the Prometheus metrics
+    are served (``METRICS_PORT`` empty or 0: no metrics; ``gunicorn.conf.py`` serves them)."""
+    log_format = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"LOG_FORMAT must be text or json, not {log_format!r}")
+    port = env.get("METRICS_PORT", "").strip()
+    if port and not (port.isdigit() and 0 <= int(port) < 65536):
+        raise ValueError(f"METRICS_PORT must be a port number, not {port!r}")
+    return {
+        "LOG_FORMAT": log_format,
+        "METRICS_PORT": int(port or 0),
+        "METRICS_ADDRESS": env.get("METRICS_ADDRESS", "127.0.0.1").strip() or "127.0.0.1",
+    }
+
+
 def time_zone_named(name: str) -> str:
     """``name`` if it is a time zone that Python knows; ``ValueError`` at start otherwise."""
     try:
@@ -188,7 +210,8 @@ def _flag(value: str) -> bool:
 
 
 STATIC_SETTINGS: dict[str, Any] = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # A failed statement's error never shows its values (a client's data) in the log.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     # A multipart form's text fields are read into memory: none may be larger than this. (A

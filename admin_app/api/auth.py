@@ -17,6 +17,7 @@ from werkzeug.exceptions import Forbidden, TooManyRequests, Unauthorized
 from ..data.api_keys import ApiKey, ApiScope
 from ..data.models import User
 from ..domain.api_keys import key_for_token
+from ..platform.request_log import remember_user
 from ..platform.throttling import take_api_request
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -50,6 +51,7 @@ def authenticate() -> None:
     if key is None:
         raise Unauthorized()
     g.api_key = key
+    remember_user(key.owner_id)
     wait = take_api_request(key.prefix)
     if wait is not None:
         raise TooManyRequests(retry_after=wait)

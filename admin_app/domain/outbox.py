@@ -16,7 +16,19 @@ from functools import cache
 
 from flask import Flask, current_app
 from flask_sqlalchemy.session import Session
-from sqlalchemy import Insert, Text, and_, bindparam, event, insert, literal, select, update
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Text,
+    and_,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from ..data.db_types import UTCDateTime, utcnow
 from ..data.messaging import (
@@ -177,6 +189,19 @@ def due_messages(limit: int) -> list[str]:
             .order_by(OutboxMessage.next_attempt_at)
             .limit(limit)
         )
+    )
+
+
+def backlog(connection: Connection) -> int:
+    """How many messages wait to be sent (pending, due or not): the operators' gauge, counted
+    from the ``status, next_attempt_at`` index."""
+    return (
+        connection.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status == MessageStatus.PENDING.value)
+        )
+        or 0
     )
 
 

@@ -1,9 +1,9 @@
-"""Error pages in the panel's look and language, each with a reference id that the server log
-also carries; never a stack trace, SQL or secret in a response."""
+"""Error pages in the panel's look and language, each with the request's reference id, which
+the server log and the ``X-Request-Id`` header also carry (``request_log.py``); never a stack
+trace, SQL or secret in a response."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 
 from ..config import megabytes
 from ..extensions import db
+from .request_log import loggable_path, request_reference
 from .uploads import takes_uploads
 
 #: The database cannot be reached (a missing SQLite file, a PostgreSQL connection cut or refused):
@@ -49,9 +50,9 @@ def _render(code: int, message: str, reference: str) -> str:
 
 def error_page(code: int, message: str | None = None) -> tuple[str, int]:
     """Render the error page; the reference id is logged with the request that caused it."""
-    reference = secrets.token_hex(6)
+    reference = request_reference()
     current_app.logger.warning(
-        "error %s ref=%s %s %s", code, reference, request.method, request.path
+        "error %s ref=%s %s %s", code, reference, request.method, loggable_path()
     )
     return _render(code, message or _messages().get(code, ""), reference), code
 
@@ -108,9 +109,9 @@ def _server_error(error: InternalServerError) -> Any:
     """An unexpected error: roll back, log the cause with its reference, show only the id."""
     db.session.rollback()
     original = getattr(error, "original_exception", None) or error
-    reference = secrets.token_hex(6)
+    reference = request_reference()
     current_app.logger.error(
-        "error 500 ref=%s %s %s", reference, request.method, request.path, exc_info=original
+        "error 500 ref=%s %s %s", reference, request.method, loggable_path(), exc_info=original
     )
     if render := _own_renderer():
         return render(InternalServerError(f"reference {reference}"))

@@ -49,8 +49,9 @@ IGNORED_KEYS = frozenset({"fs_cc"})
 
 #: Paths that never read nor write a session, nor set a cookie: the JSON API authenticates
 #: every request by its key, and a cookie sent there is ignored; the kiosk page is the same for
-#: every visitor and sends its key to the API itself (``api/kiosk.py``).
-STATELESS_PATHS = ("/api/", "/kiosk/")
+#: every visitor and sends its key to the API itself (``api/kiosk.py``); the load balancer's
+#: health checks (``health.py``) must not touch the session table at all.
+STATELESS_PATHS = ("/api/", "/kiosk/", "/healthz", "/readyz")
 
 
 class ServerSession(CallbackDict[str, Any], SessionMixin):

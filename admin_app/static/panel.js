@@ -1,5 +1,5 @@
 // Panel-wide behaviour, kept out of inline handlers so the Content-Security-Policy can forbid them:
-// confirm destructive buttons, run batch actions.
+// confirm destructive buttons, run batch actions, copy a shown value (a new API key's token).
 (function () {
   "use strict";
   // Forms loaded into a modal get the styles Flask-Admin's (inline, hence blocked) script gave them.
@@ -17,10 +17,26 @@
       return;
     }
     if (event.target.closest("a.filter")) event.preventDefault();
+    const copy = event.target.closest("button[data-copy]");
+    if (copy) copyValue(copy);
     const batch = event.target.closest("[data-batch-action]");
     if (batch && window.modelActions) {
       event.preventDefault();
       window.modelActions.execute(batch.dataset.batchAction);
     }
   });
+
+  // Copy the value of the field the button names, select it too (so it can be copied by hand
+  // where the clipboard is refused), and say so on the button.
+  function copyValue(button) {
+    const field = document.getElementById(button.dataset.copy);
+    if (!field) return;
+    field.select();
+    const done = function () { button.textContent = button.dataset.copied; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () {});
+    } else if (document.execCommand("copy")) {
+      done();
+    }
+  }
 })();

@@ -26,17 +26,22 @@
     }
   });
 
-  // Copy the value of the field the button names, select it too (so it can be copied by hand
-  // where the clipboard is refused), and say so on the button.
+  // Copy the value of the field the button names, leaving it selected (to copy by hand where
+  // copying is refused), and say so on the button. The page's own copy runs at once, within
+  // the click; the asynchronous clipboard, which needs the page focused, is the fallback.
   function copyValue(button) {
     const field = document.getElementById(button.dataset.copy);
     if (!field) return;
-    field.select();
     const done = function () { button.textContent = button.dataset.copied; };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(field.value).then(done, function () {});
-    } else if (document.execCommand("copy")) {
-      done();
+    field.focus();
+    field.select();
+    let copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch (error) {
+      copied = false;
     }
+    if (copied) done();
+    else if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, function () {});
   }
 })();

@@ -26,6 +26,7 @@ def test_partner_makes_a_key_copies_it_once_and_revokes_it(
     page.get_by_label("Read only").check()
     page.click("[data-testid=api-key-form] [type=submit]")
     token = page.locator("[data-testid=api-token]").input_value()
+    page.wait_for_load_state()  # the copy button works once the panel's script has run
     page.get_by_role("button", name="Copy").click()
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == token

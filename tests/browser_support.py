@@ -197,6 +197,11 @@ def pages_for(role: RoleName, world: World) -> list[PanelPage]:
         ]
     if role in (RoleName.PARTNER, RoleName.STAFF, RoleName.ADMIN):
         pages.append(PanelPage("notifications", "/admin/notifications/"))
+    if role in (RoleName.PARTNER, RoleName.ADMIN):
+        pages += [
+            PanelPage("API keys", "/admin/api-keys/"),
+            PanelPage("new API key", "/admin/api-keys/new/"),
+        ]
     if role is RoleName.PARTNER:
         pages += [
             PanelPage("staff", "/admin/staff/"),

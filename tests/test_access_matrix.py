@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from admin_app.data.api_keys import ApiKey
 from admin_app.data.invoicing import Invoice, ShopLogo, ShopProfile
 from admin_app.data.messaging import MessageStatus, Notification, NotificationKind, OutboxMessage
 from admin_app.data.models import Client, Mission, MissionEvent, MissionNote, RoleName, User
+from admin_app.domain.api_keys import make_api_key
 from admin_app.domain.invoices import issue_invoice
 from admin_app.domain.outbox import notify_shop
 from admin_app.extensions import db
@@ -61,6 +63,9 @@ SERVICE_FIELDS = {
 }
 
 PROFILE_FIELDS = {"legal_name": "Atelier A", "address": "1 rue A\nParis", "version": "1"}
+
+#: Partners name no owner (their keys are their own); an admin names itself.
+API_KEY_FIELDS = {"name": "Door tablet", "scope": "read", "owner": "{admin.id}"}
 
 CASES = [
     Case("dashboard", "GET", "/admin/", None, (200, 200, 200, 200)),
@@ -213,6 +218,22 @@ CASES = [
     Case("shop logo", "GET", "/admin/shop-profile/logo/{a_logo}", None, (200, 404, 200, 200)),
     Case("shop logo of no one", "GET", "/admin/shop-profile/logo/nothing", None,
          (404, 404, 404, 404)),
+    # API keys: a shop's partner manages its own, admins every one; staff and support never
+    # (403), another partner's key answers 404. With nothing waiting, the token page goes back
+    # to the list.
+    Case("api keys list", "GET", "/admin/api-keys/", None, (200, 200, 403, 200), (403, 403)),
+    Case("api key new form", "GET", "/admin/api-keys/new/", None, (200, 200, 403, 200),
+         (403, 403)),
+    Case("api key create", "POST", "/admin/api-keys/new/", API_KEY_FIELDS,
+         (302, 302, 403, 302), (403, 403)),
+    Case("api key token page", "GET", "/admin/api-keys/created/", None, (302, 302, 403, 302),
+         (403, 403)),
+    Case("api key revoke form", "GET", "/admin/api-keys/revoke/?id={a_key}", None,
+         (200, 404, 403, 200), (403, 403)),
+    Case("api key revoke", "POST", "/admin/api-keys/revoke/", {"id": "{a_key}"},
+         (302, 404, 403, 302), (403, 403)),
+    Case("api key revoke, no such key", "POST", "/admin/api-keys/revoke/", {"id": "999999"},
+         (404, 404, 403, 404), (403, 403)),
 ]  # fmt: skip
 
 
@@ -232,13 +253,14 @@ def snapshot() -> tuple[list, ...]:
         [tuple(row) for row in db.session.execute(select(Invoice.__table__).order_by(Invoice.id))],
         [tuple(row) for row in db.session.execute(select(ShopProfile.__table__))],
         [tuple(row) for row in db.session.execute(select(ShopLogo.__table__))],
+        [tuple(row) for row in db.session.execute(select(ApiKey.__table__).order_by(ApiKey.id))],
     )
 
 
 @pytest.fixture
 def names(app, world: World) -> dict[str, object]:
     """What the cases' URLs name: the world's rows, a notification of shop A (a mission an
-    admin opened for it) and a message to A's client that failed."""
+    admin opened for it), a message to A's client that failed and an API key of A."""
     with app.app_context():
         message = OutboxMessage(
             partner_id=world.partner_a.id, client_id=world.a_client, mission_id=world.a_mission,
@@ -255,11 +277,13 @@ def names(app, world: World) -> dict[str, object]:
         add_profile(world.partner_a.id, logo_id=logo.id)
         i_client, billed = completed_client(world.partner_a.id, "Ivy")
         i_mission = another_completed_mission(world.partner_a.id, i_client, "9.00")
-        invoice = issue_invoice(db.session.get_one(User, world.partner_a.id), i_client, [billed])
+        partner_a = db.session.get_one(User, world.partner_a.id)
+        invoice = issue_invoice(partner_a, i_client, [billed])
+        key, _ = make_api_key(partner_a, partner_a, "Shop A kiosk", "checkin")
         return {
             **world.__dict__, "a_notification": notification, "a_failed_message": message.id,
             "a_invoice": invoice.id, "i_client": i_client, "i_mission": i_mission,
-            "a_logo": logo.id,
+            "a_logo": logo.id, "a_key": key.id,
         }  # fmt: skip
 
 
@@ -437,6 +461,7 @@ def test_post_without_csrf_token_changes_nothing(app, client, world):
         client.post("/admin/missions/action/", data={"action": "cancel", "rowid": world.a_mission}),
         client.post(f"/admin/clients/edit/?id={world.a_client}", data=CLIENT_FIELDS),
         client.post("/admin/clients/new/", data=CLIENT_FIELDS),
+        client.post("/admin/api-keys/new/", data={"name": "Door tablet", "scope": "read"}),
     ]
 
     for response in responses:

@@ -16,6 +16,7 @@ from ..platform.i18n import prefer_our_flask_admin_wording
 from ..platform.uploads import accept_uploads
 from .account_pages import init_account_pages
 from .accounts import AccountView
+from .api_keys import ApiKeysView, init_api_key_pages
 from .audit import AuditView
 from .board import BoardView
 from .clients import ClientView
@@ -59,6 +60,7 @@ def init_admin(app: Flask) -> Admin:
     )
     admin.add_view(ServiceTypeView(ServiceType, name=_l("Services"), endpoint="services"))
     admin.add_view(StaffView(User, name=_l("Staff"), endpoint="staff"))
+    admin.add_view(ApiKeysView(name=_l("API keys"), endpoint="api_keys", url="api-keys"))
     admin.add_view(AccountView(User, name=_l("Accounts"), endpoint="accounts"))
     admin.add_view(AuditView(AuditEvent, name=_l("Audit log"), endpoint="audit"))
     admin.add_view(
@@ -73,6 +75,7 @@ def init_admin(app: Flask) -> Admin:
         )
     )
     init_account_pages(app, admin)
+    init_api_key_pages(app)
     accept_uploads(app, f"{missions.endpoint}.attachment_upload_view", "shop_profile.index")
     app.jinja_env.globals.update(
         status_badge=status_badge,

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from ..data.models import AuditEvent, RoleName
 from .accounts import ROLE_LABELS
+from .api_keys import SCOPE_WORDS
 from .base import SecureModelView
 from .filters import ChoiceFilter, day_filters
 from .formatting import local_datetime_with_zone
@@ -56,6 +57,8 @@ ACTION_WORDS = {
     "invoice.pdf": _l("Invoice downloaded as PDF"),
     "client.erase_invoiced": _l("Client erased (anonymised: its invoices are kept)"),
     "shop_profile.update": _l("Shop profile changed"),
+    "api_key.create": _l("API key made"),
+    "api_key.revoke": _l("API key revoked"),
 }
 
 #: The details' keys, in words; ``email`` is left out (the Account column shows it).
@@ -77,6 +80,9 @@ DETAIL_WORDS = {
     "invoiced": _l("Missions invoiced"),
     "credits": _l("Invoice cancelled"),
     "changed": _l("Fields changed"),
+    "key": _l("API key"),
+    "scope": _l("Scope"),
+    "api_key": _l("Through API key"),
 }
 HIDDEN_DETAILS = frozenset({"email"})
 #: The login steps a failure names.
@@ -96,6 +102,7 @@ TARGET_WORDS = {
     "notification": _l("Notification"),
     "invoice": _l("Invoice"),
     "shop_profile": _l("Shop profile of account"),
+    "api_key": _l("API key"),
     "clients": _l("Clients"),
     "missions": _l("Missions"),
 }
@@ -114,6 +121,8 @@ def detail_value(key: str, value: Any) -> str:
         return ", ".join(str(ROLE_LABELS.get(role, role)) for role in value)
     if key == "step":
         return str(STEP_WORDS.get(value, value))
+    if key == "scope" and value in SCOPE_WORDS:
+        return str(SCOPE_WORDS[value])
     if key == "changed" and isinstance(value, list):
         return ", ".join(str(PROFILE_FIELD_LABELS.get(name, name)) for name in value)
     if isinstance(value, list):

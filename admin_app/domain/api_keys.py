@@ -13,10 +13,11 @@ import hmac
 import secrets
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..data.api_keys import ApiKey, ApiScope
 from ..data.db_types import utcnow
-from ..data.models import User
+from ..data.models import RoleName, User
 from ..extensions import db
 from ..platform.audit import record
 from .errors import ApiKeyNotFound, FieldProblem, NotAllowed, ValidationError
@@ -34,9 +35,11 @@ def may_manage_keys(user: User) -> bool:
     return is_admin(user) or may_manage_staff(user)
 
 
-def make_api_key(actor: User, owner: User, name: object, scope: object) -> tuple[ApiKey, str]:
-    """A new key of ``owner`` (``actor`` itself, or a partner an admin names) and its token,
-    which is never stored: the caller shows it once."""
+def make_api_key(
+    actor: User, owner: User | None, name: object, scope: object
+) -> tuple[ApiKey, str]:
+    """A new key of ``owner`` (``actor`` itself, or a partner an admin names; None when none
+    was chosen) and its token, which is never stored: the caller shows it once."""
     if not may_manage_keys(actor):
         raise NotAllowed(actor, "manage_api_keys")
     problems: dict[str, FieldProblem] = {}
@@ -46,9 +49,11 @@ def make_api_key(actor: User, owner: User, name: object, scope: object) -> tuple
         problems["name"] = error.problem
     if scope not in {choice.value for choice in ApiScope}:
         problems["scope"] = FieldProblem("not_a_choice")
-    if not _may_own(actor, owner):
+    if owner is None:
+        problems["owner"] = FieldProblem("required")
+    elif not _may_own(actor, owner):
         problems["owner"] = FieldProblem("not_active_partner")
-    if problems:
+    if problems or owner is None:
         raise ValidationError(problems)
     prefix = secrets.token_hex(PREFIX_BYTES)
     secret = secrets.token_urlsafe(SECRET_BYTES)
@@ -65,6 +70,20 @@ def make_api_key(actor: User, owner: User, name: object, scope: object) -> tuple
     record("api_key.create", target=f"api_key:{key.id}", actor=actor,
            details={"key": key.label, "scope": key.scope.value, "email": owner.email})  # fmt: skip
     return key, f"{TOKEN_START}{prefix}_{secret}"
+
+
+def key_owner(actor: User, owner_id: int | None) -> User | None:
+    """Whose key ``actor`` makes: a partner's is its own (whatever is named), an admin's the
+    account ``owner_id`` names (itself: all partners), None when it names none yet;
+    ``make_api_key`` says whether that account may own it. An id of no account is refused."""
+    if not is_admin(actor):
+        return actor
+    if owner_id is None:
+        return None
+    owner = db.session.get(User, owner_id)
+    if owner is None:
+        raise ValidationError({"owner": FieldProblem("not_active_partner")})
+    return owner
 
 
 def key_name(raw: object) -> str:
@@ -89,21 +108,44 @@ def revoke_api_key(key_id: int, actor: User) -> ApiKey:
 
 
 def visible_key(key_id: int, actor: User) -> ApiKey:
-    """A key ``actor`` manages: any for admins, its own for a partner; else ``ApiKeyNotFound``."""
+    """A key ``actor`` manages: any for admins, its own for a partner; else ``ApiKeyNotFound``
+    (another partner's key is recorded as a refused access)."""
     key = db.session.get(ApiKey, key_id) if may_manage_keys(actor) else None
-    if key is None or not (is_admin(actor) or key.owner_id == actor.id):
+    if key is not None and not (is_admin(actor) or key.owner_id == actor.id):
+        record("access.refused", target=f"api_key:{key_id}", actor=actor)
+        key = None
+    if key is None:
         raise ApiKeyNotFound(str(key_id))
     return key
 
 
-def visible_keys(actor: User) -> list[ApiKey]:
-    """The keys ``actor`` manages, newest first."""
+def visible_keys(actor: User, limit: int | None = None) -> list[ApiKey]:
+    """The keys ``actor`` manages, those not revoked first, each group newest first (at most
+    ``limit``), with their owners and the owners' roles (one query more, however many)."""
     if not may_manage_keys(actor):
         return []
-    query = select(ApiKey).order_by(ApiKey.id.desc())
+    query = (
+        select(ApiKey)
+        .options(joinedload(ApiKey.owner).selectinload(User.roles))
+        .order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())
+        .limit(limit)
+    )
     if not is_admin(actor):
         query = query.where(ApiKey.owner_id == actor.id)
     return list(db.session.scalars(query))
+
+
+def key_state(key: ApiKey) -> str:
+    """``revoked``, ``owner_inactive`` (its owner is no longer an active partner or admin: it
+    is refused until the owner is again) or ``active``."""
+    if key.revoked_at is not None:
+        return "revoked"
+    return "active" if _may_own(key.owner, key.owner) else "owner_inactive"
+
+
+def acts_for_all_partners(key: ApiKey) -> bool:
+    """An admin's key acts on every partner's rows, a partner's on its shop's."""
+    return key.owner.has_role(RoleName.ADMIN)
 
 
 def key_for_token(token: str) -> ApiKey | None:

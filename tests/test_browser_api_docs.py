@@ -16,7 +16,16 @@ from tests.browser_support import new_context, playwright_api
 REGISTER = "#operations-api_v1-post_api_v1_clients"
 
 
-def test_docs_page_shows_the_operations_without_csp_violation(live_server, browser):
+def api_operations(app) -> int:
+    """How many operations ``/api/v1/`` routes: the page shows one block each."""
+    return sum(
+        len(rule.methods - {"HEAD", "OPTIONS"})
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+    )
+
+
+def test_docs_page_shows_the_operations_without_csp_violation(app, live_server, browser):
     expect = playwright_api().expect
     context, watch = new_context(browser, "en")
     page = context.new_page()
@@ -26,7 +35,7 @@ def test_docs_page_shows_the_operations_without_csp_violation(live_server, brows
     register = page.locator(REGISTER)
     expect(register).to_contain_text("/api/v1/clients")
     expect(register).to_contain_text("Register a walk-in client and open its pending mission")
-    expect(page.locator(".opblock")).to_have_count(7)
+    expect(page.locator(".opblock")).to_have_count(api_operations(app))
     expect(page.locator(".info .title")).to_contain_text("Walk-in API")
     assert context.cookies() == []
     context.close()

@@ -383,3 +383,14 @@ def world(app: Flask, make_account: Callable[..., Account]) -> World:
     return World(
         a, b, admin, support, a_client, a_mission, a_started, b_client, b_mission, staff_a, staff_b
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser flows run in the SQLite suite only: they drive pages whose every query the
+    HTTP-level tests run on both databases, and running them twice took CI past its 20 min."""
+    if server_url() is None:
+        return
+    once = pytest.mark.skip(reason="browser flows run in the SQLite suite (CI time)")
+    for item in items:
+        if item.path.name.startswith("test_browser_"):
+            item.add_marker(once)

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
+from flask_security import AsaList
 from flask_security.models import fsqla_v3 as fsqla
 from sqlalchemy import (
     Boolean,
@@ -31,6 +32,11 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship, validate
 from ..extensions import db
 from .db_types import UTCDateTime, utcnow
 from .search_keys import client_search_keys, name_key
+
+#: Flask-Security's list column (an account's recovery codes) holds no state of its own, but
+#: does not say so: without this every Core statement naming the column is compiled again on
+#: each run, where SQLAlchemy would reuse its compiled form.
+AsaList.cache_ok = True
 
 fsqla.FsModels.set_db_info(db)
 

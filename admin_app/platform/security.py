@@ -20,6 +20,7 @@ from flask_security import VerifyForm as BaseVerifyForm
 
 from ..data.models import Role, RoleName, User
 from ..extensions import db, security
+from .session_user import init_session_user
 from .throttling import refuse
 from .two_factor import init_two_factor
 
@@ -93,6 +94,7 @@ def init_security(app: Flask, render_page: Callable[..., Any]) -> None:
         render_template=render_page,
     )
     init_two_factor(app)
+    init_session_user(app)
     app.before_request(refuse_json_bodies)
 
 

@@ -26,7 +26,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from flask_login import current_user, user_logged_in, user_logged_out
 from flask_security.signals import password_changed
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, update
 from werkzeug.datastructures import CallbackDict
 from werkzeug.wrappers import Response
 
@@ -34,6 +34,7 @@ from ..data.db_types import utcnow
 from ..data.models import WebSession
 from ..extensions import db
 from .error_pages import DATABASE_ERRORS, DatabaseError
+from .session_user import Account, read_session
 
 TOUCH_EVERY = timedelta(minutes=1)
 #: Messages kept waiting to be shown, the newest: a client that never follows its redirects (a
@@ -65,6 +66,8 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
         self.rotate = False
         #: The database failed for this session: it is neither read nor saved.
         self.error: DatabaseError | None = None
+        #: Its owner, read with the row: the user loader's (``session_user.py``).
+        self.account: Account | None = None
 
     def worth_a_row(self) -> bool:
         return any(key not in IGNORED_KEYS and key != CSRF_KEY for key in self)
@@ -93,10 +96,9 @@ class DatabaseSessionInterface(SessionInterface):
         return stored or ServerSession(self._csrf_from_cookie(app, request))
 
     def _load(self, app: Flask, sid: str) -> ServerSession | None:
+        """The session and, read with it, its owner (``session_user.py``)."""
         with db.engine.begin() as connection:
-            row = connection.execute(
-                select(WebSession).where(WebSession.id == _digest(sid))
-            ).one_or_none()
+            row, account = read_session(connection, _digest(sid))
             if row is None:
                 return None
             now = utcnow()
@@ -107,7 +109,9 @@ class DatabaseSessionInterface(SessionInterface):
                 connection.execute(
                     update(WebSession).where(WebSession.id == row.id).values(last_seen_at=now)
                 )
-        return ServerSession(self.serializer.loads(row.data), sid)
+        loaded = ServerSession(self.serializer.loads(row.data), sid)
+        loaded.account = account
+        return loaded
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
         """(A database failure here answers 503: ``WalkIn.process_response``.)"""

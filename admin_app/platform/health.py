@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from .throttling import EXTENSION as THROTTLE
+from .throttling import ROUTE_LIMITER
 
 health = Blueprint("health", __name__)
 
@@ -110,6 +110,6 @@ def _ping(url: str, check: str) -> str:
 
 def register_health(app: Flask) -> None:
     app.register_blueprint(health)
-    limiter = app.extensions[THROTTLE]
-    if limiter is not None:
-        limiter.exempt(health)
+    route_limiter = app.extensions[ROUTE_LIMITER]
+    if route_limiter is not None:
+        route_limiter.exempt(health)

@@ -7,8 +7,10 @@ counted apart, each with its own limits. Once a limit is reached the page answer
 window has passed, whatever is typed. ``RATELIMIT_ENABLED=False`` (Flask-Limiter's own setting)
 turns the throttle off, for a deployment that throttles in front of the app.
 
-Each app has a limiter of its own (like its ``Admin``): Flask-Limiter keeps its storage on the
-limiter object, so one limiter shared by several apps would follow whichever was built last.
+Each app has counters of its own (like its ``Admin``), in ``limits``' fixed windows. Flask-Limiter
+itself is attached only when an operator sets limits on every route (``RATELIMIT_DEFAULT`` or
+``RATELIMIT_APPLICATION``): its check runs before every request, and without such limits it
+would find nothing to check, on every request.
 """
 
 from __future__ import annotations
@@ -24,9 +26,13 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
 from limits.errors import StorageError
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from werkzeug.exceptions import ServiceUnavailable
 
 EXTENSION = "walkin.throttle"
+#: Flask-Limiter, when limits on every route are set (``ROUTE_LIMITS``); else None.
+ROUTE_LIMITER = "walkin.route_limiter"
 
 
 class Secret(enum.StrEnum):
@@ -53,8 +59,18 @@ def was_refused() -> bool:
     return bool(g.get("authn_refused"))
 
 
-def app_limiter() -> Limiter | None:
-    """This app's limiter, or None when throttling is turned off."""
+class Throttle:
+    """This app's counters: fixed windows in the storage ``RATELIMIT_STORAGE_URI`` names."""
+
+    def __init__(self, windows: RateLimiter) -> None:
+        self.limiter = windows
+
+    def reset(self) -> None:
+        self.limiter.storage.reset()
+
+
+def app_limiter() -> Throttle | None:
+    """This app's counters, or None when throttling is turned off."""
     return current_app.extensions[EXTENSION]
 
 
@@ -76,7 +92,7 @@ class ThrottleUnavailable(ServiceUnavailable):
 
 
 @contextmanager
-def _storage_reachable(limiter: Limiter) -> Iterator[None]:
+def _storage_reachable(limiter: Throttle) -> Iterator[None]:
     try:
         yield
     except (StorageError, limiter.limiter.storage.base_exceptions) as problem:
@@ -119,6 +135,22 @@ def take_api_request(key_prefix: str) -> int | None:
     return max(int(reset_at - time.time()) + 1, 1)
 
 
+#: Flask-Limiter's settings of limits on every route: an operator's, for a deployment without a
+#: proxy that limits requests.
+ROUTE_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION")
+
+
+def _windows(app: Flask) -> RateLimiter:
+    if any(app.config.get(setting) for setting in ROUTE_LIMITS):
+        route_limiter = Limiter(get_remote_address, app=app, default_limits=[])
+        app.extensions[ROUTE_LIMITER] = route_limiter
+        return route_limiter.limiter
+    options = app.config.get("RATELIMIT_STORAGE_OPTIONS", {})
+    return FixedWindowRateLimiter(
+        storage_from_string(app.config["RATELIMIT_STORAGE_URI"], **options)
+    )
+
+
 def init_throttling(app: Flask) -> None:
-    limiter = Limiter(get_remote_address, app=app, default_limits=[])
-    app.extensions[EXTENSION] = limiter if limiter.enabled else None
+    app.extensions[ROUTE_LIMITER] = None
+    app.extensions[EXTENSION] = Throttle(_windows(app)) if app.config["RATELIMIT_ENABLED"] else None

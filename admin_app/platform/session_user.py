@@ -24,7 +24,7 @@ from flask_security import AsaList
 from flask_security.utils import set_request_attr
 from sqlalchemy import Select, Table, bindparam, inspect, select
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -121,25 +121,24 @@ def _built(model: type, values: dict[str, Any]) -> Any:
     return instance
 
 
-def _attached(model: type, values: dict[str, Any]) -> Any:
-    """The instance of ``model`` with these values in the request's ORM session: the one it
-    holds already if any (as a query would return it), else one built from the values."""
-    present = db.session.identity_map.get(identity_key(model, values["id"]))
-    if present is not None:
-        return present
-    instance = _built(model, values)
-    db.session.add(instance)
-    return instance
+def _held_or_built(orm: Session, model: type, values: dict[str, Any]) -> Any:
+    """The instance the request's ORM session holds already, as a query would return it, or
+    one built from the values."""
+    present = orm.identity_map.get(identity_key(model, values["id"]))
+    return present if present is not None else _built(model, values)
 
 
 def _attach(account: Account) -> User:
-    present = db.session.identity_map.get(identity_key(User, account.user["id"]))
+    orm = db.session()  # the request's session itself: the scoped proxy costs each call
+    present = orm.identity_map.get(identity_key(User, account.user["id"]))
     if present is not None:
         return present
     user = _built(User, account.user)
-    set_committed_value(user, "roles", [_attached(Role, values) for values in account.roles])
-    set_committed_value(user, "shop", _attached(User, account.shop) if account.shop else None)
-    db.session.add(user)
+    roles = [_held_or_built(orm, Role, values) for values in account.roles]
+    set_committed_value(user, "roles", roles)
+    shop = _held_or_built(orm, User, account.shop) if account.shop else None
+    set_committed_value(user, "shop", shop)
+    orm.add(user)  # its roles and shop with it (the relationships' save-update cascade)
     return user
 
 

@@ -118,18 +118,25 @@ def prepare(
 
 
 @contextmanager
-def server(database_url: str, settings: dict[str, str], port: int) -> Iterator[str]:
+def server(
+    database_url: str,
+    settings: dict[str, str],
+    port: int,
+    app_spec: str = "wsgi:app",
+    ready_path: str = "/login",
+) -> Iterator[str]:
+    """gunicorn serving ``app_spec`` on 127.0.0.1:``port``, once ``ready_path`` answers."""
     env = {**os.environ, "DATABASE_URL": database_url, **settings}
     process = subprocess.Popen(  # noqa: S603 - fixed arguments, local server
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "4",
-         "--threads", "4", "--timeout", "30", "--log-level", "warning", "wsgi:app"],
+         "--threads", "4", "--timeout", "30", "--log-level", "warning", app_spec],
         cwd=ROOT, env=env,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
             try:
-                requests.get(f"{base}/login", timeout=5)
+                requests.get(f"{base}{ready_path}", timeout=5)
                 break
             except requests.RequestException:
                 time.sleep(0.2)

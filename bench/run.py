@@ -1,5 +1,7 @@
 """Page benchmark over real HTTP: gunicorn (production settings, 127.0.0.1 only), logged-in
-browsers, every page of the panel, compared with a minimal Flask page served by the same server.
+browsers, every page of the panel, compared with a bare Flask app's page (``bare_app.py``: no
+extension, no session) served by the same gunicorn settings in the same run; the panel's own
+minimal page (``/_bench/hello``, logged in) is a row of its own, its fixed cost of a request.
 
     python bench/run.py --database-url postgresql://postgres@127.0.0.1:5432/postgres \
         --missions 10000 1000000 --seconds 2
@@ -12,7 +14,7 @@ measured in ``--rounds`` interleaved rounds; each reports its median round (``me
 It prints a table per size and, with several sizes, how each page's unloaded p95 grows from the
 smallest size to the largest, and writes them as JSON and Markdown into ``--out``. The load
 generator runs on the same machine as the server, so absolute figures are modest; the ratio to
-the minimal page is the figure to compare.
+the bare page is the figure to compare.
 
 The deep pages are the deepest a list pages to (``LIST_MAX_ROWS``), or its last page if shorter.
 """
@@ -41,6 +43,10 @@ from bench.conflict_load import free_port, fresh_postgres, server  # noqa: E402
 from bench.load import choose, percentile, python_load, wrk_load  # noqa: E402
 
 WARM_UP = 8
+#: The yardstick: a bare Flask app's page (``bench/bare_app.py``) on a server of its own.
+BARE_APP, BARE_PAGE = "bench.bare_app:app", "/hello"
+#: The panel's own minimal page: its fixed cost of a request (session, login, headers).
+PANEL_HELLO = "/_bench/hello"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
@@ -57,7 +63,7 @@ class Result:
     p99_ms: float
     queries: int
     statuses: str
-    ratio_to_hello: float = 0.0
+    ratio_to_bare: float = 0.0
 
 
 class Browser:
@@ -380,17 +386,22 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
         return {"id": accounts["mission"], "action": "start", "csrf_token": browser.csrf}
 
     mission, service = accounts["mission"], accounts["service_type"]
-    hello = ("hello", "/_bench/hello", "GET", none)
+    bare, bare_again = (
+        ("bare Flask hello", BARE_PAGE, "GET", none),
+        ("bare Flask hello, again", BARE_PAGE, "GET", none),
+    )
+    hello = ("panel hello", PANEL_HELLO, "GET", none)
     search_box = [
         ("search box", "/admin/search/?q=Martin", "GET", none),
         ("search box, mission id", f"/admin/search/?q={mission[:8]}", "GET", none),
     ]
     if role == "support":
-        return [hello, *search_box, ("hello, again", "/_bench/hello", "GET", none)]
+        return [bare, hello, *search_box, bare_again]
     admins_only = [("failed messages", "/admin/failed-messages/", "GET", none)]
     deep_clients = deep_page(int(accounts[f"{role}_clients"]))
     deep_missions = deep_page(int(accounts[f"{role}_missions"]))
     return [
+        bare,
         hello,
         ("dashboard", "/admin/", "GET", none),
         ("dashboard JSON", "/admin/figures.json", "GET", none),
@@ -427,7 +438,7 @@ def pages(accounts: dict[str, str], role: str) -> list[tuple[str, str, str, obje
         ("registration POST", "/admin/clients/new/", "POST", registration),
         ("transition POST", "/admin/missions/transition/", "POST", transition),
         *api_pages(mission, none, api_registration),
-        ("hello, again", "/_bench/hello", "GET", none),
+        bare_again,
     ]
 
 
@@ -449,15 +460,16 @@ def api_pages(
 def chosen_pages(
     accounts: dict[str, str], role: str, only: tuple[str, ...]
 ) -> list[tuple[str, str, str, object]]:
-    """The pages named in ``only`` (all when empty), always with the minimal page that the
-    ratios are taken against. Support staff have the search box's pages only."""
+    """The pages named in ``only`` (all when empty), always with the bare page that the
+    ratios are taken against and the panel's minimal page. Support staff have the search
+    box's pages only."""
     every = pages(accounts, role)
     if not only:
         return every
     unknown = set(only) - {name for name, *_ in pages(accounts, "admin")}
     if unknown:
         raise SystemExit(f"no such page: {', '.join(sorted(unknown))}")
-    return [page for page in every if page[0] in only or page[1] == "/_bench/hello"]
+    return [page for page in every if page[0] in only or page[1] in (BARE_PAGE, PANEL_HELLO)]
 
 
 def current_code(totp_key: str, secret: str) -> str:
@@ -486,41 +498,50 @@ def server_settings() -> dict[str, str]:
 def run(database_url: str, missions: int, plan: Plan) -> list[Result]:
     settings = server_settings()
     accounts = build(database_url, missions, settings)
-    port = free_port()
-    with server(database_url, settings, port):
-        partner = log_in(port, accounts["partner_email"], accounts["partner_password"])
-        totp = current_code(settings["TOTP_SECRET"], accounts["admin_totp_secret"])
-        admin = log_in(port, accounts["admin_email"], accounts["admin_password"], totp)
-        support = log_in(port, accounts["support_email"], accounts["support_password"])
-        partner.api_token, admin.api_token = (
-            accounts["partner_api_token"],
-            accounts["admin_api_token"],
-        )
-        browsers = {"partner": partner, "admin": admin, "support": support}
-        results = measure_rounds(browsers, accounts, plan)
+    port, bare_port = free_port(), free_port()
+    with (
+        server(database_url, settings, port),
+        server(database_url, {}, bare_port, BARE_APP, BARE_PAGE),
+    ):
+        browsers = logged_in_browsers(port, accounts, settings)
+        results = measure_rounds(browsers, Browser(bare_port), accounts, plan)
     for role in browsers:
-        hello = hello_rps([r for r in results if r.role == role])
+        bare = bare_rps([r for r in results if r.role == role])
         for result in results:
             if result.role == role:
-                result.ratio_to_hello = round(result.rps / hello, 3) if hello else 0.0
+                result.ratio_to_bare = round(result.rps / bare, 3) if bare else 0.0
     return results
 
 
+def logged_in_browsers(
+    port: int, accounts: dict[str, str], settings: dict[str, str]
+) -> dict[str, Browser]:
+    partner = log_in(port, accounts["partner_email"], accounts["partner_password"])
+    totp = current_code(settings["TOTP_SECRET"], accounts["admin_totp_secret"])
+    admin = log_in(port, accounts["admin_email"], accounts["admin_password"], totp)
+    support = log_in(port, accounts["support_email"], accounts["support_password"])
+    partner.api_token = accounts["partner_api_token"]
+    admin.api_token = accounts["admin_api_token"]
+    return {"partner": partner, "admin": admin, "support": support}
+
+
 def measure_rounds(
-    browsers: dict[str, Browser], accounts: dict[str, str], plan: Plan
+    browsers: dict[str, Browser], bare: Browser, accounts: dict[str, str], plan: Plan
 ) -> list[Result]:
-    """Every page of every role (or those ``plan.only`` names, with the minimal page),
-    ``plan.rounds`` times over, each page's rounds combined."""
+    """Every page of every role (or those ``plan.only`` names, with the bare and the panel's
+    minimal pages), ``plan.rounds`` times over, each page's rounds combined. The bare page is
+    asked of the bare server, with no cookie."""
     for browser in browsers.values():
         browser.csrf = browser.token("/admin/")
     rounds: dict[tuple[str, str], list[Result]] = {}
     for _ in range(plan.rounds):
         for role, browser in browsers.items():
             chosen = chosen_pages(accounts, role, plan.only)
-            if all(path == "/_bench/hello" for _, path, *_ in chosen):
+            if all(path in (BARE_PAGE, PANEL_HELLO) for _, path, *_ in chosen):
                 continue  # none of this role's pages is asked for
             for name, path, method, form_for in chosen:
-                result = measure(browser, name, path, role, method, form_for, plan)
+                asked = bare if path == BARE_PAGE else browser
+                result = measure(asked, name, path, role, method, form_for, plan)
                 rounds.setdefault((role, name), []).append(result)
     return [median_round(runs) for runs in rounds.values()]
 
@@ -537,21 +558,21 @@ def median_round(runs: list[Result]) -> Result:
     )
 
 
-def hello_rps(results: list[Result]) -> float:
-    """The minimal page's rate: the mean of its runs before and after a role's pages, so that a
+def bare_rps(results: list[Result]) -> float:
+    """The bare page's rate: the mean of its runs before and after a role's pages, so that a
     machine that speeds up or slows down during the run shifts no ratio in one direction."""
-    rates = [r.rps for r in results if r.page == "/_bench/hello"]
+    rates = [r.rps for r in results if r.page == BARE_PAGE]
     return statistics.mean(rates) if rates else 0.0
 
 
 def markdown(results: list[Result], title: str) -> str:
     header = (
-        "| role | page | URL | rps | x hello | p50 ms | p95 ms | p99 ms | unloaded p50 / p95 ms "
+        "| role | page | URL | rps | x bare | p50 ms | p95 ms | p99 ms | unloaded p50 / p95 ms "
         "| queries | statuses |"
     )
     lines = [f"### {title}", "", header, "|---" * 11 + "|"]
     lines += [
-        f"| {r.role} | {r.name} | `{r.page}` | {r.rps} | {r.ratio_to_hello} | {r.p50_ms} | "
+        f"| {r.role} | {r.name} | `{r.page}` | {r.rps} | {r.ratio_to_bare} | {r.p50_ms} | "
         f"{r.p95_ms} | {r.p99_ms} | {r.unloaded_p50_ms} / {r.unloaded_p95_ms} | {r.queries} | "
         f"{r.statuses} |"
         for r in results

@@ -29,7 +29,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -282,7 +282,11 @@ def notes_problems(notes: list, tally: Tally) -> list[str]:
     ]
 
 
-def run(server_url: str, clients: int, seconds: float, missions: int) -> tuple[Tally, list[str]]:
+def run(
+    server_url: str, clients: int, seconds: float, missions: int, servers: int = 1
+) -> tuple[Tally, list[str]]:
+    """The load through ``servers`` app servers (separate gunicorn processes sharing the
+    database), the browsers dealt among them in turn."""
     settings = {
         "SECRET_KEY": secrets.token_urlsafe(32),
         "SECURITY_PASSWORD_SALT": secrets.token_urlsafe(32),
@@ -292,11 +296,18 @@ def run(server_url: str, clients: int, seconds: float, missions: int) -> tuple[T
     tally = Tally()
     with fresh_postgres(server_url) as database_url:
         email, password, ids = prepare(database_url, settings, missions)
-        with server(database_url, settings, free_port()) as base:
+        with ExitStack() as running:
+            bases = [
+                running.enter_context(server(database_url, settings, free_port()))
+                for _ in range(servers)
+            ]
             until = time.monotonic() + seconds
             workers = [
-                threading.Thread(target=browse, args=(base, email, password, ids, until, tally))
-                for _ in range(clients)
+                threading.Thread(
+                    target=browse,
+                    args=(bases[number % servers], email, password, ids, until, tally),
+                )
+                for number in range(clients)
             ]
             for worker in workers:
                 worker.start()
@@ -314,15 +325,22 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--missions", type=int, default=12)
+    parser.add_argument("--servers", type=int, default=1, help="app servers sharing the database")
     options = parser.parse_args()
     from admin_app.config import database_url
 
     started = time.monotonic()
     tally, problems = run(
-        database_url(options.database_url, ""), options.clients, options.seconds, options.missions
+        database_url(options.database_url, ""),
+        options.clients,
+        options.seconds,
+        options.missions,
+        options.servers,
     )
     report = {
+        "servers": options.servers,
         "requests": sum(tally.counts.values()),
+        "requests per second": round(sum(tally.counts.values()) / options.seconds, 1),
         "seconds": round(time.monotonic() - started, 1),
         "outcomes": dict(sorted(tally.counts.items())),
         "conflicts refused": tally.counts["transition conflict refused"]

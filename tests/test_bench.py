@@ -59,8 +59,10 @@ def test_benchmark_with_wrk_reports_every_page(tmp_path):
     for role in ("partner", "admin", "support"):
         bare = [row for row in rows if row["role"] == role and row["page"] == "/hello"]
         assert [row["name"] for row in bare] == ["bare Flask hello", "bare Flask hello, again"]
-        assert all(row["queries"] == 0 and row["statuses"] == "200" for row in bare)
-        assert sum(row["ratio_to_bare"] for row in bare) == pytest.approx(2, abs=0.002)
+        # The panel answers /hello with 404: a 200 comes from the bare server.
+        assert all(row["queries"] == 0 and row["statuses"] == "200" for row in bare), bare
+        # The base is the mean of the two runs: their ratios average 1.0, within rounding.
+        assert sum(row["ratio_to_bare"] for row in bare) / 2 == pytest.approx(1, abs=0.001)
         (panel,) = [row for row in rows if row["role"] == role and row["name"] == "panel hello"]
         # The account comes with the session row, whose lookup is not counted.
         assert panel["page"] == "/_bench/hello" and panel["queries"] == 0

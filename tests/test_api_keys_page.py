@@ -52,7 +52,8 @@ def all_keys(app) -> list[tuple[int, int, str, str, object]]:
 
 def events(app, action: str) -> list[AuditEvent]:
     with app.app_context():
-        found = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        found = list(db.session.scalars(query))
         db.session.expunge_all()
         return found
 

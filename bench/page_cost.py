@@ -5,8 +5,10 @@ forms, formatting, Flask-Admin's own work).
     python bench/page_cost.py --database-url sqlite:////tmp/walkin-cost.db --missions 1000000
 
 It builds the database as ``run.py`` does (``--reuse`` keeps one built before, with its
-accounts and secrets in ``FILE.accounts.json``), logs in a partner, an admin and a support
-account, and calls the app as a WSGI application ``--requests`` times a page after a warm-up.
+accounts and secrets in ``FILE.accounts.json``, or ``/tmp/DATABASE.accounts.json`` for
+PostgreSQL), logs in a partner, an admin and a support account, and calls the app as a WSGI
+application ``--requests`` times a page after a warm-up; ``--profile PATH --role ROLE`` prints
+pyinstrument's profile of that one page instead.
 SQL time is measured around the driver's cursor (``before/after_cursor_execute``), rendering
 around Flask's ``render_template`` (``before_render_template`` / ``template_rendered``).
 """
@@ -14,7 +16,6 @@ around Flask's ``render_template`` (``before_render_template`` / ``template_rend
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -30,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.conflict_load import CSRF  # noqa: E402
-from bench.fixed_cost import call, prepared_request  # noqa: E402
-from bench.run import build, current_code, pages, server_settings  # noqa: E402
+from bench.fixed_cost import call, prepared_request, profile  # noqa: E402
+from bench.run import accounts_for, current_code, pages  # noqa: E402
 
 WARM_UP = 5
 ROLES = ("partner", "admin", "support")
@@ -81,21 +82,6 @@ class Cost:
 
     def rest_ms(self, fixed_ms: float) -> float:
         return max(self.total_ms - fixed_ms - self.sql_ms - self.rendering_ms, 0.0)
-
-
-def accounts_for(url: str, missions: int, reuse: bool) -> tuple[dict[str, str], dict[str, str]]:
-    """(settings, accounts) of a database built now, or of the one built before (``--reuse``)."""
-    saved = Path(url.removeprefix("sqlite:///") + ".accounts.json")
-    if reuse and saved.exists():
-        kept = json.loads(saved.read_text())
-        return kept["settings"], kept["accounts"]
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    settings = server_settings()
-    accounts = build(url, missions, settings)
-    if url.startswith("sqlite:///"):
-        saved.write_text(json.dumps({"settings": settings, "accounts": accounts}))
-    return settings, accounts
 
 
 def cookie_of(app: Flask, role: str, accounts: dict[str, str], settings: dict[str, str]) -> str:
@@ -174,6 +160,8 @@ def main() -> int:
     parser.add_argument("--missions", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--profile", metavar="PATH", help="profile this page (pyinstrument)")
+    parser.add_argument("--role", choices=ROLES, default="partner", help="who asks --profile")
     options = parser.parse_args()
     from admin_app import create_app
     from admin_app.extensions import db
@@ -183,6 +171,10 @@ def main() -> int:
     clock = Clock()
     with app.app_context():
         clock.listen(app, db.engine)
+    if options.profile:
+        cookie = cookie_of(app, options.role, accounts, settings)
+        print(profile(app, prepared_request(options.profile, cookie), options.requests))
+        return 0
     print(table(costs(app, clock, settings, accounts, options.requests)))
     return 0
 

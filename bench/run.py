@@ -29,6 +29,7 @@ import re
 import secrets
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
@@ -495,9 +496,33 @@ def server_settings() -> dict[str, str]:
     }
 
 
-def run(database_url: str, missions: int, plan: Plan) -> list[Result]:
+def accounts_file(url: str) -> Path:
+    """Where a database's accounts and secrets are kept: beside a SQLite file, or in the
+    temporary folder under a PostgreSQL database's name."""
+    if url.startswith("sqlite:///"):
+        return Path(url.removeprefix("sqlite:///") + ".accounts.json")
+    from sqlalchemy import make_url
+
+    return Path(tempfile.gettempdir()) / f"{make_url(url).database}.accounts.json"
+
+
+def accounts_for(url: str, missions: int, reuse: bool) -> tuple[dict[str, str], dict[str, str]]:
+    """(settings, accounts) of a database built now, or of the one built before (``--reuse``).
+    A PostgreSQL database is built in place: give it a database of its own."""
+    saved = accounts_file(url)
+    if reuse and saved.exists():
+        kept = json.loads(saved.read_text())
+        return kept["settings"], kept["accounts"]
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     settings = server_settings()
-    accounts = build(database_url, missions, settings)
+    accounts = build(url, missions, settings)
+    saved.write_text(json.dumps({"settings": settings, "accounts": accounts}))
+    return settings, accounts
+
+
+def run(database_url: str, missions: int, plan: Plan, reuse: bool = False) -> list[Result]:
+    settings, accounts = accounts_for(database_url, missions, reuse)
     port, bare_port = free_port(), free_port()
     with (
         server(database_url, settings, port),
@@ -637,8 +662,15 @@ def main() -> int:
         metavar="NAME",
         help='measure only these pages, by their name in the report ("board", "dashboard"...)',
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the database given as it is (one size), built and kept on the first run",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results"))
     options = parser.parse_args()
+    if options.reuse and len(options.missions) > 1:
+        parser.error("--reuse measures one database: give one size")
     from admin_app.config import database_url
 
     url = database_url(options.database_url, "")
@@ -665,9 +697,8 @@ def run_at_size(url: str, missions: int, options: argparse.Namespace) -> list[Re
         load, options.seconds, options.concurrency, options.samples, options.settle,
         options.rounds, tuple(options.pages),
     )  # fmt: skip
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-        return run(url, missions, plan)
+    if options.reuse or url.startswith("sqlite"):
+        return run(url, missions, plan, options.reuse)
     with fresh_postgres(url) as fresh:
         return run(fresh, missions, plan)
 

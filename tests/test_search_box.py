@@ -415,3 +415,45 @@ def test_a_broad_search_shows_the_same_rows_read_either_way(app, client, world, 
         dialect = db.engine.dialect.name
     # The scan's way sits beside the indexes' in the statement, each with a LIMIT that says when.
     assert ("LIMIT CASE WHEN" in statements[2][0]) is (dialect == "sqlite")
+
+
+@pytest.mark.parametrize("threshold", [1_000_000, 2])
+def test_two_words_find_only_the_clients_having_both_either_way(
+    app, client, world, monkeypatch, threshold
+):
+    """ "many rows" finds the clients named both; "manyaa zzz", whose words each match but
+    never meet, finds nothing: read client by client or along the newest-first index."""
+    add_rows(app, world.partner_a.id, 6)
+    with app.app_context():
+        register_client(world.partner_a.id, "Other", last_name="Rows")
+        register_client(world.partner_a.id, "Zzz", last_name="Alone")
+    log_in(client, world.admin)
+    monkeypatch.setitem(app.config, "SEARCH_SCAN_FROM_CLIENTS", threshold)
+
+    both = search(client, "manyab rows")
+    never = search(client, "manyaa zzz")
+
+    assert client_names(both) == ["ManyAB Rows"]
+    assert len(mission_ids(both)) == 1 and total(both, "missions") == "1"
+    assert client_names(never) == [] and mission_ids(never) == []
+
+
+def test_postgresql_reads_a_narrow_searchs_rows_client_by_client(app, client, world, monkeypatch):
+    """PostgreSQL guesses a search's clients from each word alone; the statements read the
+    matching clients' rows one client at a time (``LATERAL``), and a broad search's along the
+    newest-first index, testing each row (``EXISTS``), so neither depends on that guess."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite is told which way to read in SQL (the test above)")
+    add_rows(app, world.partner_a.id, 4)
+    log_in(client, world.admin)
+
+    narrow = search_statements(app, client, "rows")
+    monkeypatch.setitem(app.config, "SEARCH_SCAN_FROM_CLIENTS", 2)
+    broad = search_statements(app, client, "rows")
+
+    totals, clients, missions = (statement for statement, _ in narrow)
+    assert "LATERAL" in totals and "LATERAL" in clients and "LATERAL" in missions
+    _, clients, missions = (statement for statement, _ in broad)
+    assert "LATERAL" not in clients and "EXISTS" in clients
+    assert "LATERAL" not in missions and "EXISTS" in missions

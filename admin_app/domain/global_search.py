@@ -8,19 +8,23 @@ the rows a user may see, in three queries whatever the data size.
   the missions whose id starts with it: a range on the primary key, on both databases.
 
 Each group shows its newest ``cap`` rows and counts its rows up to ``COUNT_CAP`` + 1 ("1,000+").
-On SQLite, a search that matches many clients (``search.is_broad``) reads its newest rows through
-the newest-first indexes instead, testing each row, as the lists do: sorting the 46,000 missions
-of the clients named Martin cost more than finding the newest ten that way.
+A search that matches many clients (more than ``SEARCH_SCAN_FROM_CLIENTS``) reads its newest rows
+through the newest-first indexes instead, testing each row, as the lists do: sorting the 46,000
+missions of the clients named Martin cost more than finding the newest ten that way (35–70 ms on
+SQLite; 60 and 210 ms on PostgreSQL at a million, whose plan tested each of the newest missions
+against all 4,400 Martins).
 Rows are scoped only through ``scoping.scope_filter`` (``matching_clients`` scopes the clients).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
@@ -29,6 +33,7 @@ from sqlalchemy import (
     case,
     func,
     select,
+    true,
     union,
 )
 from sqlalchemy.orm import Mapped, aliased
@@ -185,9 +190,8 @@ def search_everything(raw: str, user: User, cap: int = SEARCH_BOX_CAP) -> Search
     clients = _client_source(text, matching, user)
     prefix = mission_id_prefix(text)
     missions = _mission_sources(text, matching, prefix, user)
-    # SQLite has no statistics to see a broad search coming (``search.py``): it is told.
-    broad = is_broad(text, user) if database_dialect() == "sqlite" else None
     client_total, mission_total = _totals(matching, missions)
+    broad = _broad(text, user, client_total)
     return SearchResults(
         text,
         clients=_group(_client_hits(clients, broad, cap), client_total),
@@ -196,28 +200,77 @@ def search_everything(raw: str, user: User, cap: int = SEARCH_BOX_CAP) -> Search
     )
 
 
+def _broad(text: str, user: User, client_total: int) -> ColumnElement[bool] | bool:
+    """Whether the search matches more than ``SEARCH_SCAN_FROM_CLIENTS`` clients. SQLite has
+    no statistics to see a broad search coming (``search.py``): its statement is told, in SQL.
+    PostgreSQL's planner sees a common word, but not that two common words ("martin lef")
+    rarely meet, and walked the whole newest-first index to find none (7 s at a million): the
+    totals, read first, tell which way to read."""
+    if database_dialect() == "sqlite":
+        return is_broad(text, user)
+    return client_total > current_app.config["SEARCH_SCAN_FROM_CLIENTS"]
+
+
 @dataclass(frozen=True)
 class Source:
     """The ids of the ``model`` rows found one way (``rows``), and ``scan``: the same rows
     tested one by one in the order of the newest-first index, which reads a broad search's
-    newest rows sooner than sorting every match (``search.client_matches``)."""
+    newest rows sooner than sorting every match (``search.client_matches``). ``each_client``
+    (PostgreSQL) reads ``rows`` client by client instead (``_each_client``)."""
 
     model: type[Client] | type[Mission]
     rows: Select[tuple[str]]
     scan: Select[tuple[str]] | None = None
+    each_client: Callable[[int], Select[tuple[str, datetime]]] | None = None
 
-    def newest(self, cap: int, broad: ColumnElement[bool] | None) -> list[Select[tuple[str]]]:
-        """The ids of the newest ``cap`` rows, read one way or the other: the unused way gets
-        ``LIMIT 0``, which SQLite evaluates once, before reading any row."""
-        if self.scan is None or broad is None:
+    def newest(self, cap: int, broad: ColumnElement[bool] | bool) -> list[Select[tuple[str]]]:
+        """The ids of the newest ``cap`` rows, read one way or the other. Told in SQL
+        (SQLite), the statement holds both ways and the unused one gets ``LIMIT 0``, which
+        SQLite evaluates once, before reading any row."""
+        if self.scan is not None and broad is True:
+            return [self._newest_ids(self.scan, cap)]
+        if self.each_client is not None:
+            rows = self.each_client(cap).subquery()
+            newest = select(rows.c.id).order_by(rows.c.created_at.desc(), rows.c.id.desc())
+            return [select(newest.limit(cap).subquery().c.id)]
+        if self.scan is None or broad is False:
             return [self._newest_ids(self.rows, cap)]
         return [
             self._newest_ids(self.rows, case((broad, 0), else_=cap)),
             self._newest_ids(self.scan, case((broad, cap), else_=0)),
         ]
 
+    def counted(self) -> Select[tuple[str]]:
+        """The ids of up to ``COUNT_CAP`` + 1 of its rows."""
+        if self.each_client is not None:
+            return select(self.each_client(COUNT_CAP + 1).limit(COUNT_CAP + 1).subquery().c.id)
+        return select(self.rows.limit(COUNT_CAP + 1).subquery().c.id)
+
     def _newest_ids(self, rows: Select[tuple[str]], limit: int | ColumnElement[int]) -> Select:
         return select(_newest(rows, self.model).limit(limit).subquery().c.id)
+
+
+def _each_client(
+    model: type[Client] | type[Mission],
+    client_id: ColumnElement[str],
+    matching: Select[tuple[str]],
+    scope: ColumnElement[bool],
+) -> Callable[[int], Select[tuple[str, datetime]]] | None:
+    """On PostgreSQL, the rows of the matching clients read client by client, the newest
+    ``limit`` of each through the client's own index: a ``LATERAL`` subquery with a limit,
+    which the planner cannot turn into a join. Joined, it guessed from each word alone how many
+    clients match and read every client or every mission to find them ("martin camille": 130 ms
+    to count 171 clients' missions, 2 s to find that "martin lef" has none)."""
+    if database_dialect() == "sqlite":
+        return None
+
+    def rows(limit: int) -> Select[tuple[str, datetime]]:
+        found = matching.subquery("found")
+        own = select(model.id, model.created_at).where(client_id == found.c.id, scope)
+        newest = _newest(own, model).limit(limit).lateral("own")
+        return select(newest.c.id, newest.c.created_at).join_from(found, newest, true())
+
+    return rows
 
 
 def _group(hits: list[Hit], total: int) -> Group[Hit]:
@@ -232,7 +285,8 @@ def _client_source(text: str, matching: Select[tuple[str]], user: User) -> Sourc
     scan = select(Client.id).where(client_matches(text, Client.id), scope)
     # The scope again on the rows: PostgreSQL then reads a shop's newest clients from the shop's
     # own index, not every shop's newest (150 ms for the busiest shop's Martins, rare among all).
-    return Source(Client, select(Client.id).where(Client.id.in_(matching), scope), scan)
+    rows = select(Client.id).where(Client.id.in_(matching), scope)
+    return Source(Client, rows, scan, _each_client(Client, Client.id, matching, scope))
 
 
 def _mission_sources(
@@ -243,7 +297,8 @@ def _mission_sources(
     scope = scope_filter(Mission, user)
     by_client = select(Mission.id).where(Mission.client_id.in_(matching), scope)
     scan = select(Mission.id).where(scope, client_matches(text, Mission.client_id))
-    sources = [Source(Mission, by_client, scan)]
+    each_client = _each_client(Mission, Mission.client_id, matching, scope)
+    sources = [Source(Mission, by_client, scan, each_client)]
     if prefix is not None:
         # The ids in the range first, then their scope: a shop's condition alone would lead
         # SQLite through the shop's index (every mission of the shop) rather than the key.
@@ -264,12 +319,12 @@ def _totals(matching: Select[tuple[str]], missions: list[Source]) -> tuple[int, 
     def counted(rows: Select | CompoundSelect) -> ColumnElement[int]:
         return select(func.count()).select_from(rows.subquery()).scalar_subquery()
 
-    found = _either([select(s.rows.limit(COUNT_CAP + 1).subquery().c.id) for s in missions])
+    found = _either([source.counted() for source in missions])
     row = db.session.execute(select(counted(matching.limit(COUNT_CAP + 1)), counted(found))).one()
     return int(row[0]), int(row[1])
 
 
-def _client_hits(clients: Source, broad: ColumnElement[bool] | None, cap: int) -> list[ClientHit]:
+def _client_hits(clients: Source, broad: ColumnElement[bool] | bool, cap: int) -> list[ClientHit]:
     ids = _either(clients.newest(cap, broad))
     rows = db.session.execute(_newest(select(*CLIENT_COLUMNS).where(Client.id.in_(ids)), Client))
     return [ClientHit(*row) for row in rows]
@@ -281,7 +336,7 @@ def _either(parts: list[Select[tuple[str]]]) -> Select[tuple[str]] | CompoundSel
 
 
 def _mission_hits(
-    missions: list[Source], broad: ColumnElement[bool] | None, cap: int
+    missions: list[Source], broad: ColumnElement[bool] | bool, cap: int
 ) -> list[MissionHit]:
     """The newest ``cap`` missions of every source: each source's newest ``cap`` (read from
     an index in that order), then the newest of those with their clients and service types."""

@@ -221,7 +221,7 @@ class Source:
     model: type[Client] | type[Mission]
     rows: Select[tuple[str]]
     scan: Select[tuple[str]] | None = None
-    each_client: Callable[[int], Select[tuple[str, datetime]]] | None = None
+    each_client: Callable[[int, bool], Select[tuple[str, datetime]]] | None = None
 
     def newest(self, cap: int, broad: ColumnElement[bool] | bool) -> list[Select[tuple[str]]]:
         """The ids of the newest ``cap`` rows, read one way or the other. Told in SQL
@@ -230,7 +230,7 @@ class Source:
         if self.scan is not None and broad is True:
             return [self._newest_ids(self.scan, cap)]
         if self.each_client is not None:
-            rows = self.each_client(cap).subquery()
+            rows = self.each_client(cap, True).subquery()
             newest = select(rows.c.id).order_by(rows.c.created_at.desc(), rows.c.id.desc())
             return [select(newest.limit(cap).subquery().c.id)]
         if self.scan is None or broad is False:
@@ -243,7 +243,8 @@ class Source:
     def counted(self) -> Select[tuple[str]]:
         """The ids of up to ``COUNT_CAP`` + 1 of its rows."""
         if self.each_client is not None:
-            return select(self.each_client(COUNT_CAP + 1).limit(COUNT_CAP + 1).subquery().c.id)
+            counted = self.each_client(COUNT_CAP + 1, False).limit(COUNT_CAP + 1)
+            return select(counted.subquery().c.id)
         return select(self.rows.limit(COUNT_CAP + 1).subquery().c.id)
 
     def _newest_ids(self, rows: Select[tuple[str]], limit: int | ColumnElement[int]) -> Select:
@@ -255,7 +256,7 @@ def _each_client(
     client_id: ColumnElement[str],
     matching: Select[tuple[str]],
     scope: ColumnElement[bool],
-) -> Callable[[int], Select[tuple[str, datetime]]] | None:
+) -> Callable[[int, bool], Select[tuple[str, datetime]]] | None:
     """On PostgreSQL, the rows of the matching clients read client by client, the newest
     ``limit`` of each through the client's own index: a ``LATERAL`` subquery with a limit,
     which the planner cannot turn into a join. Joined, it guessed from each word alone how many
@@ -264,10 +265,12 @@ def _each_client(
     if database_dialect() == "sqlite":
         return None
 
-    def rows(limit: int) -> Select[tuple[str, datetime]]:
+    def rows(limit: int, newest_first: bool) -> Select[tuple[str, datetime]]:
+        """Up to ``limit`` rows a client, its newest if ``newest_first`` (a count needs no
+        order, and reads them from the index alone)."""
         found = matching.subquery("found")
         own = select(model.id, model.created_at).where(client_id == found.c.id, scope)
-        newest = _newest(own, model).limit(limit).lateral("own")
+        newest = (_newest(own, model) if newest_first else own).limit(limit).lateral("own")
         return select(newest.c.id, newest.c.created_at).join_from(found, newest, true())
 
     return rows

@@ -108,3 +108,26 @@ def test_a_page_over_rounds_reports_its_median_round():
 
     assert (combined.rps, combined.p50_ms, combined.p95_ms) == (150, 15, 30)
     assert (combined.unloaded_p50_ms, combined.unloaded_p95_ms) == (8.0, 10.0)
+
+
+def test_reuse_reads_the_accounts_kept_beside_the_database_and_builds_nothing(tmp_path):
+    from bench.run import accounts_file, accounts_for
+
+    url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+    kept = {"settings": {"SECRET_KEY": "kept"}, "accounts": {"admin_email": "kept@example.com"}}
+    accounts_file(url).write_text(json.dumps(kept))
+
+    settings, accounts = accounts_for(url, 1_000_000, reuse=True)
+
+    assert accounts_file(url) == tmp_path / "bench.sqlite3.accounts.json"
+    assert (settings, accounts) == (kept["settings"], kept["accounts"])
+    assert not (tmp_path / "bench.sqlite3").exists()  # a million missions were not built
+
+
+def test_a_postgresql_databases_accounts_are_kept_under_its_name():
+    import tempfile
+
+    from bench.run import accounts_file
+
+    url = "postgresql://postgres@127.0.0.1:5432/walkin_bench"
+    assert accounts_file(url) == Path(tempfile.gettempdir()) / "walkin_bench.accounts.json"

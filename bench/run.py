@@ -672,13 +672,17 @@ def main() -> int:
     if options.reuse and len(options.missions) > 1:
         parser.error("--reuse measures one database: give one size")
     from admin_app.config import database_url
+    from admin_app.data.bench_data import DatabaseNotEmpty
 
     url = database_url(options.database_url, "")
     backend = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     sizes = sorted(options.missions)
-    by_size = {size: run_at_size(url, size, options) for size in sizes}
+    try:
+        by_size = {size: run_at_size(url, size, options) for size in sizes}
+    except DatabaseNotEmpty:
+        parser.error(f"{url} holds rows but no {accounts_file(url).name}: give an empty database")
     for size, results in by_size.items():
         title = (
             f"{backend}, {size:,} missions, {options.concurrency} connections "
@@ -700,7 +704,10 @@ def run_at_size(url: str, missions: int, options: argparse.Namespace) -> list[Re
     if options.reuse or url.startswith("sqlite"):
         return run(url, missions, plan, options.reuse)
     with fresh_postgres(url) as fresh:
-        return run(fresh, missions, plan)
+        try:
+            return run(fresh, missions, plan)
+        finally:
+            accounts_file(fresh).unlink(missing_ok=True)  # its database is gone: no use kept
 
 
 def write_report(out: Path, stem: str, table: str, results: list[Result]) -> None:

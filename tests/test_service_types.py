@@ -289,6 +289,26 @@ def test_a_mission_opens_without_a_type_when_none_is_offered(app, client, world)
 # Lists: shown in the user's language, filtered, exported
 
 
+def test_a_listed_price_follows_each_requests_language(app, client, world):
+    """Prices are formatted once a process and language: the same price, asked in English
+    then in French then in English again, reads each time as that language writes it."""
+    repair = add_type(app, "Repair", "49.90", name_fr="Réparation")
+    with app.app_context():
+        partner = db.session.get_one(User, world.partner_a.id)
+        open_mission(world.a_client, partner, service_type_id=repair)
+    log_in(client, world.partner_a)
+
+    def listed(language: str) -> str:
+        headers = {"Accept-Language": language}
+        return client.get("/admin/missions/", headers=headers).get_data(as_text=True)
+
+    english, french, english_again = listed("en"), listed("fr"), listed("en")
+
+    assert "€49.90" in english and "€49.90" in english_again
+    assert re.search(r"49,90\s€", french) and "€49.90" not in french
+    assert "Réparation" in french
+
+
 def test_missions_list_shows_filters_and_exports_the_service_type(app, client, world):
     repair = add_type(app, "Repair", "49.90", name_fr="Réparation")
     visit = add_type(app, "Visit", "0.00")

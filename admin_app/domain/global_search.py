@@ -205,7 +205,8 @@ def search_everything(raw: str, user: User, cap: int = SEARCH_BOX_CAP) -> Search
 
 
 def _broad(text: str, user: User, client_total: int) -> ColumnElement[bool] | bool:
-    """Whether the search matches more than ``SEARCH_SCAN_FROM_CLIENTS`` clients. SQLite has
+    """Whether the search matches more than ``SEARCH_SCAN_FROM_CLIENTS`` clients (counted up
+    to ``COUNT_CAP`` + 1 on PostgreSQL, so a higher setting never reads the scan). SQLite has
     no statistics to see a broad search coming (``search.py``): its statement is told, in SQL.
     PostgreSQL's planner sees a common word, but not that two common words ("martin lef")
     rarely meet, and walked the whole newest-first index to find none (7 s at a million): the
@@ -228,17 +229,18 @@ class Source:
     each_client: Callable[[int, bool], Select[tuple[str, datetime]]] | None = None
 
     def newest(self, cap: int, broad: ColumnElement[bool] | bool) -> list[Select[tuple[str]]]:
-        """The ids of the newest ``cap`` rows, read one way or the other. Told in SQL
-        (SQLite), the statement holds both ways and the unused one gets ``LIMIT 0``, which
-        SQLite evaluates once, before reading any row."""
-        if self.scan is not None and broad is True:
+        """The ids of the newest ``cap`` rows, read one way or the other. Told in Python
+        (PostgreSQL: the totals said), the statement reads one way; told in SQL (SQLite), it
+        holds both and the unused one gets ``LIMIT 0``, which SQLite evaluates once, before
+        reading any row."""
+        if self.scan is None:
+            return [self._newest_ids(self.rows, cap)]
+        if broad is True:
             return [self._newest_ids(self.scan, cap)]
         if self.each_client is not None:
             rows = self.each_client(cap, True).subquery()
             newest = select(rows.c.id).order_by(rows.c.created_at.desc(), rows.c.id.desc())
             return [select(newest.limit(cap).subquery().c.id)]
-        if self.scan is None or broad is False:
-            return [self._newest_ids(self.rows, cap)]
         return [
             self._newest_ids(self.rows, case((broad, 0), else_=cap)),
             self._newest_ids(self.scan, case((broad, cap), else_=0)),

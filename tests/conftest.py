@@ -386,8 +386,11 @@ def world(app: Flask, make_account: Callable[..., Account]) -> World:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The browser flows run in the SQLite suite only: they drive pages whose every query the
+    """The tests marked slow first: pytest-xdist hands tests out in this order, and a
+    two-minute test handed out last kept one worker busy while the other had nothing left.
+    The browser flows run in the SQLite suite only: they drive pages whose every query the
     HTTP-level tests run on both databases, and running them twice took CI past its 20 min."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if server_url() is None:
         return
     once = pytest.mark.skip(reason="browser flows run in the SQLite suite (CI time)")

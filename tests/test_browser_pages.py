@@ -45,6 +45,7 @@ def open_each_dropdown(page: Any) -> None:
         page.keyboard.press("Escape")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize(
     "role", [RoleName.PARTNER, RoleName.STAFF, RoleName.ADMIN, RoleName.SUPPORT]

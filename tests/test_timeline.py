@@ -137,6 +137,7 @@ def test_the_page_shows_the_newest_100_entries_and_says_so(app, client, world):
     assert "Showing the newest 100 entries." in page
 
 
+@pytest.mark.slow
 def test_the_details_page_costs_the_same_queries_with_3_and_300_entries(app, client, world):
     log_in(client, world.partner_a)
     url = details(world.a_started_mission)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from admin_app.data.models import RoleName, WebSession
 from admin_app.extensions import db
@@ -113,6 +113,36 @@ def test_session_expires_after_twelve_hours_even_when_used(app, client, login_as
     move_clocks(app, created_at=timedelta(hours=12, minutes=1))
 
     assert client.get("/admin/").status_code == 302
+
+
+def open_transaction(dbapi_connection) -> bool:
+    """Whether the driver's connection holds a transaction (psycopg or sqlite3)."""
+    info = getattr(dbapi_connection, "info", None)
+    if info is not None and hasattr(info, "transaction_status"):
+        from psycopg.pq import TransactionStatus
+
+        return info.transaction_status != TransactionStatus.IDLE
+    return dbapi_connection.in_transaction
+
+
+def test_the_sessions_lookup_leaves_no_transaction_to_commit(app, client, login_as):
+    login_as(RoleName.PARTNER)
+    after_lookup: list[bool] = []
+
+    def note(connection, cursor, statement, *_):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM web_session" in statement:
+            after_lookup.append(open_transaction(connection.connection.dbapi_connection))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", note)
+    try:
+        assert client.get("/admin/").status_code == 200
+    finally:
+        event.remove(engine, "after_cursor_execute", note)
+
+    # One lookup, and no BEGIN nor COMMIT round trip around it (PostgreSQL: autocommit).
+    assert after_lookup == [False]
 
 
 def test_the_table_holds_a_digest_not_the_cookie(app, client, login_as):

@@ -118,8 +118,11 @@ class AccessGate:
 
 
 def has_panel_role(roles: tuple[RoleName, ...]) -> bool:
-    """A staff account counts as staff only while its shop is an active partner."""
-    user = current_user
+    """A staff account counts as staff only while its shop is an active partner.
+
+    (The user is taken from ``current_user`` once: each use of that proxy looks the user up
+    again, and the menu asks this of every page it lists.)"""
+    user = current_user._get_current_object()
     return bool(user.is_authenticated and user.active) and any(
         user.has_role(role) and (role is not RoleName.STAFF or shop_id_of(user) is not None)
         for role in roles
@@ -128,7 +131,8 @@ def has_panel_role(roles: tuple[RoleName, ...]) -> bool:
 
 def needs_two_factor_setup() -> bool:
     """Admin accounts must use an authenticator app (TOTP) before any admin page."""
-    return current_user.has_role(RoleName.ADMIN) and not current_user.tf_primary_method
+    user = current_user._get_current_object()
+    return user.has_role(RoleName.ADMIN) and not user.tf_primary_method
 
 
 def drop_stock_success() -> None:

@@ -51,6 +51,7 @@ def test_copies_are_the_templates_known_to_be_copied():
         "admin/actions.html",
         "admin/base.html",
         "admin/model/layout.html",
+        "admin/static.html",
     ]
 
 

@@ -33,6 +33,7 @@ from .search_box import SearchBoxView
 from .services import ServiceTypeView
 from .shop_profile import ShopProfileView
 from .staff import StaffView
+from .static_urls import admin_static_url
 
 
 def init_admin(app: Flask) -> Admin:
@@ -86,5 +87,6 @@ def init_admin(app: Flask) -> Admin:
         shown_phone=shown_phone,
         bell_count=bell_count,
         bell_badge=bell_badge,
+        admin_static_url=admin_static_url,
     )
     return admin

@@ -133,3 +133,42 @@ def test_a_postgresql_databases_accounts_are_kept_under_its_name():
 
     url = "postgresql://postgres@127.0.0.1:5432/walkin_bench"
     assert accounts_file(url) == Path(tempfile.gettempdir()) / "walkin_bench.accounts.json"
+
+
+@pytest.mark.slow
+def test_stock_flask_admins_floor_is_measured_between_two_runs_of_the_bare_page(tmp_path):
+    url = f"sqlite:///{tmp_path / 'floor.sqlite3'}"
+
+    run = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, "bench/stock_floor.py", "--database-url", url, "--missions", "200",
+         "--seconds", "0.1", "--concurrency", "2", "--samples", "3", "--load", "python"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = [line.split(" | ") for line in run.stdout.splitlines() if line.startswith("| anon")]
+    assert [row[1] for row in rows] == [
+        "bare Flask hello", "stock Flask-Admin home", "stock Flask-Admin missions",
+        "stock Flask-Admin clients", "bare Flask hello, again",
+    ]  # fmt: skip
+    # Every page answered 200, under load too.
+    assert all(row[-1] == "200 |" and float(row[3]) > 0 for row in rows), rows
+    assert float(rows[0][4]) + float(rows[-1][4]) == pytest.approx(2, abs=0.002)
+
+
+def test_stock_flask_admin_lists_the_panels_own_rows(app, world):
+    from admin_app.extensions import db
+    from bench.stock_admin import create_stock_app
+    from tests.databases import app_database
+
+    stock = create_stock_app(app_database(app).render_as_string(hide_password=False))
+    client = stock.test_client()
+    try:
+        clients = client.get("/admin/clients/").get_data(as_text=True)
+        missions = client.get("/admin/missions/")
+    finally:
+        with stock.app_context():
+            db.engine.dispose()  # its own engine: its connections end with the test
+
+    assert "Alice" in clients and "Bruno" in clients  # every partner's: no login, no scope
+    assert missions.status_code == 200 and "IN_PROGRESS" in missions.get_data(as_text=True)

@@ -6,17 +6,22 @@ store, no security headers, none of the panel's views, templates or formatters.
 
 The floor Flask-Admin itself sets under a page, which ``stock_floor.py`` serves and measures
 against the bare page (``DATABASE_URL``: a benchmark database, as ``run.py --reuse`` keeps).
+Beside it, ``/plain/missions/``: the newest 20 missions and their clients as a plain Flask view
+and Jinja template render them, without Flask-Admin: what a list costs outside it.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from typing import Any
 
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import Babel
+from jinja2 import Template
+from sqlalchemy import select
 
 from admin_app.config import database_url
 from admin_app.data.models import Client, Mission
@@ -32,7 +37,37 @@ def create_stock_app(url: str) -> Flask:
     admin = Admin(app, name="Stock Flask-Admin")
     admin.add_view(StockView(Mission, db, endpoint="missions"))
     admin.add_view(StockView(Client, db, endpoint="clients"))
+    page = app.jinja_env.from_string(PLAIN_LIST)
+    app.add_url_rule("/plain/missions/", view_func=lambda: plain_missions(page))
     return app
+
+
+PLAIN_LIST = """<!doctype html><title>Missions</title>
+<table><tr><th>Client</th><th>Email</th><th>Status</th><th>Created</th><th>Updated</th></tr>
+{% for row in rows %}<tr><td><a href="/plain/missions/{{ row.id }}">{{ row.first_name }}
+{{ row.last_name }}</a></td><td>{{ row.email }}</td><td>{{ row.status.value }}</td>
+<td>{{ row.created_at.strftime("%Y-%m-%d %H:%M") }}</td>
+<td>{{ row.updated_at.strftime("%Y-%m-%d %H:%M") }}</td></tr>
+{% endfor %}</table>"""
+
+
+def plain_missions(page: Template) -> Any:
+    """The newest missions, read as plain rows through the missions' newest-first index."""
+    rows = db.session.execute(
+        select(
+            Mission.id,
+            Mission.status,
+            Mission.created_at,
+            Mission.updated_at,
+            Client.first_name,
+            Client.last_name,
+            Client.email,
+        )  # fmt: skip
+        .join(Client, Client.id == Mission.client_id)
+        .order_by(Mission.created_at.desc(), Mission.id.desc())
+        .limit(20)
+    ).all()
+    return page.render(rows=rows)
 
 
 class StockView(ModelView):

@@ -8,7 +8,8 @@ first run builds it) through two gunicorn servers with ``run.py``'s settings, on
 page and one for stock Flask-Admin, and prints ``run.py``'s table: the bare page first and
 last, stock Flask-Admin's pages between, each page's rate against the bare page's. A page of
 the panel cannot be cheaper than Flask-Admin's own page, so these are the floor under the
-ratios the panel's pages can reach.
+ratios the panel's pages can reach; a plain Flask view's list of the same rows says what a list
+costs without Flask-Admin.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ STOCK_PAGES = (
     ("stock Flask-Admin home", "/admin/"),
     ("stock Flask-Admin missions", "/admin/missions/"),
     ("stock Flask-Admin clients", "/admin/clients/"),
+    ("plain Flask list, no Flask-Admin", "/plain/missions/"),
 )
 ROLE = "anonymous"
 

@@ -149,7 +149,7 @@ def test_stock_flask_admins_floor_is_measured_between_two_runs_of_the_bare_page(
     rows = [line.split(" | ") for line in run.stdout.splitlines() if line.startswith("| anon")]
     assert [row[1] for row in rows] == [
         "bare Flask hello", "stock Flask-Admin home", "stock Flask-Admin missions",
-        "stock Flask-Admin clients", "bare Flask hello, again",
+        "stock Flask-Admin clients", "plain Flask list, no Flask-Admin", "bare Flask hello, again",
     ]  # fmt: skip
     # Every page answered 200, under load too.
     assert all(row[-1] == "200 |" and float(row[3]) > 0 for row in rows), rows
@@ -166,9 +166,11 @@ def test_stock_flask_admin_lists_the_panels_own_rows(app, world):
     try:
         clients = client.get("/admin/clients/").get_data(as_text=True)
         missions = client.get("/admin/missions/")
+        plain = client.get("/plain/missions/").get_data(as_text=True)
     finally:
         with stock.app_context():
             db.engine.dispose()  # its own engine: its connections end with the test
 
     assert "Alice" in clients and "Bruno" in clients  # every partner's: no login, no scope
     assert missions.status_code == 200 and "IN_PROGRESS" in missions.get_data(as_text=True)
+    assert "Alice" in plain and "Bruno" in plain and "in_progress" in plain

@@ -74,4 +74,10 @@ class StockView(ModelView):
     simple_list_pager = True
 
 
-app = create_stock_app(os.environ.get("DATABASE_URL", ""))
+def stock_app_from_environment() -> Flask:
+    """The app gunicorn serves (``bench.stock_admin:stock_app_from_environment()``): its
+    database must be named, or it would read an empty one."""
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit("DATABASE_URL must name a benchmark database (see stock_floor.py)")
+    return create_stock_app(url)

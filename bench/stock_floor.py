@@ -31,13 +31,14 @@ from bench.run import (  # noqa: E402
     Plan,
     Result,
     _no_form,
+    accounts_file,
     accounts_for,
     bare_rps,
     markdown,
     measure,
 )
 
-STOCK_APP = "bench.stock_admin:app"
+STOCK_APP = "bench.stock_admin:stock_app_from_environment()"
 STOCK_PAGES = (
     ("stock Flask-Admin home", "/admin/"),
     ("stock Flask-Admin missions", "/admin/missions/"),
@@ -78,9 +79,13 @@ def main() -> int:
     parser.add_argument("--load", choices=("auto", "wrk", "python"), default="auto")
     options = parser.parse_args()
     from admin_app.config import database_url
+    from admin_app.data.bench_data import DatabaseNotEmpty
 
     url = database_url(options.database_url, "")
-    accounts_for(url, options.missions, reuse=True)
+    try:
+        accounts_for(url, options.missions, reuse=True)
+    except DatabaseNotEmpty:
+        parser.error(f"{url} holds rows but no {accounts_file(url).name}: give an empty database")
     load = choose(options.load)
     plan = Plan(load, options.seconds, options.concurrency, options.samples, settle=0.5)
     backend = "SQLite" if url.startswith("sqlite") else "PostgreSQL"

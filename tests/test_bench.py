@@ -180,3 +180,20 @@ def test_stock_flask_admin_lists_the_panels_own_rows(app, world):
     assert "Alice" in clients and "Bruno" in clients  # every partner's: no login, no scope
     assert missions.status_code == 200 and "IN_PROGRESS" in missions.get_data(as_text=True)
     assert "Alice" in plain and "Bruno" in plain and "in_progress" in plain
+
+
+def test_the_floor_refuses_a_filled_database_it_did_not_build(app, world):
+    if server_url() is None:
+        pytest.skip("SQLite: a file without its accounts is built anew, nothing to refuse")
+    from tests.databases import app_database
+
+    url = app_database(app).render_as_string(hide_password=False)
+
+    run = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, "bench/stock_floor.py", "--database-url", url, "--missions", "200"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert run.returncode == 2, run.stderr[-3000:]
+    assert "holds rows but no" in run.stderr and "give an empty database" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -102,8 +102,8 @@ class DatabaseSessionInterface(SessionInterface):
         on PostgreSQL the connection runs in autocommit: no ``BEGIN`` and ``COMMIT`` round
         trips around every request's lookup. SQLite's driver begins no transaction for a read
         anyway, and switching its connection to autocommit and back costs a ``PRAGMA`` each
-        way (``bench/fixed_cost.py``, logged in: PostgreSQL 1.9-2.0 ms, now 1.5-1.8 ms;
-        SQLite 0.6-0.7 ms, 0.9-1.0 ms in autocommit)."""
+        way (``bench/fixed_cost.py``, logged in: PostgreSQL 1.5-2.7 ms, now 1.4-1.6 ms;
+        SQLite 0.63-0.70 ms, 0.86-1.0 ms in autocommit)."""
         engine = db.engine
         connecting = (
             engine.begin()

@@ -26,6 +26,7 @@ from .failed_messages import FailedMessagesView
 from .formatting import local_datetime, service_name, status_badge
 from .invoice_pdf import InvoicePdfView
 from .invoices import InvoiceView
+from .menu_cache import menu_html
 from .missions import MissionView
 from .notifications import NotificationView, bell_badge, bell_count
 from .reports import ReportsView
@@ -88,5 +89,6 @@ def init_admin(app: Flask) -> Admin:
         bell_count=bell_count,
         bell_badge=bell_badge,
         admin_static_url=admin_static_url,
+        menu_html=menu_html,
     )
     return admin

@@ -61,11 +61,11 @@ def mission_price(app, mission_id: str) -> tuple[int | None, Decimal | None, str
         return mission.service_type_id, mission.price_amount, mission.price_currency
 
 
-def service_filter_choices(page: str) -> list[list[str]]:
+def service_filter_choices(page: str, label: str = "Service") -> list[list[str]]:
     """The service type filter's choices, as the list page hands them to its script."""
     data = re.search(r'<div id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S)
     groups = json.loads(html.unescape(data.group(1)))
-    return groups["Service"][0]["options"]
+    return groups[label][0]["options"]
 
 
 def newest_mission(app) -> Mission:
@@ -336,6 +336,13 @@ def test_missions_list_shows_filters_and_exports_the_service_type(app, client, w
     post_with_csrf(client, "/language", {"language": "fr", "next": "/admin/"})
     french = client.get("/admin/missions/").get_data(as_text=True)
     assert "Réparation" in french and "49,90" in french
+    assert service_filter_choices(french, "Prestation") == [
+        [str(repair), "Réparation"],
+        [str(visit), "Visit (fr)"],
+    ]
+    post_with_csrf(client, "/language", {"language": "en", "next": "/admin/"})
+    english_again = client.get("/admin/missions/").get_data(as_text=True)
+    assert service_filter_choices(english_again) == service_filter_choices(filtered)
 
 
 def test_a_type_added_at_run_time_is_a_filter_choice_on_the_next_page(app, client, world):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -111,7 +112,8 @@ class FreshChoices(IntEqualFilter):
     def validate(self, value: Any) -> bool:
         return row_number(value) is not None
 
-    def choices_query(self) -> Select[tuple[int, str]]:
+    def choices_query(self, language: str) -> Select[tuple[int, str]]:
+        """(id, label) rows, labels in ``language``."""
         raise NotImplementedError
 
     def choices_order(self) -> Any:
@@ -124,9 +126,20 @@ def read_fresh_choices(filters: dict[int, FreshChoices]) -> dict[int, list[tuple
     stays within its query budget however many such filters it has."""
     if not filters:
         return {}
+    choices: dict[int, list[tuple[str, str]]] = {index: [] for index in filters}
+    statement = _choices_statement(tuple(filters.items()), str(get_locale()))
+    for index, value, label in db.session.execute(statement):
+        choices[index].append((str(value), label))
+    return choices
+
+
+@lru_cache(maxsize=64)
+def _choices_statement(filters: tuple[tuple[int, FreshChoices], ...], language: str) -> Select[Any]:
+    """The statement of ``read_fresh_choices``, built once for each set of filters and language
+    (building and caching-key it cost more than running it)."""
     parts = []
-    for index, flt in filters.items():
-        query = flt.choices_query()
+    for index, flt in filters:
+        query = flt.choices_query(language)
         value, label = query.selected_columns
         parts.append(
             query.with_only_columns(
@@ -138,17 +151,15 @@ def read_fresh_choices(filters: dict[int, FreshChoices]) -> dict[int, list[tuple
             )
         )
     rows = union_all(*parts).subquery()
-    choices: dict[int, list[tuple[str, str]]] = {index: [] for index in filters}
-    ordered = select(rows).order_by(rows.c.filter, rows.c.position)
-    for row in db.session.execute(ordered):
-        choices[row.filter].append((str(row.value), row.label))
-    return choices
+    return select(rows.c.filter, rows.c.value, rows.c.label).order_by(
+        rows.c.filter, rows.c.position
+    )
 
 
 class PartnerFilter(FreshChoices):
     """Rows of one partner, offered only to users who see every partner."""
 
-    def choices_query(self) -> Select[tuple[int, str]]:
+    def choices_query(self, language: str) -> Select[tuple[int, str]]:
         return partner_choices_query()
 
     def choices_order(self) -> Any:
@@ -159,8 +170,8 @@ class ServiceTypeFilter(FreshChoices):
     """Missions of one service type, inactive types included (old missions keep theirs): a
     type added while the panel runs is offered on the next page."""
 
-    def choices_query(self) -> Select[tuple[int, str]]:
-        return service_type_choices_query(str(get_locale()))
+    def choices_query(self, language: str) -> Select[tuple[int, str]]:
+        return service_type_choices_query(language)
 
     def choices_order(self) -> Any:
         return ServiceType.id

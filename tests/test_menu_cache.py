@@ -57,6 +57,27 @@ def test_the_menu_marks_the_page_shown_as_active(client, login_as):
     assert on_missions_again == on_missions
 
 
+def test_an_account_page_shows_the_menu_with_no_page_active(client, login_as):
+    login_as(RoleName.PARTNER)
+    on_missions = menu_of(client.get("/admin/missions/").get_data(as_text=True))
+    on_change_password = menu_of(client.get("/change").get_data(as_text=True))
+
+    assert [url for active, url, _ in on_change_password if active] == []
+    assert [url for _, url, _ in on_change_password] == [url for _, url, _ in on_missions]
+
+
+def test_accounts_that_may_open_the_same_pages_share_one_menu(app, client, make_account):
+    log_in(client, make_account(RoleName.PARTNER))
+    other_partner = app.test_client()
+    log_in(other_partner, make_account(RoleName.PARTNER))
+    menu_cache._rendered.clear()
+    first = client.get("/admin/missions/").get_data(as_text=True)
+    second = other_partner.get("/admin/missions/").get_data(as_text=True)
+
+    assert menu_of(first) == menu_of(second)
+    assert kept_menus() == 1
+
+
 def test_the_menu_speaks_the_pages_language(client, login_as):
     login_as(RoleName.PARTNER)
     english = menu_of(client.get("/admin/").get_data(as_text=True))

@@ -105,15 +105,18 @@ def day_filters(column: Any, name: Any) -> tuple[Any, ...]:
 
 class FreshChoices(IntEqualFilter):
     """Equality with a row id, among choices read as the page is built (Flask-Admin would
-    freeze them at start-up): ``choices_query`` gives (id, label) rows in the user's
-    language, the order being the choices'. The scoped view reads every such filter's choices
-    in one statement (``ScopedModelView._get_filter_groups``)."""
+    freeze them at start-up): ``choices_query`` gives (id, label) rows in a language, the
+    order being the choices'. The scoped view reads every such filter's choices in one
+    statement (``ScopedModelView._get_filter_groups``), built once a process for each set of
+    filters and language (``_choices_statement``): ``choices_query`` must depend on the
+    language alone, never on the user, the request or the time."""
 
     def validate(self, value: Any) -> bool:
         return row_number(value) is not None
 
     def choices_query(self, language: str) -> Select[tuple[int, str]]:
-        """(id, label) rows, labels in ``language``."""
+        """(id, label) rows, labels in ``language``; its statement is kept for the process's
+        life (see the class)."""
         raise NotImplementedError
 
     def choices_order(self) -> Any:
@@ -134,9 +137,11 @@ def read_fresh_choices(filters: dict[int, FreshChoices]) -> dict[int, list[tuple
 
 
 @lru_cache(maxsize=64)
-def _choices_statement(filters: tuple[tuple[int, FreshChoices], ...], language: str) -> Select[Any]:
+def _choices_statement(
+    filters: tuple[tuple[int, FreshChoices], ...], language: str
+) -> Select[tuple[int, int, str]]:
     """The statement of ``read_fresh_choices``, built once for each set of filters and language
-    (building and caching-key it cost more than running it)."""
+    (building it and computing its cache key cost more than running it)."""
     parts = []
     for index, flt in filters:
         query = flt.choices_query(language)

@@ -506,6 +506,11 @@ def accounts_file(url: str) -> Path:
     return Path(tempfile.gettempdir()) / f"{make_url(url).database}.accounts.json"
 
 
+def filled_database_refusal(url: str) -> str:
+    """Why a database holding rows but no accounts file is not measured (no login to use)."""
+    return f"{url} holds rows but no {accounts_file(url).name}: give an empty database"
+
+
 def accounts_for(url: str, missions: int, reuse: bool) -> tuple[dict[str, str], dict[str, str]]:
     """(settings, accounts) of a database built now, or of the one built before (``--reuse``).
     A PostgreSQL database is built in place: give it a database of its own."""
@@ -682,7 +687,7 @@ def main() -> int:
     try:
         by_size = {size: run_at_size(url, size, options) for size in sizes}
     except DatabaseNotEmpty:
-        parser.error(f"{url} holds rows but no {accounts_file(url).name}: give an empty database")
+        parser.error(filled_database_refusal(url))
     for size, results in by_size.items():
         title = (
             f"{backend}, {size:,} missions, {options.concurrency} connections "

@@ -31,9 +31,9 @@ from bench.run import (  # noqa: E402
     Plan,
     Result,
     _no_form,
-    accounts_file,
     accounts_for,
     bare_rps,
+    filled_database_refusal,
     markdown,
     measure,
 )
@@ -85,7 +85,7 @@ def main() -> int:
     try:
         accounts_for(url, options.missions, reuse=True)
     except DatabaseNotEmpty:
-        parser.error(f"{url} holds rows but no {accounts_file(url).name}: give an empty database")
+        parser.error(filled_database_refusal(url))
     load = choose(options.load)
     plan = Plan(load, options.seconds, options.concurrency, options.samples, settle=0.5)
     backend = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
